@@ -1,0 +1,146 @@
+//! Who is acting, and what their role may do. Every Portal call carries an [`Actor`].
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActorType {
+    /// A person (an admin at the desktop or CLI, a signed-in user).
+    User,
+    /// A machine: a partner system or a scheduled job.
+    Service,
+    /// The application itself (migrations, seeding, maintenance).
+    System,
+}
+
+impl ActorType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActorType::User => "user",
+            ActorType::Service => "service",
+            ActorType::System => "system",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "user" => Some(ActorType::User),
+            "service" => Some(ActorType::Service),
+            "system" => Some(ActorType::System),
+            _ => None,
+        }
+    }
+}
+
+/// The portal's roles. A client-role principal is bound to its own organisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "role", content = "org_id")]
+pub enum Role {
+    /// Operates the portal: every operation.
+    Provider,
+    /// Builds integrations: reads everything, manages keys and integrations, no secrets admin.
+    Developer,
+    /// A tenant organisation's user: reads its own organisation only.
+    Client(Uuid),
+}
+
+/// What an operation needs. The Portal checks one permission per call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    ReadKeys,
+    ManageKeys,
+    VerifyKeys,
+    ReadOidc,
+    ManageOidc,
+    ReadIntegrations,
+    ManageIntegrations,
+    ReadClients,
+    ManageClients,
+    ReadAudit,
+    ManageSecrets,
+    Seed,
+}
+
+impl Role {
+    /// The authorization rule table. `org` is the organisation a resource belongs to, when it
+    /// belongs to one: a client-role actor may only read its own.
+    pub fn allows(self, p: Permission, org: Option<Uuid>) -> bool {
+        use Permission::*;
+        match self {
+            Role::Provider => true,
+            Role::Developer => matches!(
+                p,
+                ReadKeys
+                    | ManageKeys
+                    | VerifyKeys
+                    | ReadOidc
+                    | ReadIntegrations
+                    | ManageIntegrations
+                    | ReadClients
+                    | ReadAudit
+            ),
+            Role::Client(own) => matches!(p, ReadClients) && org == Some(own),
+        }
+    }
+}
+
+/// The principal behind a call, with the request context written into its audit events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    pub id: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub actor_type: ActorType,
+    pub role: Role,
+    pub ip: Option<String>,
+    pub ua: Option<String>,
+}
+
+impl Actor {
+    /// The local administrator of an embedded or direct workspace (desktop, CLI).
+    pub fn local_admin(login: &str, ua: &str) -> Self {
+        Actor {
+            id: format!("local:{login}"),
+            name: login.to_string(),
+            actor_type: ActorType::User,
+            role: Role::Provider,
+            ip: None,
+            ua: Some(ua.to_string()),
+        }
+    }
+
+    /// The application itself (seeding, maintenance).
+    pub fn system(what: &str) -> Self {
+        Actor {
+            id: format!("system:{what}"),
+            name: what.to_string(),
+            actor_type: ActorType::System,
+            role: Role::Provider,
+            ip: None,
+            ua: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_role_is_bound_to_its_own_organisation() {
+        let own = Uuid::from_u128(1);
+        let other = Uuid::from_u128(2);
+        assert!(Role::Client(own).allows(Permission::ReadClients, Some(own)));
+        assert!(!Role::Client(own).allows(Permission::ReadClients, Some(other)));
+        assert!(!Role::Client(own).allows(Permission::ReadClients, None));
+        assert!(!Role::Client(own).allows(Permission::ManageKeys, Some(own)));
+    }
+
+    #[test]
+    fn developer_cannot_administer_secrets_or_oidc() {
+        assert!(Role::Developer.allows(Permission::ManageKeys, None));
+        assert!(!Role::Developer.allows(Permission::ManageSecrets, None));
+        assert!(!Role::Developer.allows(Permission::ManageOidc, None));
+        assert!(Role::Provider.allows(Permission::ManageSecrets, None));
+    }
+}

@@ -1,0 +1,21 @@
+//! The domain of Provider Admin: pure types and rules, unit-tested without a database.
+//!
+//! Owns the federation-key format and hashing, envelope encryption of secrets at rest, the
+//! audit event and its hash chain, validated newtypes, the actor/role model and the single
+//! error vocabulary that every front end maps. It must not depend on sqlx, tokio, Tauri,
+//! axum or reqwest, and performs no I/O: time and randomness are passed in.
+
+pub mod actor;
+pub mod audit;
+pub mod clock;
+pub mod envelope;
+pub mod error;
+pub mod key;
+pub mod model;
+pub mod sensitive;
+pub mod validate;
+
+pub use actor::{Actor, ActorType, Permission, Role};
+pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
+pub use error::{Error, ErrorCode, FieldError};
+pub use sensitive::Sensitive;
