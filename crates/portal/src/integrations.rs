@@ -1,0 +1,302 @@
+//! Provider integrations: their configuration JSON is sealed; reads show its field names only.
+
+use crate::local::{json, parse_id, store_err, LocalPortal};
+use crate::{IntegrationChanges, NewIntegration};
+use domain::audit::{AuditDraft, REDACTED};
+use domain::envelope::Binding;
+use domain::error::{Error, Result, Validator};
+use domain::model::{parse_integration_type, Integration, IntegrationRecord, IntegrationStatus};
+use domain::validate::Name;
+use domain::{Actor, Permission, Sensitive};
+use serde_json::Value;
+use store::AuditBatch;
+use uuid::Uuid;
+
+const ENTITY: &str = "integration";
+const CONFIG_MAX_BYTES: usize = 64 * 1024;
+
+fn binding(id: &str) -> Binding<'_> {
+    Binding {
+        table: "integrations",
+        column: "config",
+        row_id: id,
+    }
+}
+
+fn not_found(id: Uuid) -> Error {
+    Error::NotFound(format!("no integration {id} exists"))
+}
+
+/// Checks a configuration and returns its serialised form and top-level field names.
+fn check_config(
+    v: &mut Validator,
+    config: &Sensitive<Value>,
+) -> Option<(Sensitive<Vec<u8>>, Vec<String>)> {
+    let Value::Object(map) = config.expose() else {
+        v.push("config", "must be a JSON object, e.g. {\"api_key\": \"…\"}");
+        return None;
+    };
+    let bytes = serde_json::to_vec(config.expose()).unwrap_or_default();
+    if bytes.len() > CONFIG_MAX_BYTES {
+        v.push(
+            "config",
+            format!("must be at most {} KiB", CONFIG_MAX_BYTES / 1024),
+        );
+        return None;
+    }
+    let mut fields: Vec<String> = map.keys().cloned().collect();
+    fields.sort();
+    Some((Sensitive::new(bytes), fields))
+}
+
+fn mark_config_changed(d: &mut AuditDraft) {
+    for side in [&mut d.before, &mut d.after] {
+        if let Some(Value::Object(m)) = side {
+            m.insert("config".into(), Value::String(REDACTED.into()));
+        }
+    }
+}
+
+impl LocalPortal {
+    pub(crate) async fn list_integrations_impl(&self, actor: &Actor) -> Result<Vec<Integration>> {
+        self.authorize(actor, Permission::ReadIntegrations, None)?;
+        let all = self.store.integrations().await.map_err(store_err)?;
+        Ok(all.iter().map(IntegrationRecord::view).collect())
+    }
+
+    pub(crate) async fn get_integration_impl(
+        &self,
+        actor: &Actor,
+        id: &str,
+    ) -> Result<Integration> {
+        self.authorize(actor, Permission::ReadIntegrations, None)?;
+        let id = parse_id("id", id)?;
+        let rec = self
+            .store
+            .integration(id)
+            .await
+            .map_err(store_err)?
+            .ok_or_else(|| not_found(id))?;
+        Ok(rec.view())
+    }
+
+    pub(crate) async fn create_integration_impl(
+        &self,
+        actor: &Actor,
+        new: NewIntegration,
+        idem: Option<&str>,
+    ) -> Result<Integration> {
+        self.authorize(actor, Permission::ManageIntegrations, None)?;
+        let mut v = Validator::new();
+        let name = v.check("name", Name::parse(&new.name));
+        let kind = v.check("type", parse_integration_type(&new.kind));
+        let config = check_config(&mut v, &new.config);
+        v.finish()?;
+        let (name, kind, (bytes, fields)) = match (name, kind, config) {
+            (Some(a), Some(b), Some(c)) => (a, b, c),
+            _ => return Err(Error::Internal("validated input missing".into())),
+        };
+        let id = Uuid::new_v4();
+        let sealed = self.seal(binding(&id.to_string()), bytes.expose())?;
+        let now = self.now();
+        let request = json(&(
+            name.as_str(),
+            kind.as_str(),
+            &fields,
+            crate::idempotency::hex_sha256(&String::from_utf8_lossy(bytes.expose())),
+        ));
+        self.write_idempotent(
+            actor,
+            "integrations.create",
+            idem,
+            &request,
+            |mut tx| async move {
+                let rec = IntegrationRecord {
+                    id,
+                    name: name.to_string(),
+                    kind,
+                    status: IntegrationStatus::Active,
+                    config_sealed: sealed,
+                    config_fields: fields,
+                    created_at: now,
+                    updated_at: now,
+                    last_sync_at: None,
+                    last_error: None,
+                };
+                tx.insert_integration(&rec).await.map_err(store_err)?;
+                let view = rec.view();
+                let audit =
+                    AuditDraft::change(ENTITY, &id.to_string(), "create", None, Some(&json(&view)));
+                Ok((tx, view, Some(AuditBatch::one(audit))))
+            },
+        )
+        .await
+    }
+
+    pub(crate) async fn update_integration_impl(
+        &self,
+        actor: &Actor,
+        id: &str,
+        ch: IntegrationChanges,
+    ) -> Result<Integration> {
+        self.authorize(actor, Permission::ManageIntegrations, None)?;
+        let id = parse_id("id", id)?;
+        let mut v = Validator::new();
+        let name = ch
+            .name
+            .as_deref()
+            .and_then(|s| v.check("name", Name::parse(s)));
+        let config = ch.config.as_ref().and_then(|c| check_config(&mut v, c));
+        v.finish()?;
+        let sealed = match &config {
+            Some((bytes, fields)) => Some((
+                self.seal(binding(&id.to_string()), bytes.expose())?,
+                fields.clone(),
+            )),
+            None => None,
+        };
+        let now = self.now();
+        self.write(actor, |mut tx| async move {
+            let mut rec = tx
+                .integration_for_update(id)
+                .await
+                .map_err(store_err)?
+                .ok_or_else(|| not_found(id))?;
+            let before = json(&rec.view());
+            if let Some(n) = name {
+                rec.name = n.to_string();
+            }
+            let config_changed = sealed.is_some();
+            if let Some((s, fields)) = sealed {
+                rec.config_sealed = s;
+                rec.config_fields = fields;
+            }
+            rec.updated_at = now;
+            tx.update_integration(&rec).await.map_err(store_err)?;
+            let view = rec.view();
+            let mut audit = AuditDraft::change(
+                ENTITY,
+                &id.to_string(),
+                "update",
+                Some(&before),
+                Some(&json(&view)),
+            );
+            if config_changed {
+                mark_config_changed(&mut audit);
+            }
+            Ok((tx, view, Some(AuditBatch::one(audit))))
+        })
+        .await
+    }
+
+    /// Pause, resume, or record a sync outcome: one status transition, audited.
+    async fn transition(
+        &self,
+        actor: &Actor,
+        id: &str,
+        action: &'static str,
+        apply: impl FnOnce(&mut IntegrationRecord) -> Result<bool> + Send,
+    ) -> Result<Integration> {
+        self.authorize(actor, Permission::ManageIntegrations, None)?;
+        let id = parse_id("id", id)?;
+        let now = self.now();
+        self.write(actor, |mut tx| async move {
+            let mut rec = tx
+                .integration_for_update(id)
+                .await
+                .map_err(store_err)?
+                .ok_or_else(|| not_found(id))?;
+            let before = json(&rec.view());
+            if !apply(&mut rec)? {
+                return Ok((tx, rec.view(), None));
+            }
+            rec.updated_at = now;
+            tx.update_integration(&rec).await.map_err(store_err)?;
+            let view = rec.view();
+            let audit = AuditDraft::change(
+                ENTITY,
+                &id.to_string(),
+                action,
+                Some(&before),
+                Some(&json(&view)),
+            );
+            Ok((tx, view, Some(AuditBatch::one(audit))))
+        })
+        .await
+    }
+
+    pub(crate) async fn set_integration_paused_impl(
+        &self,
+        actor: &Actor,
+        id: &str,
+        paused: bool,
+    ) -> Result<Integration> {
+        let action = if paused { "pause" } else { "resume" };
+        self.transition(actor, id, action, move |rec| {
+            let target = if paused {
+                IntegrationStatus::Paused
+            } else {
+                IntegrationStatus::Active
+            };
+            if rec.status == target {
+                return Ok(false);
+            }
+            if !paused {
+                rec.last_error = None;
+            }
+            rec.status = target;
+            Ok(true)
+        })
+        .await
+    }
+
+    pub(crate) async fn record_integration_sync_impl(
+        &self,
+        actor: &Actor,
+        id: &str,
+        error: Option<String>,
+    ) -> Result<Integration> {
+        if error.as_ref().is_some_and(|e| e.chars().count() > 2000) {
+            return Err(Error::invalid("error", "must be at most 2000 characters"));
+        }
+        let now = self.now();
+        self.transition(actor, id, "sync", move |rec| {
+            if rec.status == IntegrationStatus::Paused {
+                return Err(Error::Conflict(
+                    "the integration is paused: resume it before syncing".into(),
+                ));
+            }
+            rec.status = if error.is_some() {
+                IntegrationStatus::Error
+            } else {
+                IntegrationStatus::Active
+            };
+            rec.last_error = error;
+            rec.last_sync_at = Some(now);
+            Ok(true)
+        })
+        .await
+    }
+
+    pub(crate) async fn delete_integration_impl(&self, actor: &Actor, id: &str) -> Result<()> {
+        self.authorize(actor, Permission::ManageIntegrations, None)?;
+        let id = parse_id("id", id)?;
+        self.write(actor, |mut tx| async move {
+            let rec = tx
+                .integration_for_update(id)
+                .await
+                .map_err(store_err)?
+                .ok_or_else(|| not_found(id))?;
+            tx.delete_integration(id).await.map_err(store_err)?;
+            let audit = AuditDraft::change(
+                ENTITY,
+                &id.to_string(),
+                "delete",
+                Some(&json(&rec.view())),
+                None,
+            );
+            Ok((tx, (), Some(AuditBatch::one(audit))))
+        })
+        .await
+    }
+}

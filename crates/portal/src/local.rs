@@ -1,0 +1,246 @@
+//! `LocalPortal`: the Portal over a Store — shared plumbing (authorization, transactions,
+//! sealing, error mapping). Each capability lives in its own module.
+
+use crate::secrets::MasterKeySource;
+use crate::verify_cache::VerifyCache;
+use domain::audit::AuditDraft;
+use domain::envelope::{Binding, MasterKeySet};
+use domain::error::{Error, Result};
+use domain::key::KeyId;
+use domain::{Actor, Clock, Permission, Sensitive, Timestamp};
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex, RwLock};
+use store::{AuditBatch, Store, StoreError, WriteTx};
+use uuid::Uuid;
+
+/// The Portal over a [`Store`]: the embedded and direct profiles, and the server's engine.
+pub struct LocalPortal {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) keys: RwLock<MasterKeySet>,
+    pub(crate) key_source: Option<Arc<dyn MasterKeySource>>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) cache: VerifyCache,
+    pub(crate) touched: Mutex<HashMap<KeyId, Timestamp>>,
+}
+
+impl std::fmt::Debug for LocalPortal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalPortal")
+            .field("store", &self.store)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LocalPortal {
+    /// Opens the portal over `store` with the master keys of `source`. Checks that the keys are
+    /// the ones this database was sealed with, and registers any new version (audited).
+    pub async fn open(
+        store: Arc<dyn Store>,
+        source: Arc<dyn MasterKeySource>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self> {
+        let keys = source.load()?;
+        let portal = Self::build(store, keys, Some(source), clock);
+        portal.check_and_register_master_keys().await?;
+        Ok(portal)
+    }
+
+    /// Opens the portal with a fixed master key set (tests, benchmarks, servers with env keys).
+    pub async fn with_keys(
+        store: Arc<dyn Store>,
+        keys: MasterKeySet,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self> {
+        let portal = Self::build(store, keys, None, clock);
+        portal.check_and_register_master_keys().await?;
+        Ok(portal)
+    }
+
+    fn build(
+        store: Arc<dyn Store>,
+        keys: MasterKeySet,
+        key_source: Option<Arc<dyn MasterKeySource>>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        LocalPortal {
+            store,
+            keys: RwLock::new(keys),
+            key_source,
+            clock,
+            cache: VerifyCache::new(10_000),
+            touched: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The store underneath (for seeding and tests).
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub(crate) fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    pub(crate) fn authorize(&self, actor: &Actor, p: Permission, org: Option<Uuid>) -> Result<()> {
+        if actor.role.allows(p, org) {
+            Ok(())
+        } else {
+            Err(Error::Forbidden(format!(
+                "your role ({}) may not do this ({p:?}); ask a provider admin",
+                match actor.role {
+                    domain::Role::Provider => "provider",
+                    domain::Role::Developer => "developer",
+                    domain::Role::Client(_) => "client",
+                }
+            )))
+        }
+    }
+
+    /// Runs one write: `work` gets the transaction, returns it with its result and the audit
+    /// events (or none, when there was nothing to change: then nothing is committed).
+    pub(crate) async fn write<T, F, Fut>(&self, actor: &Actor, work: F) -> Result<T>
+    where
+        F: FnOnce(Box<dyn WriteTx>) -> Fut,
+        Fut: Future<Output = Result<(Box<dyn WriteTx>, T, Option<AuditBatch>)>>,
+    {
+        let tx = self
+            .store
+            .begin(actor, self.now())
+            .await
+            .map_err(store_err)?;
+        let (tx, value, audit) = work(tx).await?;
+        if let Some(audit) = audit {
+            tx.commit(audit).await.map_err(store_err)?;
+        }
+        Ok(value)
+    }
+
+    pub(crate) fn seal(&self, binding: Binding<'_>, plaintext: &[u8]) -> Result<Vec<u8>> {
+        let keys = self
+            .keys
+            .read()
+            .map_err(|_| Error::Internal("master key lock poisoned".into()))?;
+        keys.seal(&mut rand::rngs::OsRng, binding, plaintext)
+            .map_err(|e| Error::Internal(format!("sealing a secret failed: {e}")))
+    }
+
+    pub(crate) fn open_sealed(
+        &self,
+        binding: Binding<'_>,
+        sealed: &[u8],
+    ) -> Result<Sensitive<Vec<u8>>> {
+        let keys = self
+            .keys
+            .read()
+            .map_err(|_| Error::Internal("master key lock poisoned".into()))?;
+        keys.open(binding, sealed)
+            .map_err(|e| Error::Unavailable(e.to_string()))
+    }
+
+    pub(crate) fn master_keys(&self) -> Result<MasterKeySet> {
+        self.keys
+            .read()
+            .map(|k| k.clone())
+            .map_err(|_| Error::Internal("master key lock poisoned".into()))
+    }
+
+    async fn check_and_register_master_keys(&self) -> Result<()> {
+        let keys = self.master_keys()?;
+        let known = self
+            .store
+            .master_key_fingerprints()
+            .await
+            .map_err(store_err)?;
+        for (version, fingerprint) in &known {
+            match keys.fingerprint(*version) {
+                Some(mine) if &mine == fingerprint => {}
+                Some(mine) => {
+                    return Err(Error::Unavailable(format!(
+                        "the master key at hand does not match this database: version {version} has fingerprint {mine} here but {fingerprint} in the database. \
+                         Use the master key this database was created with (OS keychain, PORTAL_MASTER_KEY or PORTAL_MASTER_KEY_FILE)"
+                    )))
+                }
+                None if *version > keys.current() => {
+                    return Err(Error::Unavailable(format!(
+                        "this database uses master key version {version}, newer than any in your key set (newest: {}). \
+                         Import the current key set from the admin who rotated it",
+                        keys.current()
+                    )))
+                }
+                None => {} // an old version that was retired from the set
+            }
+        }
+        let missing: Vec<u32> = keys
+            .versions()
+            .filter(|v| !known.iter().any(|(k, _)| k == v))
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let actor = Actor::system("master-key");
+        self.write(&actor, |mut tx| async move {
+            let mut drafts = Vec::new();
+            for v in missing {
+                let fp = keys.fingerprint(v).unwrap_or_default();
+                tx.register_master_key(v, &fp).await.map_err(store_err)?;
+                let after = serde_json::json!({"version": v, "fingerprint": fp});
+                drafts.push(AuditDraft::change(
+                    "master_key",
+                    &v.to_string(),
+                    "register",
+                    None,
+                    Some(&after),
+                ));
+            }
+            let audit = AuditBatch::from_vec(drafts);
+            Ok((tx, (), audit))
+        })
+        .await
+    }
+}
+
+/// The one place where store errors become the product's error vocabulary.
+pub(crate) fn store_err(e: StoreError) -> Error {
+    match e {
+        StoreError::NotFound => {
+            Error::NotFound("the item was not found (it may have been deleted meanwhile)".into())
+        }
+        StoreError::Conflict(what) => {
+            Error::Conflict(format!("this conflicts with existing data ({what})"))
+        }
+        StoreError::Refused(m) => Error::Forbidden(m),
+        StoreError::Unavailable(m) => Error::Unavailable(format!(
+            "the database is unavailable: {m}. Check the connection and try again"
+        )),
+        StoreError::BadCursor => Error::invalid(
+            "cursor",
+            "is not a cursor returned by this list; start again from the first page",
+        ),
+        StoreError::Internal(m) => {
+            tracing::error!(error = %m, "store failure");
+            Error::Internal(format!("an unexpected database error occurred: {m}"))
+        }
+    }
+}
+
+/// Parses a uuid path parameter into the field error vocabulary.
+pub(crate) fn parse_id(field: &str, s: &str) -> Result<Uuid> {
+    domain::validate::parse_uuid(s).map_err(|m| Error::invalid(field, m))
+}
+
+/// Checks a page size: default 50, 1..=500.
+pub(crate) fn page_limit(limit: Option<u32>) -> Result<u32> {
+    match limit {
+        None => Ok(domain::model::PAGE_DEFAULT),
+        Some(n) if (1..=domain::model::PAGE_MAX).contains(&n) => Ok(n),
+        Some(_) => Err(Error::invalid(
+            "limit",
+            format!("must be between 1 and {}", domain::model::PAGE_MAX),
+        )),
+    }
+}
+
+pub(crate) fn json<T: serde::Serialize>(v: &T) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+}
