@@ -1,0 +1,533 @@
+//! Federation keys end to end.
+
+use domain::model::{KeyFilter, KeyStatus};
+use domain::{Error, ErrorCode};
+use portal::{NewKey, Portal};
+use stories::{admin, dump_all, on_both_stores, portal, TestDb};
+
+async fn head(db: &TestDb) -> i64 {
+    use store::Store;
+    db.store.audit_head().await.unwrap().0
+}
+
+fn new_key(name: &str) -> NewKey {
+    NewKey {
+        name: name.into(),
+        expires_in: None,
+    }
+}
+
+async fn key_lifecycle(db: &TestDb) {
+    let (p, _clock) = portal(db).await;
+    let a = admin();
+    let base = head(db).await; // opening registered the master key (one event)
+    let created = p.create_key(&a, new_key("acme"), None).await.unwrap();
+    let full = created.full_key.expose().clone();
+    assert_eq!(
+        head(db).await,
+        base + 1,
+        "create leaves exactly one audit event"
+    );
+    assert!(
+        !dump_all(db).await.contains(&full),
+        "the full key must not be stored anywhere"
+    );
+    assert!(
+        !dump_all(db).await.contains(&full[21..60]),
+        "not even the secret part"
+    );
+
+    let v = p.verify_key(&a, &full).await.unwrap();
+    assert_eq!(v.key_id, created.key.id);
+    assert_eq!(head(db).await, base + 1, "verification is not a write");
+
+    let revoked = p
+        .revoke_key(&a, created.key.id.as_str(), None)
+        .await
+        .unwrap();
+    assert_eq!(revoked.status, KeyStatus::Revoked);
+    assert_eq!(
+        head(db).await,
+        base + 2,
+        "revoke leaves exactly one audit event"
+    );
+    let err = p.verify_key(&a, &full).await.unwrap_err();
+    assert_eq!(
+        err.code(),
+        ErrorCode::Unauthenticated,
+        "a revoked key must not verify: {err}"
+    );
+
+    let again = p
+        .revoke_key(&a, created.key.id.as_str(), None)
+        .await
+        .unwrap();
+    assert_eq!(again.revoked_at, revoked.revoked_at, "revoke is idempotent");
+    assert_eq!(
+        head(db).await,
+        base + 2,
+        "revoking a revoked key writes nothing"
+    );
+    let report = p.verify_audit(&a).await.unwrap();
+    assert_eq!(
+        (report.checked, report.first_broken),
+        (base as u64 + 2, None)
+    );
+}
+
+async fn bad_input_changes_nothing(db: &TestDb) {
+    let (p, _) = portal(db).await;
+    let a = admin();
+    let k = p
+        .create_key(&a, new_key("ok"), Some("idem-1"))
+        .await
+        .unwrap();
+    let before = head(db).await;
+    let full = k.full_key.expose().clone();
+
+    let mut wrong_sum = full.clone();
+    let last = wrong_sum.pop().unwrap();
+    wrong_sum.push(if last == '0' { '1' } else { '0' });
+    let cases: Vec<(Error, &str)> = vec![
+        (p.verify_key(&a, "pak_not-a-key").await.unwrap_err(), "key"),
+        (p.verify_key(&a, &wrong_sum).await.unwrap_err(), "key"),
+        (p.get_key(&a, "nope").await.unwrap_err(), "id"),
+        (
+            p.create_key(&a, new_key("   "), None).await.unwrap_err(),
+            "name",
+        ),
+        (
+            p.create_key(&a, new_key(&"x".repeat(101)), None)
+                .await
+                .unwrap_err(),
+            "name",
+        ),
+        (
+            p.create_key(
+                &a,
+                NewKey {
+                    name: "x".into(),
+                    expires_in: Some("forever".into()),
+                },
+                None,
+            )
+            .await
+            .unwrap_err(),
+            "expires_in",
+        ),
+        (
+            p.rotate_key(&a, k.key.id.as_str(), "2w", None)
+                .await
+                .unwrap_err(),
+            "overlap",
+        ),
+        (
+            p.rotate_key(&a, k.key.id.as_str(), "8d", None)
+                .await
+                .unwrap_err(),
+            "overlap",
+        ),
+        (
+            p.create_oidc(
+                &a,
+                portal::NewOidc {
+                    issuer: "not a url".into(),
+                    client_id: "c".into(),
+                    redirect_uri: "https://a.example/cb".into(),
+                    client_secret: None,
+                    enabled: true,
+                },
+                None,
+            )
+            .await
+            .unwrap_err(),
+            "issuer",
+        ),
+        (
+            p.create_oidc(
+                &a,
+                portal::NewOidc {
+                    issuer: "http://idp.example.com".into(),
+                    client_id: "c".into(),
+                    redirect_uri: "https://a.example/cb".into(),
+                    client_secret: None,
+                    enabled: true,
+                },
+                None,
+            )
+            .await
+            .unwrap_err(),
+            "issuer",
+        ),
+        (
+            p.rename_client(&a, "00000000-0000-0000-0000-000000000000", "")
+                .await
+                .unwrap_err(),
+            "name",
+        ),
+        (
+            p.list_keys(
+                &a,
+                KeyFilter {
+                    limit: Some(0),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap_err(),
+            "limit",
+        ),
+        (
+            p.list_keys(
+                &a,
+                KeyFilter {
+                    cursor: Some("zz".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap_err(),
+            "cursor",
+        ),
+        (
+            p.revoke_keys(&a, &["bad".into()], None).await.unwrap_err(),
+            "ids[0]",
+        ),
+    ];
+    for (err, field) in &cases {
+        assert_eq!(
+            err.code(),
+            ErrorCode::Invalid,
+            "expected a field error on {field}, got {err:?}"
+        );
+        assert!(
+            err.fields().iter().any(|f| f.field == *field),
+            "the error must name `{field}`: {err:?}"
+        );
+    }
+    let unknown = p.get_key(&a, "0000000000000000").await.unwrap_err();
+    assert_eq!(unknown.code(), ErrorCode::NotFound);
+    let unknown_verify = p.verify_key(&a, &stories::other_key()).await.unwrap_err();
+    assert_eq!(unknown_verify.code(), ErrorCode::Unauthenticated);
+    let reused = p
+        .create_key(&a, new_key("other name"), Some("idem-1"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        reused.code(),
+        ErrorCode::Conflict,
+        "a reused idempotency key with other parameters: {reused}"
+    );
+    assert_eq!(head(db).await, before, "bad input must change nothing");
+    let page = p.list_keys(&a, KeyFilter::default()).await.unwrap();
+    assert_eq!(
+        page.items.len(),
+        1,
+        "no key was created by the failed calls"
+    );
+}
+
+async fn idempotent_create_returns_the_first_result(db: &TestDb) {
+    let (p, clock) = portal(db).await;
+    let a = admin();
+    let base = head(db).await;
+    let first = p
+        .create_key(&a, new_key("acme"), Some("k-1"))
+        .await
+        .unwrap();
+    let second = p
+        .create_key(&a, new_key("acme"), Some("k-1"))
+        .await
+        .unwrap();
+    assert_eq!(first.key.id, second.key.id);
+    assert_eq!(
+        first.full_key.expose(),
+        second.full_key.expose(),
+        "a retry gets the same one-time key back"
+    );
+    assert_eq!(head(db).await, base + 1, "one effect");
+    assert!(
+        !dump_all(db).await.contains(first.full_key.expose()),
+        "the stored replay is sealed"
+    );
+    clock.advance_secs(25 * 3600);
+    let later = p
+        .create_key(&a, new_key("acme"), Some("k-1"))
+        .await
+        .unwrap();
+    assert_ne!(later.key.id, first.key.id, "idempotency keys are kept 24 h");
+}
+
+async fn rotation_with_overlap(db: &TestDb) {
+    let (p, clock) = portal(db).await;
+    let a = admin();
+    let old = p
+        .create_key(
+            &a,
+            NewKey {
+                name: "acme".into(),
+                expires_in: Some("90d".into()),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let r1 = p
+        .rotate_key(&a, old.key.id.as_str(), "1h", Some("rot-1"))
+        .await
+        .unwrap();
+    let r2 = p
+        .rotate_key(&a, old.key.id.as_str(), "1h", Some("rot-1"))
+        .await
+        .unwrap();
+    assert_eq!(
+        r1.successor.key.id, r2.successor.key.id,
+        "a retried rotate returns the same successor"
+    );
+    assert_eq!(
+        r1.successor.full_key.expose(),
+        r2.successor.full_key.expose()
+    );
+    let all = p.list_keys(&a, KeyFilter::default()).await.unwrap();
+    assert_eq!(all.items.len(), 2, "never a second successor");
+    assert_eq!(r1.old.rotated_to.as_ref(), Some(&r1.successor.key.id));
+    assert_eq!(r1.old.expires_at, Some(stories::T0.plus_secs(3600)));
+    let third = p
+        .rotate_key(&a, old.key.id.as_str(), "1h", Some("rot-2"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        third.code(),
+        ErrorCode::Conflict,
+        "a rotated key cannot be rotated again"
+    );
+
+    p.verify_key(&a, old.full_key.expose())
+        .await
+        .expect("the old key works during the overlap");
+    p.verify_key(&a, r1.successor.full_key.expose())
+        .await
+        .expect("the successor works");
+    clock.advance_secs(3601);
+    assert_eq!(
+        p.verify_key(&a, old.full_key.expose())
+            .await
+            .unwrap_err()
+            .code(),
+        ErrorCode::Unauthenticated,
+        "the old key stops after the overlap"
+    );
+    p.verify_key(&a, r1.successor.full_key.expose())
+        .await
+        .expect("the successor still works");
+
+    let k = p.create_key(&a, new_key("b"), None).await.unwrap();
+    p.rotate_key(&a, k.key.id.as_str(), "24h", None)
+        .await
+        .unwrap();
+    p.verify_key(&a, k.full_key.expose()).await.unwrap();
+    let ended = p.end_overlap(&a, k.key.id.as_str()).await.unwrap();
+    assert_eq!(
+        ended.status,
+        KeyStatus::Expired,
+        "cutting the overlap short ends the old key now"
+    );
+    assert!(
+        p.verify_key(&a, k.full_key.expose()).await.is_err(),
+        "and the verification cache must not keep it alive"
+    );
+}
+
+async fn warm_verify_uses_the_cache_and_revoke_invalidates_it(db: &TestDb) {
+    let (p, clock) = portal(db).await;
+    let a = admin();
+    let k = p.create_key(&a, new_key("acme"), None).await.unwrap();
+    p.verify_key(&a, k.full_key.expose()).await.unwrap();
+    // Break the stored hash behind the portal's back: only a cached verification still passes.
+    db.superuser_exec(&format!(
+        "UPDATE federation_keys SET hashed_key = 'x' WHERE id = '{}'",
+        k.key.id
+    ))
+    .await;
+    p.verify_key(&a, k.full_key.expose())
+        .await
+        .expect("a warm verification does not recompute argon2");
+    clock.advance_secs(61);
+    assert!(
+        p.verify_key(&a, k.full_key.expose()).await.is_err(),
+        "cache entries expire and the store is asked again"
+    );
+
+    let k2 = p.create_key(&a, new_key("b"), None).await.unwrap();
+    p.verify_key(&a, k2.full_key.expose()).await.unwrap();
+    p.revoke_key(&a, k2.key.id.as_str(), None).await.unwrap();
+    assert!(
+        p.verify_key(&a, k2.full_key.expose()).await.is_err(),
+        "revoke invalidates the cache"
+    );
+}
+
+async fn last_used_is_written_at_most_once_a_minute(db: &TestDb) {
+    let (p, clock) = portal(db).await;
+    let a = admin();
+    let k = p.create_key(&a, new_key("acme"), None).await.unwrap();
+    p.verify_key(&a, k.full_key.expose()).await.unwrap();
+    let first = p.get_key(&a, k.key.id.as_str()).await.unwrap();
+    assert_eq!(first.last_used_at, Some(stories::T0));
+    assert_eq!(first.last_used_ip.as_deref(), Some("192.0.2.10"));
+    clock.advance_secs(30);
+    p.verify_key(&a, k.full_key.expose()).await.unwrap();
+    assert_eq!(
+        p.get_key(&a, k.key.id.as_str()).await.unwrap().last_used_at,
+        Some(stories::T0),
+        "no write within a minute"
+    );
+    clock.advance_secs(31);
+    p.verify_key(&a, k.full_key.expose()).await.unwrap();
+    assert_eq!(
+        p.get_key(&a, k.key.id.as_str()).await.unwrap().last_used_at,
+        Some(stories::T0.plus_secs(61))
+    );
+}
+
+async fn list_filters_and_pagination(db: &TestDb) {
+    let (p, clock) = portal(db).await;
+    let a = admin();
+    let never = p
+        .create_key(&a, new_key("never expires"), None)
+        .await
+        .unwrap();
+    clock.advance_secs(1);
+    let soon = p
+        .create_key(
+            &a,
+            NewKey {
+                name: "expires soon".into(),
+                expires_in: Some("3d".into()),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    clock.advance_secs(1);
+    let gone = p
+        .create_key(
+            &a,
+            NewKey {
+                name: "expires fast".into(),
+                expires_in: Some("1h".into()),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    clock.advance_secs(1);
+    let revoked = p.create_key(&a, new_key("revoked"), None).await.unwrap();
+    p.revoke_key(&a, revoked.key.id.as_str(), None)
+        .await
+        .unwrap();
+    for i in 0..6 {
+        clock.advance_secs(1);
+        p.create_key(&a, new_key(&format!("bulk {i}")), None)
+            .await
+            .unwrap();
+    }
+    clock.advance_secs(2 * 3600);
+    let ids = |page: domain::model::Page<domain::model::FederationKey>| {
+        page.items.into_iter().map(|k| k.id).collect::<Vec<_>>()
+    };
+    let q = |f: KeyFilter| p.list_keys(&a, f);
+    assert_eq!(
+        ids(q(KeyFilter {
+            status: Some(KeyStatus::Revoked),
+            ..Default::default()
+        })
+        .await
+        .unwrap()),
+        vec![revoked.key.id.clone()]
+    );
+    assert_eq!(
+        ids(q(KeyFilter {
+            status: Some(KeyStatus::Expired),
+            ..Default::default()
+        })
+        .await
+        .unwrap()),
+        vec![gone.key.id.clone()]
+    );
+    assert_eq!(
+        ids(q(KeyFilter {
+            expiring_within_days: Some(7),
+            ..Default::default()
+        })
+        .await
+        .unwrap()),
+        vec![soon.key.id.clone()]
+    );
+    assert_eq!(
+        q(KeyFilter {
+            status: Some(KeyStatus::Active),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .items
+        .len(),
+        8
+    );
+    assert_eq!(
+        ids(q(KeyFilter {
+            search: Some("NEVER".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap()),
+        vec![never.key.id.clone()]
+    );
+    clock.advance_secs(31 * 86400);
+    p.verify_key(&a, never.full_key.expose()).await.unwrap();
+    let unused = q(KeyFilter {
+        unused_for_days: Some(30),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        unused.items.len(),
+        9,
+        "every key but the one just used is unused for 30 days"
+    );
+    assert!(!unused.items.iter().any(|k| k.id == never.key.id));
+    // Pages of 3 walk all 10 keys, newest first, without repeats.
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = q(KeyFilter {
+            limit: Some(3),
+            cursor: cursor.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        seen.extend(page.items.iter().map(|k| k.created_at));
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 10);
+    assert!(
+        seen.windows(2).all(|w| w[0] > w[1]),
+        "newest first, no repeats"
+    );
+}
+
+on_both_stores!(
+    key_lifecycle,
+    bad_input_changes_nothing,
+    idempotent_create_returns_the_first_result,
+    rotation_with_overlap,
+    warm_verify_uses_the_cache_and_revoke_invalidates_it,
+    last_used_is_written_at_most_once_a_minute,
+    list_filters_and_pagination,
+);
