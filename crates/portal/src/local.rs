@@ -73,6 +73,11 @@ impl LocalPortal {
         }
     }
 
+    /// The master key set in use (for seeding another portal over the same store).
+    pub fn master_key_set(&self) -> Result<MasterKeySet> {
+        self.master_keys()
+    }
+
     /// The store underneath (for seeding and tests).
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store

@@ -1,5 +1,5 @@
 //! Realistic demo data: dozens of clients, keys in every state, OIDC configurations,
-//! integrations, and a few thousand audit events spread over the last 90 days.
+//! integrations, key usage, and a few thousand audit events spread over the last 90 days.
 //!
 //! Seeding goes through the Portal like any other writer, with a clock that walks forward
 //! from 90 days ago, so every row and audit event is real and the chain verifies.
@@ -97,7 +97,7 @@ pub async fn demo(
         ua: Some("padmin seed".into()),
     });
     let mut report = SeedReport::default();
-    let total_steps = 60 + 40 + 6 + 10 + 2400;
+    let total_steps = COMPANIES.len() as u64 + 40 + 6 + 10 + 2400;
     let mut step = 0u64;
     let mut tick = |clock: &ManualClock, secs: i64| {
         step += 1;
@@ -106,7 +106,7 @@ pub async fn demo(
     };
 
     let mut clients = Vec::new();
-    for (i, base) in COMPANIES.iter().enumerate().take(60) {
+    for (i, base) in COMPANIES.iter().enumerate() {
         let who = &admins[i % 3];
         let c = portal
             .create_client(
@@ -132,6 +132,7 @@ pub async fn demo(
     }
 
     let mut key_ids = Vec::new();
+    let mut full_keys = Vec::new();
     for i in 0..40 {
         let who = &admins[i % 3];
         let client = &clients[i % clients.len()];
@@ -153,6 +154,7 @@ pub async fn demo(
             )
             .await?;
         key_ids.push(k.key.id.to_string());
+        full_keys.push(k.full_key);
         report.keys += 1;
         tick(&clock, 7200);
     }
@@ -265,10 +267,18 @@ pub async fn demo(
                 portal.set_integration_paused(who, id, true).await?;
             }
             _ => {
-                let c = &clients[(i * 7) % clients.len()];
-                portal
-                    .rename_client(who, &c.id.to_string(), &format!("{} ", c.name))
-                    .await?;
+                // A partner system uses one of its keys (records last use; not an audited write).
+                let partner = Actor {
+                    id: "service:partner-gateway".into(),
+                    name: "partner-gateway".into(),
+                    actor_type: ActorType::Service,
+                    role: Role::Developer,
+                    ip: Some(format!("203.0.113.{}", i % 250)),
+                    ua: Some("partner-sdk/2.3".into()),
+                };
+                let key = &full_keys[(i / 40) % full_keys.len()];
+                // Revoked and expired keys are rejected, as they would be in production.
+                let _ = portal.verify_key(&partner, key.expose()).await;
             }
         }
         let remaining = now.millis() - clock.now().millis();

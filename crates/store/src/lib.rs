@@ -9,7 +9,7 @@
 mod sql;
 mod tx;
 
-pub use sql::{Backend, SqlStore};
+pub use sql::{redact_url, Backend, SqlStore};
 pub use tx::AuditBatch;
 
 use async_trait::async_trait;
