@@ -72,6 +72,8 @@ enum Command {
     /// Secrets at rest and the master key.
     #[command(subcommand)]
     Secrets(SecretsCmd),
+    /// Where the data and the master key live, and the version.
+    Info,
     /// Fill an empty workspace with realistic demo data.
     Seed {
         /// Demo data: 50 clients, keys in every state, OIDC configurations, integrations, a few thousand audit events.
@@ -399,6 +401,8 @@ fn key_source(workspace: &str) -> Arc<dyn MasterKeySource> {
 
 struct Session {
     portal: LocalPortal,
+    location: String,
+    key_source: String,
     store: Arc<dyn Store>,
     actor: Actor,
     json: bool,
@@ -421,14 +425,18 @@ async fn open(db: Option<String>, json: bool) -> Result<Session, Error> {
             .await
             .map_err(|e| Error::Unavailable(e.to_string()))?,
     );
-    let portal =
-        LocalPortal::open(store.clone(), key_source(&workspace), Arc::new(SystemClock)).await?;
+    let location = store::redact_url(&target);
+    let source = key_source(&workspace);
+    let key_source = source.describe();
+    let portal = LocalPortal::open(store.clone(), source, Arc::new(SystemClock)).await?;
     let login = std::env::var("USER")
         .or_else(|_| std::env::var("USERNAME"))
         .unwrap_or_else(|_| "admin".into());
     let actor = Actor::local_admin(&login, concat!("padmin/", env!("CARGO_PKG_VERSION")));
     Ok(Session {
         portal,
+        location,
+        key_source,
         store,
         actor,
         json,
@@ -480,6 +488,24 @@ async fn run(cli: Cli) -> Result<u8, Error> {
         Command::Audit(c) => audit(&s, c).await,
         Command::Secrets(c) => secrets(&s, c).await,
         Command::Seed { .. } => seed(&s).await,
+        Command::Info => {
+            let info = serde_json::json!({
+                "version": env!("CARGO_PKG_VERSION"),
+                "database": s.location,
+                "master_key": s.key_source,
+                "data_folder": embedded_path().ok().and_then(|p| p.parent().map(|d| d.display().to_string())),
+            });
+            done(&s, &info, |i| {
+                for (k, v) in i.as_object().into_iter().flatten() {
+                    println!(
+                        "{k:12} {}",
+                        v.as_str()
+                            .map(str::to_string)
+                            .unwrap_or_else(|| v.to_string())
+                    );
+                }
+            })
+        }
     }
 }
 

@@ -203,7 +203,7 @@ async fn acceptance_on_postgres() {
         let url = &u1;
         let out = Command::new("pg_dump")
             .arg("--data-only")
-            .arg(&url)
+            .arg(url)
             .output()
             .expect("pg_dump runs (package postgresql-client)");
         assert!(
@@ -220,7 +220,7 @@ async fn acceptance_on_postgres() {
         // A superuser bypasses the append-only trigger; the chain must still tell.
         let sql = "SET session_replication_role = replica; UPDATE audit_events SET action = 'nothing' WHERE seq = 2;";
         let out = Command::new("psql")
-            .arg(&url)
+            .arg(url)
             .arg("-qc")
             .arg(sql)
             .output()

@@ -392,7 +392,7 @@ fn make_cursor(a: &str, b: &str) -> String {
     json.iter().map(|b| format!("{b:02x}")).collect()
 }
 fn data_hex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 || s.len() > 4096 {
+    if !s.len().is_multiple_of(2) || s.len() > 4096 {
         return None;
     }
     (0..s.len())

@@ -1,0 +1,28 @@
+# Shared helpers of the project scripts (sourced, not run).
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    say "need root to run: $*"; return 1; fi
+}
+
+# Installs the Debian/Ubuntu packages given, skipping those already present.
+ensure_packages() {
+  local missing=()
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  say "installing system packages: ${missing[*]}"
+  local cache; cache=$(mktemp -d); mkdir -p "$cache/partial"
+  as_root apt-get update -qq
+  # A private archive cache avoids clean-up hooks deleting packages mid-install.
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    -o Dir::Cache::Archives="$cache/" "${missing[@]}" >/dev/null
+  rm -rf "$cache"
+}
+
+ensure_rust() {
+  if ! command -v cargo >/dev/null; then
+    say "Rust is required: install it with rustup (https://rustup.rs), then run this again"; exit 1
+  fi
+}

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Runs every check and test of the workspace: formatting, lints, unit, conformance and CLI
+# acceptance tests against SQLite and a real PostgreSQL, and the OS-keychain test on a private
+# Secret Service. Installs missing system packages and starts a throwaway PostgreSQL from the
+# system binaries when none is reachable (set DATABASE_URL to use your own).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+ensure_rust
+ensure_packages build-essential pkg-config dbus gnome-keyring libsecret-tools postgresql postgresql-client
+
+work=$(mktemp -d)
+cleanup() {
+  if [ -n "${PGDATA_TMP:-}" ]; then
+    say "stopping the throwaway PostgreSQL"
+    runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA_TMP" -m fast stop >/dev/null 2>&1 ||
+      "$PGBIN/pg_ctl" -D "$PGDATA_TMP" -m fast stop >/dev/null 2>&1 || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+pg_answers() { psql "$1" -Atqc 'select 1' >/dev/null 2>&1; }
+
+if [ -z "${DATABASE_URL:-}" ]; then
+  if pg_answers "postgres://postgres@127.0.0.1:5432/postgres"; then
+    export DATABASE_URL="postgres://postgres@127.0.0.1:5432/postgres"
+  else
+    PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+    PGDATA_TMP="$work/pg"
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    say "no PostgreSQL answers: starting a throwaway cluster on port $port"
+    mkdir -p "$PGDATA_TMP"
+    run_pg() { if [ "$(id -u)" = 0 ]; then chown -R postgres "$work"; runuser -u postgres -- "$@"; else "$@"; fi; }
+    chmod 755 "$work"
+    run_pg "$PGBIN/initdb" -D "$PGDATA_TMP" -U postgres --auth=trust >/dev/null
+    run_pg "$PGBIN/pg_ctl" -D "$PGDATA_TMP" -l "$work/pg.log" -w \
+      -o "-p $port -k $work -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
+    export DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"
+  fi
+fi
+say "PostgreSQL: ${DATABASE_URL%%@*}@…"
+
+say "cargo fmt --check"
+cargo fmt --all -- --check
+say "cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+say "cargo test (unit, conformance × {SQLite, PostgreSQL}, CLI acceptance, keychain)"
+cargo test --workspace --locked
+
+# Test databases are dropped by each test; remove any a crashed test left behind.
+for db in $(psql "$DATABASE_URL" -Atqc "select datname from pg_database where datname like 'padmin_t_%'" 2>/dev/null); do
+  psql "$DATABASE_URL" -qc "drop database if exists $db with (force)" >/dev/null 2>&1 || true
+done
+say "all tests passed"
