@@ -531,3 +531,23 @@ on_both_stores!(
     last_used_is_written_at_most_once_a_minute,
     list_filters_and_pagination,
 );
+
+async fn keys_created_elsewhere_are_recognised_within_a_second(db: &TestDb) {
+    let (here, clock) = portal(db).await;
+    let (elsewhere, _) = portal(db).await;
+    let a = admin();
+    assert!(
+        here.verify_key(&a, &stories::other_key()).await.is_err(),
+        "loads the key index"
+    );
+    let k = elsewhere
+        .create_key(&a, new_key("made by another process"), None)
+        .await
+        .unwrap();
+    clock.advance_secs(1);
+    here.verify_key(&a, k.full_key.expose())
+        .await
+        .expect("another process's new key works here after the index refresh");
+}
+
+on_both_stores!(keys_created_elsewhere_are_recognised_within_a_second);

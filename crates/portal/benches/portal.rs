@@ -289,21 +289,40 @@ fn main() {
         .build()
         .unwrap();
     rt.block_on(async {
-        let events: i64 = std::env::var("BENCH_AUDIT_EVENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+        let events: i64 = std::env::var("BENCH_AUDIT_EVENTS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1_000_000);
         let dir = std::env::temp_dir().join(format!("padmin-bench-{}", std::process::id()));
-        let sqlite = SqlStore::open_sqlite(&dir.join("bench.sqlite")).await.unwrap();
+        let sqlite = SqlStore::open_sqlite(&dir.join("bench.sqlite"))
+            .await
+            .unwrap();
         bench("SQLite (file, WAL)", sqlite, events).await;
         let _ = std::fs::remove_dir_all(&dir);
 
-        let admin = std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let admin = std::env::var("DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
         match sqlx::PgPool::connect(&admin).await {
             Ok(pool) => {
-                sqlx::raw_sql("DROP DATABASE IF EXISTS padmin_bench WITH (FORCE); CREATE DATABASE padmin_bench").execute(&pool).await.unwrap();
-                let url = format!("{}/padmin_bench", admin.rsplit_once('/').map(|(a, _)| a).unwrap_or(&admin));
+                sqlx::raw_sql("DROP DATABASE IF EXISTS padmin_bench WITH (FORCE)")
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+                sqlx::raw_sql("CREATE DATABASE padmin_bench")
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+                let url = format!(
+                    "{}/padmin_bench",
+                    admin.rsplit_once('/').map(|(a, _)| a).unwrap_or(&admin)
+                );
                 let pg = SqlStore::connect_postgres(&url).await.unwrap();
                 bench("PostgreSQL (loopback)", pg.clone(), events).await;
                 pg.pool().close().await;
-                sqlx::raw_sql("DROP DATABASE IF EXISTS padmin_bench WITH (FORCE)").execute(&pool).await.unwrap();
+                sqlx::raw_sql("DROP DATABASE IF EXISTS padmin_bench WITH (FORCE)")
+                    .execute(&pool)
+                    .await
+                    .unwrap();
             }
             Err(e) => println!("\nPostgreSQL skipped: cannot connect to {admin}: {e}"),
         }

@@ -112,6 +112,7 @@ impl LocalPortal {
                 Ok((tx, stored, Some(AuditBatch::one(audit))))
             })
             .await?;
+        self.known_keys.lock().await.insert(stored.key.id.clone());
         Ok(stored.into())
     }
 
@@ -318,6 +319,10 @@ impl LocalPortal {
             })
             .await?;
         self.cache.invalidate(&stored.old.id);
+        self.known_keys
+            .lock()
+            .await
+            .insert(stored.successor.key.id.clone());
         Ok(Rotation {
             old: stored.old,
             successor: stored.successor.into(),
@@ -376,6 +381,16 @@ impl LocalPortal {
             });
         }
         let rejected = || Error::Unauthenticated("this federation key is not valid".into());
+        let known = self
+            .known_keys
+            .lock()
+            .await
+            .contains(self.store.as_ref(), key.id(), now)
+            .await
+            .map_err(store_err)?;
+        if !known {
+            return Err(rejected());
+        }
         let rec = self
             .store
             .key(key.id())

@@ -11,6 +11,7 @@ mod clients;
 mod idempotency;
 mod integrations;
 mod keys;
+mod known_keys;
 mod local;
 mod oidc;
 pub mod secrets;

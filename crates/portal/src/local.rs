@@ -1,6 +1,7 @@
 //! `LocalPortal`: the Portal over a Store — shared plumbing (authorization, transactions,
 //! sealing, error mapping). Each capability lives in its own module.
 
+use crate::known_keys::KnownKeys;
 use crate::secrets::MasterKeySource;
 use crate::verify_cache::VerifyCache;
 use domain::audit::AuditDraft;
@@ -22,6 +23,7 @@ pub struct LocalPortal {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) cache: VerifyCache,
     pub(crate) touched: Mutex<HashMap<KeyId, Timestamp>>,
+    pub(crate) known_keys: tokio::sync::Mutex<KnownKeys>,
 }
 
 impl std::fmt::Debug for LocalPortal {
@@ -70,6 +72,7 @@ impl LocalPortal {
             clock,
             cache: VerifyCache::new(10_000),
             touched: Mutex::new(HashMap::new()),
+            known_keys: tokio::sync::Mutex::new(KnownKeys::default()),
         }
     }
 

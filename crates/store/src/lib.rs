@@ -107,6 +107,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn begin(&self, actor: &Actor, now: Timestamp) -> Result<Box<dyn WriteTx>>;
 
     async fn key(&self, id: &KeyId) -> Result<Option<KeyRecord>>;
+    /// Every key id (for the in-memory index that rejects unknown keys without a lookup).
+    async fn key_ids(&self) -> Result<Vec<KeyId>>;
     async fn keys(&self, q: &KeyQuery) -> Result<Page<KeyRecord>>;
     /// Records usage telemetry. Not an audited change: see ARCHITECTURE.md, "What is audited".
     async fn touch_key(&self, id: &KeyId, at: Timestamp, ip: Option<&str>) -> Result<()>;

@@ -116,11 +116,13 @@ impl SqlStore {
                 StoreError::Unavailable(format!("cannot create the folder {}: {e}", dir.display()))
             })?;
         }
-        Self::sqlite(
-            &format!("sqlite://{}?mode=rwc", path.display()),
-            path.display().to_string(),
-        )
-        .await
+        // The driver percent-decodes the path: escape what would otherwise read as URL syntax.
+        let shown = path.display().to_string();
+        let escaped = shown
+            .replace('%', "%25")
+            .replace('?', "%3F")
+            .replace('#', "%23");
+        Self::sqlite(&format!("sqlite://{escaped}?mode=rwc"), shown).await
     }
 
     /// A private in-memory SQLite database (tests).
@@ -426,6 +428,14 @@ impl Store for SqlStore {
         .await
         .map_err(map_err)?;
         row.as_ref().map(key_from_row).transpose()
+    }
+
+    async fn key_ids(&self) -> Result<Vec<KeyId>> {
+        let rows = sqlx::query("SELECT id FROM federation_keys")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(|r| key_id(text(r, "id")?)).collect()
     }
 
     async fn keys(&self, q: &KeyQuery) -> Result<Page<KeyRecord>> {
