@@ -23,8 +23,9 @@ trap cleanup EXIT
 
 pg_answers() { psql "$1" -Atqc 'select 1' >/dev/null 2>&1; }
 
+# THROWAWAY_PG=1 forces a private cluster even when one answers (to test this path).
 if [ -z "${DATABASE_URL:-}" ]; then
-  if pg_answers "postgres://postgres@127.0.0.1:5432/postgres"; then
+  if [ "${THROWAWAY_PG:-0}" != 1 ] && pg_answers "postgres://postgres@127.0.0.1:5432/postgres"; then
     export DATABASE_URL="postgres://postgres@127.0.0.1:5432/postgres"
   else
     PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)

@@ -71,7 +71,8 @@ impl KeyId {
 }
 
 fn truncate_for_message(s: &str) -> String {
-    let t: String = s.chars().take(24).collect();
+    // At most the prefix and the id: never a character of a secret pasted by mistake.
+    let t: String = s.chars().take(PREFIX.len() + ID_CHARS).collect();
     if t.len() < s.len() {
         format!("{t}…")
     } else {
