@@ -6,10 +6,32 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-/// A UTC instant with millisecond precision (stored as milliseconds since the Unix epoch).
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
+/// A UTC instant with millisecond precision, stored as milliseconds since the Unix epoch and
+/// written in JSON as RFC 3339 (`2026-11-26T04:51:00.123Z`); JSON input may be either.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(i64);
+
+impl Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_rfc3339())
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Either {
+            Millis(i64),
+            Text(String),
+        }
+        match Either::deserialize(d)? {
+            Either::Millis(ms) => Ok(Timestamp(ms)),
+            Either::Text(t) => Timestamp::parse(&t)
+                .ok_or_else(|| serde::de::Error::custom(format!("`{t}` is not an RFC 3339 time"))),
+        }
+    }
+}
 
 impl Timestamp {
     pub const fn from_millis(ms: i64) -> Self {
@@ -105,5 +127,17 @@ mod tests {
             Some("2026-11-26T00:00:00Z".into())
         );
         assert_eq!(Timestamp::parse("yesterday"), None);
+    }
+
+    #[test]
+    fn json_is_rfc3339_and_reads_both_forms() {
+        let t = Timestamp::from_millis(1_795_000_000_123);
+        let json = serde_json::to_string(&t).unwrap();
+        assert_eq!(json, "\"2026-11-18T11:06:40.123Z\"");
+        assert_eq!(serde_json::from_str::<Timestamp>(&json).unwrap(), t);
+        assert_eq!(
+            serde_json::from_str::<Timestamp>("1795000000123").unwrap(),
+            t
+        );
     }
 }
