@@ -327,8 +327,12 @@ enum SecretsCmd {
         /// Only report what is behind.
         #[arg(long)]
         dry_run: bool,
+        /// Secrets re-encrypted per transaction.
         #[arg(long, default_value_t = 100)]
         batch_size: u32,
+        /// Stop after this many batches (spread the work; the next run resumes).
+        #[arg(long)]
+        max_batches: Option<u32>,
     },
 }
 
@@ -815,6 +819,7 @@ async fn secrets(s: &Session, c: SecretsCmd) -> Result<u8, Error> {
         SecretsCmd::RotateMaster {
             dry_run,
             batch_size,
+            max_batches,
         } => {
             let pb = progress_bar(s.json || dry_run, "re-encrypting");
             let progress = |done: u64, total: u64| {
@@ -827,7 +832,7 @@ async fn secrets(s: &Session, c: SecretsCmd) -> Result<u8, Error> {
                     portal::MasterKeyRotation {
                         dry_run,
                         batch_size,
-                        max_batches: None,
+                        max_batches,
                     },
                     &progress,
                 )

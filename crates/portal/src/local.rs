@@ -191,7 +191,9 @@ impl LocalPortal {
             let mut drafts = Vec::new();
             for v in missing {
                 let fp = keys.fingerprint(v).unwrap_or_default();
-                tx.register_master_key(v, &fp).await.map_err(store_err)?;
+                if !tx.register_master_key(v, &fp).await.map_err(store_err)? {
+                    continue; // another process registered it meanwhile
+                }
                 let after = serde_json::json!({"version": v, "fingerprint": fp});
                 drafts.push(AuditDraft::change(
                     "master_key",

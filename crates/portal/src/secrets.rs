@@ -247,7 +247,8 @@ impl LocalPortal {
             .write()
             .map_err(|_| Error::Internal("master key lock poisoned".into()))? = keys;
         self.write(actor, |mut tx| async move {
-            tx.register_master_key(version, &fingerprint)
+            let added = tx
+                .register_master_key(version, &fingerprint)
                 .await
                 .map_err(store_err)?;
             let after = serde_json::json!({"version": version, "fingerprint": fingerprint});
@@ -258,7 +259,8 @@ impl LocalPortal {
                 None,
                 Some(&after),
             );
-            Ok((tx, (), Some(AuditBatch::one(audit))))
+            // Registered meanwhile by another process opening the new key set: nothing to do.
+            Ok((tx, (), added.then(|| AuditBatch::one(audit))))
         })
         .await?;
         Ok(version)

@@ -167,7 +167,8 @@ pub trait WriteTx: Send {
     /// Stores the replayable result of an idempotent write. A concurrent duplicate fails with
     /// [`StoreError::Conflict`] (on PostgreSQL it first waits for the other to finish).
     async fn put_idempotency(&mut self, r: &IdempotencyRecord) -> Result<()>;
-    async fn register_master_key(&mut self, version: u32, fingerprint: &str) -> Result<()>;
+    /// Records a master-key version's fingerprint; false if it was already recorded.
+    async fn register_master_key(&mut self, version: u32, fingerprint: &str) -> Result<bool>;
     /// Replaces one sealed value if it is still at `old_version`; false if it moved meanwhile.
     async fn reseal(
         &mut self,

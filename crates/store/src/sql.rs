@@ -1025,18 +1025,16 @@ impl WriteTx for SqlTx {
         Ok(())
     }
 
-    async fn register_master_key(&mut self, version: u32, fingerprint: &str) -> Result<()> {
+    async fn register_master_key(&mut self, version: u32, fingerprint: &str) -> Result<bool> {
         let a = bind_all!(
             i64::from(version),
             fingerprint.to_string(),
             self.now.millis()
         );
-        self.exec(
-            "INSERT INTO master_keys (version, fingerprint, created_at) VALUES ($1, $2, $3)",
-            a,
-        )
-        .await?;
-        Ok(())
+        let n = self
+            .exec("INSERT INTO master_keys (version, fingerprint, created_at) VALUES ($1, $2, $3) ON CONFLICT (version) DO NOTHING", a)
+            .await?;
+        Ok(n == 1)
     }
 
     async fn reseal(
