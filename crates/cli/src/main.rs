@@ -1,7 +1,6 @@
 //! `padmin`: the Provider Admin command line. A thin front end: each subcommand parses its
 //! arguments, calls one Portal method and renders the result. No SQL and no business rule here.
 
-mod keychain;
 mod output;
 
 use clap::{Args, Parser, Subcommand};
@@ -400,7 +399,7 @@ fn key_source(workspace: &str) -> Arc<dyn MasterKeySource> {
     if let Some(path) = std::env::var_os("PORTAL_MASTER_KEY_FILE") {
         return Arc::new(FileKeys::new(PathBuf::from(path)));
     }
-    Arc::new(keychain::KeychainKeys::new(workspace))
+    Arc::new(portal::keychain::KeychainKeys::new(workspace))
 }
 
 struct Session {

@@ -10,6 +10,8 @@ mod audit;
 mod clients;
 mod idempotency;
 mod integrations;
+#[cfg(feature = "keychain")]
+pub mod keychain;
 mod keys;
 mod known_keys;
 mod local;

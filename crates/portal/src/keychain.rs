@@ -2,9 +2,9 @@
 //! Secret Service on Linux), created on first use. Entries are namespaced by the app
 //! identifier and the workspace, so two databases never share a key by accident.
 
+use crate::secrets::MasterKeySource;
 use domain::envelope::MasterKeySet;
 use domain::error::{Error, Result};
-use portal::secrets::MasterKeySource;
 
 pub const SERVICE: &str = "dev.provider-admin";
 
@@ -22,12 +22,17 @@ impl KeychainKeys {
     }
 
     fn entry(&self) -> Result<keyring::Entry> {
-        keyring::Entry::new(SERVICE, &self.account).map_err(|e| unavailable(&e))
+        entry(&self.account)
     }
 }
 
+/// An entry of this app in the OS keychain.
+pub fn entry(account: &str) -> Result<keyring::Entry> {
+    keyring::Entry::new(SERVICE, account).map_err(|e| unavailable(&e))
+}
+
 /// Turns a keychain failure into a sentence that says what to do.
-fn unavailable(e: &keyring::Error) -> Error {
+pub fn unavailable(e: &keyring::Error) -> Error {
     let fix = "Unlock or start your OS keychain (on Linux: a Secret Service such as GNOME Keyring or KWallet), \
                or give the master key another way: PORTAL_MASTER_KEY=<key set> or PORTAL_MASTER_KEY_FILE=<path>";
     let what = match e {
