@@ -551,3 +551,41 @@ async fn keys_created_elsewhere_are_recognised_within_a_second(db: &TestDb) {
 }
 
 on_both_stores!(keys_created_elsewhere_are_recognised_within_a_second);
+
+async fn overview_counts_and_activity(db: &TestDb) {
+    let (p, clock) = portal(db).await;
+    let a = admin();
+    let k1 = p.create_key(&a, new_key("a"), None).await.unwrap();
+    p.create_key(
+        &a,
+        NewKey {
+            name: "b".into(),
+            expires_in: Some("3d".into()),
+        },
+        None,
+    )
+    .await
+    .unwrap();
+    let k3 = p.create_key(&a, new_key("c"), None).await.unwrap();
+    p.revoke_key(&a, k3.key.id.as_str(), None).await.unwrap();
+    for _ in 0..5 {
+        p.verify_key(&a, k1.full_key.expose()).await.unwrap();
+    }
+    clock.advance_secs(61); // the sixth verification flushes the five counted before it
+    p.verify_key(&a, k1.full_key.expose()).await.unwrap();
+    let o = p.overview(&a).await.unwrap();
+    assert_eq!(
+        (o.keys.active, o.keys.expiring_within_7_days, o.keys.revoked),
+        (2, 1, 1)
+    );
+    assert_eq!(o.activity.len(), 30);
+    let today = o.activity.last().unwrap();
+    assert_eq!(today.day, "2026-11-26");
+    assert_eq!(today.keys_created, 3);
+    assert_eq!(
+        today.verifications, 6,
+        "every verification is counted, written at most once a minute"
+    );
+}
+
+on_both_stores!(overview_counts_and_activity);

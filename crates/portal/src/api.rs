@@ -158,6 +158,9 @@ impl Portal for LocalPortal {
         self.export_audit_csv_impl(actor, filter, out).await
     }
 
+    async fn overview(&self, actor: &Actor) -> Result<Overview> {
+        self.overview_impl(actor).await
+    }
     async fn master_key_status(&self, actor: &Actor) -> Result<MasterKeyStatus> {
         self.master_key_status_impl(actor).await
     }

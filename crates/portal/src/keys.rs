@@ -20,6 +20,13 @@ const MAX_LIFETIME_SECS: i64 = 5 * 365 * 86400;
 /// At most one `last_used_at` write per key per this many milliseconds.
 const TOUCH_INTERVAL_MS: i64 = 60_000;
 
+/// Usage of one key not yet written to the store.
+#[derive(Debug)]
+pub(crate) struct Usage {
+    flushed_at: Option<Timestamp>,
+    pending: u64,
+}
+
 /// A one-time key as kept for idempotent replay (sealed at rest).
 #[derive(Serialize, Deserialize)]
 pub(crate) struct StoredKey {
@@ -434,20 +441,28 @@ impl LocalPortal {
 
     /// Records usage at most once a minute per key. A failure here never fails a verification.
     async fn touch(&self, id: &KeyId, now: Timestamp, ip: Option<&str>) {
-        let due = match self.touched.lock() {
+        // Count every verification; write (last use + the count so far) at most once a minute.
+        let flush = match self.touched.lock() {
             Ok(mut t) => {
-                let due = t
-                    .get(id)
+                let entry = t.entry(id.clone()).or_insert(Usage {
+                    flushed_at: None,
+                    pending: 0,
+                });
+                entry.pending += 1;
+                let due = entry
+                    .flushed_at
                     .is_none_or(|last| now.millis() - last.millis() >= TOUCH_INTERVAL_MS);
                 if due {
-                    t.insert(id.clone(), now);
+                    entry.flushed_at = Some(now);
+                    Some(std::mem::take(&mut entry.pending))
+                } else {
+                    None
                 }
-                due
             }
-            Err(_) => false,
+            Err(_) => None,
         };
-        if due {
-            if let Err(e) = self.store.touch_key(id, now, ip).await {
+        if let Some(count) = flush {
+            if let Err(e) = self.store.touch_key(id, now, ip, count).await {
                 tracing::warn!(key = %id, error = %e, "recording key usage failed");
             }
         }

@@ -16,6 +16,7 @@ mod keys;
 mod known_keys;
 mod local;
 mod oidc;
+mod overview;
 pub mod secrets;
 pub mod seed;
 mod verify_cache;
@@ -27,7 +28,7 @@ use domain::audit::AuditEvent;
 use domain::error::Result;
 use domain::model::{
     AuditFilter, ChainReport, Client, ClientFilter, CreatedKey, FederationKey, Integration,
-    KeyFilter, MasterKeyStatus, OidcConfig, Page, Rotation, Verified,
+    KeyFilter, MasterKeyStatus, OidcConfig, Overview, Page, Rotation, Verified,
 };
 use domain::Actor;
 use serde::{Deserialize, Serialize};
@@ -229,6 +230,10 @@ pub trait Portal: Send + Sync {
         filter: AuditFilter,
         out: &mut (dyn std::io::Write + Send),
     ) -> Result<u64>;
+
+    // Overview
+    /// Counts that need attention and 30 days of key activity.
+    async fn overview(&self, actor: &Actor) -> Result<Overview>;
 
     // Secrets at rest
     async fn master_key_status(&self, actor: &Actor) -> Result<MasterKeyStatus>;

@@ -22,7 +22,7 @@ pub struct LocalPortal {
     pub(crate) key_source: Option<Arc<dyn MasterKeySource>>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) cache: VerifyCache,
-    pub(crate) touched: Mutex<HashMap<KeyId, Timestamp>>,
+    pub(crate) touched: Mutex<HashMap<KeyId, crate::keys::Usage>>,
     pub(crate) known_keys: tokio::sync::Mutex<KnownKeys>,
 }
 

@@ -110,8 +110,20 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Every key id (for the in-memory index that rejects unknown keys without a lookup).
     async fn key_ids(&self) -> Result<Vec<KeyId>>;
     async fn keys(&self, q: &KeyQuery) -> Result<Page<KeyRecord>>;
-    /// Records usage telemetry. Not an audited change: see ARCHITECTURE.md, "What is audited".
-    async fn touch_key(&self, id: &KeyId, at: Timestamp, ip: Option<&str>) -> Result<()>;
+    /// Records usage telemetry: last use (time, IP) and `verifications` more uses on `at`'s day.
+    /// Not an audited change: see ARCHITECTURE.md, "What is audited".
+    async fn touch_key(
+        &self,
+        id: &KeyId,
+        at: Timestamp,
+        ip: Option<&str>,
+        verifications: u64,
+    ) -> Result<()>;
+    async fn key_counts(&self, now: Timestamp) -> Result<domain::model::KeyCounts>;
+    /// Keys created and verifications per UTC day, for days `from_day..=to_day` (days since epoch).
+    async fn key_activity(&self, from_day: i64, to_day: i64) -> Result<Vec<(i64, u64, u64)>>;
+    /// Number of clients.
+    async fn client_count(&self) -> Result<u64>;
 
     async fn oidc_config(&self, id: Uuid) -> Result<Option<OidcRecord>>;
     async fn oidc_configs(&self) -> Result<Vec<OidcRecord>>;

@@ -497,16 +497,106 @@ impl Store for SqlStore {
         Ok(Page { items, next_cursor })
     }
 
-    async fn touch_key(&self, id: &KeyId, at: Timestamp, ip: Option<&str>) -> Result<()> {
-        sqlx::query("UPDATE federation_keys SET last_used_at = $1, last_used_ip = $2 WHERE id = $3 AND (last_used_at IS NULL OR last_used_at <= $4)")
+    async fn touch_key(
+        &self,
+        id: &KeyId,
+        at: Timestamp,
+        ip: Option<&str>,
+        verifications: u64,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        sqlx::query("UPDATE federation_keys SET last_used_at = $1, last_used_ip = $2 WHERE id = $3 AND (last_used_at IS NULL OR last_used_at < $4)")
             .bind(at.millis())
             .bind(ip.map(str::to_string))
             .bind(id.as_str().to_string())
-            .bind(at.millis() - 60_000)
-            .execute(&self.pool)
+            .bind(at.millis())
+            .execute(&mut *tx)
             .await
             .map_err(map_err)?;
-        Ok(())
+        if verifications > 0 {
+            sqlx::query(
+                "INSERT INTO key_usage_daily (day, verifications) VALUES ($1, $2) \
+                 ON CONFLICT (day) DO UPDATE SET verifications = key_usage_daily.verifications + excluded.verifications",
+            )
+            .bind(at.millis().div_euclid(86_400_000))
+            .bind(verifications as i64)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        }
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn key_counts(&self, now: Timestamp) -> Result<domain::model::KeyCounts> {
+        let now = now.millis();
+        let row = sqlx::query(
+            "SELECT \
+               COALESCE(SUM(CASE WHEN revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $1) THEN 1 ELSE 0 END), 0) AS active, \
+               COALESCE(SUM(CASE WHEN revoked_at IS NULL AND expires_at > $2 AND expires_at <= $3 THEN 1 ELSE 0 END), 0) AS expiring, \
+               COALESCE(SUM(CASE WHEN revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $4) AND COALESCE(last_used_at, created_at) <= $5 THEN 1 ELSE 0 END), 0) AS unused, \
+               COALESCE(SUM(CASE WHEN revoked_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS revoked, \
+               COALESCE(SUM(CASE WHEN revoked_at IS NULL AND expires_at <= $6 THEN 1 ELSE 0 END), 0) AS expired \
+             FROM federation_keys",
+        )
+        .bind(now)
+        .bind(now)
+        .bind(now + 7 * 86_400_000)
+        .bind(now)
+        .bind(now - 30 * 86_400_000)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(map_err)?;
+        let n = |c: &str| -> Result<u64> { Ok(row.try_get::<i64, _>(c).map_err(map_err)? as u64) };
+        Ok(domain::model::KeyCounts {
+            active: n("active")?,
+            expiring_within_7_days: n("expiring")?,
+            unused_for_30_days: n("unused")?,
+            revoked: n("revoked")?,
+            expired: n("expired")?,
+        })
+    }
+
+    async fn key_activity(&self, from_day: i64, to_day: i64) -> Result<Vec<(i64, u64, u64)>> {
+        let created = sqlx::query(
+            "SELECT CAST(created_at / 86400000 AS BIGINT) AS day, COUNT(*) AS n FROM federation_keys \
+             WHERE created_at >= $1 AND created_at < $2 GROUP BY CAST(created_at / 86400000 AS BIGINT)",
+        )
+        .bind(from_day * 86_400_000)
+        .bind((to_day + 1) * 86_400_000)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        let used = sqlx::query(
+            "SELECT day, verifications FROM key_usage_daily WHERE day >= $1 AND day <= $2",
+        )
+        .bind(from_day)
+        .bind(to_day)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        let mut days: Vec<(i64, u64, u64)> = (from_day..=to_day).map(|d| (d, 0, 0)).collect();
+        for r in created {
+            let d: i64 = r.try_get("day").map_err(map_err)?;
+            if let Some(slot) = days.get_mut((d - from_day) as usize) {
+                slot.1 = r.try_get::<i64, _>("n").map_err(map_err)? as u64;
+            }
+        }
+        for r in used {
+            let d: i64 = r.try_get("day").map_err(map_err)?;
+            if let Some(slot) = days.get_mut((d - from_day) as usize) {
+                slot.2 = r.try_get::<i64, _>("verifications").map_err(map_err)? as u64;
+            }
+        }
+        Ok(days)
+    }
+
+    async fn client_count(&self) -> Result<u64> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM clients")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(row.try_get::<i64, _>("n").map_err(map_err)? as u64)
     }
 
     async fn oidc_config(&self, id: Uuid) -> Result<Option<OidcRecord>> {
