@@ -15,7 +15,7 @@ padmin=target/debug/padmin
 # The master key lives in the OS keychain. Without one (a headless server, a container), keep
 # it in a file readable only by you, next to the workspace, and say so.
 if [ -z "${PORTAL_MASTER_KEY:-}${PORTAL_MASTER_KEY_FILE:-}" ] && ! "$padmin" info >/dev/null 2>&1; then
-  data="${PADMIN_DATA_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/provideradmin}"
+  data="${PADMIN_DATA_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/dev.provider-admin}"
   export PORTAL_MASTER_KEY_FILE="$data/master.key"
   say "no OS keychain here: keeping the master key in $PORTAL_MASTER_KEY_FILE (mode 600)"
 fi

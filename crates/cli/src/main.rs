@@ -8,9 +8,7 @@ use domain::error::{Error, ErrorCode};
 use domain::model::{AuditFilter, ClientFilter, KeyFilter, KeyStatus};
 use domain::{Actor, Clock, Sensitive, SystemClock, Timestamp};
 use indicatif::{ProgressBar, ProgressStyle};
-use portal::secrets::{FileKeys, MasterKeySource, StaticKeys};
-use portal::{LocalPortal, Portal};
-use sha2::{Digest, Sha256};
+use portal::{os, LocalPortal, Portal};
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -379,29 +377,6 @@ fn main() -> ExitCode {
     }
 }
 
-/// The embedded workspace's file.
-fn embedded_path() -> Result<PathBuf, Error> {
-    if let Some(dir) = std::env::var_os("PADMIN_DATA_DIR") {
-        return Ok(PathBuf::from(dir).join("workspace.sqlite"));
-    }
-    directories::ProjectDirs::from("dev", "provider-admin", "Provider Admin")
-        .map(|d| d.data_dir().join("workspace.sqlite"))
-        .ok_or_else(|| {
-            Error::Unavailable("no home folder found: set PADMIN_DATA_DIR or --db".into())
-        })
-}
-
-/// Where the master key set comes from: env var, key file, or the OS keychain.
-fn key_source(workspace: &str) -> Arc<dyn MasterKeySource> {
-    if let Ok(text) = std::env::var("PORTAL_MASTER_KEY") {
-        return Arc::new(StaticKeys::new("PORTAL_MASTER_KEY", Sensitive::new(text)));
-    }
-    if let Some(path) = std::env::var_os("PORTAL_MASTER_KEY_FILE") {
-        return Arc::new(FileKeys::new(PathBuf::from(path)));
-    }
-    Arc::new(portal::keychain::KeychainKeys::new(workspace))
-}
-
 struct Session {
     portal: LocalPortal,
     location: String,
@@ -412,16 +387,10 @@ struct Session {
 }
 
 async fn open(db: Option<String>, json: bool) -> Result<Session, Error> {
-    let (target, workspace) = match db {
-        Some(t) => {
-            let digest = Sha256::digest(store::redact_url(&t).as_bytes());
-            let short: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
-            (t, format!("db-{short}"))
-        }
-        None => (
-            embedded_path()?.display().to_string(),
-            "embedded".to_string(),
-        ),
+    let workspace = os::workspace_id(db.as_deref());
+    let target = match db {
+        Some(t) => t,
+        None => os::embedded_db_path()?.display().to_string(),
     };
     let store: Arc<dyn Store> = Arc::new(
         SqlStore::connect(&target)
@@ -429,7 +398,7 @@ async fn open(db: Option<String>, json: bool) -> Result<Session, Error> {
             .map_err(|e| Error::Unavailable(e.to_string()))?,
     );
     let location = store::redact_url(&target);
-    let source = key_source(&workspace);
+    let source = os::master_key_source(&workspace);
     let key_source = source.describe();
     let portal = LocalPortal::open(store.clone(), source, Arc::new(SystemClock)).await?;
     let login = std::env::var("USER")
@@ -496,7 +465,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
                 "version": env!("CARGO_PKG_VERSION"),
                 "database": s.location,
                 "master_key": s.key_source,
-                "data_folder": embedded_path().ok().and_then(|p| p.parent().map(|d| d.display().to_string())),
+                "data_folder": os::data_dir().ok().map(|d| d.display().to_string()),
             });
             done(&s, &info, |i| {
                 for (k, v) in i.as_object().into_iter().flatten() {

@@ -10,12 +10,12 @@ mod audit;
 mod clients;
 mod idempotency;
 mod integrations;
-#[cfg(feature = "keychain")]
-pub mod keychain;
 mod keys;
 mod known_keys;
 mod local;
 mod oidc;
+#[cfg(feature = "os")]
+pub mod os;
 mod overview;
 pub mod secrets;
 pub mod seed;

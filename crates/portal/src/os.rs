@@ -1,0 +1,124 @@
+//! The operating system's part: where the embedded workspace lives, and the master key set in
+//! the OS keychain (macOS Keychain, Windows Credential Manager, the Secret Service on Linux),
+//! created on first use. Keychain entries are namespaced by the app identifier and the
+//! workspace, so two databases never share a key by accident. Shared by the CLI and the desktop.
+
+use crate::secrets::{FileKeys, MasterKeySource, StaticKeys};
+use domain::envelope::MasterKeySet;
+use domain::error::{Error, Result};
+use domain::Sensitive;
+use sha2::{Digest, Sha256};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// The app identifier: the OS data folder's name and the keychain service.
+pub const APP_ID: &str = "dev.provider-admin";
+
+/// The app's data folder: `PADMIN_DATA_DIR`, or the OS data folder (`~/.local/share/dev.provider-admin`
+/// on Linux, `~/Library/Application Support/dev.provider-admin` on macOS, `%APPDATA%\dev.provider-admin`
+/// on Windows) — the same folder the desktop app uses.
+pub fn data_dir() -> Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("PADMIN_DATA_DIR") {
+        return Ok(PathBuf::from(dir));
+    }
+    directories::BaseDirs::new()
+        .map(|d| d.data_dir().join(APP_ID))
+        .ok_or_else(|| Error::Unavailable("no home folder found: set PADMIN_DATA_DIR".into()))
+}
+
+/// The embedded workspace's SQLite file.
+pub fn embedded_db_path() -> Result<PathBuf> {
+    Ok(data_dir()?.join("workspace.sqlite"))
+}
+
+/// The name a database's master key is kept under: `embedded`, or `db-<hash>` of its address
+/// (password removed), so every tool pointed at the same database finds the same key.
+pub fn workspace_id(database: Option<&str>) -> String {
+    match database {
+        None => "embedded".to_string(),
+        Some(t) => {
+            let digest = Sha256::digest(store::redact_url(t).as_bytes());
+            let short: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+            format!("db-{short}")
+        }
+    }
+}
+
+/// Where the master key set comes from: `PORTAL_MASTER_KEY`, `PORTAL_MASTER_KEY_FILE`, or the
+/// OS keychain entry of `workspace`.
+pub fn master_key_source(workspace: &str) -> Arc<dyn MasterKeySource> {
+    if let Ok(text) = std::env::var("PORTAL_MASTER_KEY") {
+        return Arc::new(StaticKeys::new("PORTAL_MASTER_KEY", Sensitive::new(text)));
+    }
+    if let Some(path) = std::env::var_os("PORTAL_MASTER_KEY_FILE") {
+        return Arc::new(FileKeys::new(PathBuf::from(path)));
+    }
+    Arc::new(KeychainKeys::new(workspace))
+}
+
+pub const SERVICE: &str = APP_ID;
+
+#[derive(Debug)]
+pub struct KeychainKeys {
+    account: String,
+}
+
+impl KeychainKeys {
+    /// `workspace` names the database the keys belong to (e.g. `embedded`, `db-1a2b…`).
+    pub fn new(workspace: &str) -> Self {
+        KeychainKeys {
+            account: format!("master-key/{workspace}"),
+        }
+    }
+
+    fn entry(&self) -> Result<keyring::Entry> {
+        entry(&self.account)
+    }
+}
+
+/// An entry of this app in the OS keychain.
+pub fn entry(account: &str) -> Result<keyring::Entry> {
+    keyring::Entry::new(SERVICE, account).map_err(|e| unavailable(&e))
+}
+
+/// Turns a keychain failure into a sentence that says what to do.
+pub fn unavailable(e: &keyring::Error) -> Error {
+    let fix = "Unlock or start your OS keychain (on Linux: a Secret Service such as GNOME Keyring or KWallet), \
+               or give the master key another way: PORTAL_MASTER_KEY=<key set> or PORTAL_MASTER_KEY_FILE=<path>";
+    let what = match e {
+        keyring::Error::NoStorageAccess(_) => {
+            "the OS keychain is locked or refused access".to_string()
+        }
+        keyring::Error::NoDefaultStore => "no OS keychain is available on this system".to_string(),
+        keyring::Error::PlatformFailure(err) => format!("the OS keychain failed ({err})"),
+        other => format!("the OS keychain failed ({other})"),
+    };
+    Error::Unavailable(format!("{what}. {fix}"))
+}
+
+impl MasterKeySource for KeychainKeys {
+    fn describe(&self) -> String {
+        format!("the OS keychain ({SERVICE}, {})", self.account)
+    }
+
+    fn load(&self) -> Result<MasterKeySet> {
+        let entry = self.entry()?;
+        match entry.get_password() {
+            Ok(text) => MasterKeySet::parse(&text)
+                .map_err(|e| Error::Unavailable(format!("{}: {e}", self.describe()))),
+            Err(keyring::Error::NoEntry) => {
+                let keys = MasterKeySet::generate(&mut rand::rngs::OsRng);
+                self.save(&keys)?;
+                tracing::info!(account = %self.account, "created a master key in the OS keychain");
+                Ok(keys)
+            }
+            Err(e) => Err(unavailable(&e)),
+        }
+    }
+
+    fn save(&self, keys: &MasterKeySet) -> Result<()> {
+        self.entry()?
+            .set_password(keys.to_secret_text().expose())
+            .map_err(|e| unavailable(&e))
+    }
+}
