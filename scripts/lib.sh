@@ -26,3 +26,23 @@ ensure_rust() {
     say "Rust is required: install it with rustup (https://rustup.rs), then run this again"; exit 1
   fi
 }
+
+# The system libraries of the desktop app (Tauri on WebKitGTK) and of its end-to-end tests.
+DESKTOP_PACKAGES=(libwebkit2gtk-4.1-dev build-essential libxdo-dev libssl-dev libayatana-appindicator3-dev
+  librsvg2-dev pkg-config)
+E2E_PACKAGES=(xvfb xauth webkit2gtk-driver imagemagick dbus dbus-x11 gnome-keyring libsecret-tools)
+
+ensure_node() {
+  if ! command -v npm >/dev/null; then ensure_packages nodejs npm; fi
+}
+
+# Builds the UI into ui/dist (the desktop binary embeds it).
+build_ui() {
+  ensure_node
+  if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
+    say "installing the UI's packages (npm ci)"
+    (cd ui && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+  say "building the UI"
+  (cd ui && npm run --silent build >/dev/null)
+}

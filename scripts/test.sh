@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
 ensure_rust
-ensure_packages build-essential pkg-config dbus gnome-keyring libsecret-tools postgresql postgresql-client
+ensure_packages "${DESKTOP_PACKAGES[@]}" "${E2E_PACKAGES[@]}" postgresql postgresql-client
+build_ui
 
 work=$(mktemp -d)
 cleanup() {

@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 /// A UTC instant with millisecond precision, stored as milliseconds since the Unix epoch and
 /// written in JSON as RFC 3339 (`2026-11-26T04:51:00.123Z`); JSON input may be either.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(type = "string"))]
 pub struct Timestamp(i64);
 
 impl Serialize for Timestamp {

@@ -7,6 +7,7 @@ use std::fmt;
 /// The machine-readable kind of an [`Error`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum ErrorCode {
     Unauthenticated,
     Forbidden,
@@ -46,6 +47,7 @@ impl ErrorCode {
 
 /// One invalid input field and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FieldError {
     pub field: String,
     pub message: String,

@@ -44,9 +44,22 @@ pub enum KeyFormatError {
 }
 
 /// The public id of a federation key (16 lowercase base32hex characters).
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(type = "string"))]
 pub struct KeyId(String);
+
+impl Serialize for KeyId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for KeyId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        KeyId::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
 
 impl KeyId {
     /// Accepts the bare id (`0123456789abcdef`) or the displayed prefix (`pak_0123456789abcdef`).

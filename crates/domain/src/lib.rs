@@ -12,6 +12,7 @@ pub mod envelope;
 pub mod error;
 pub mod key;
 pub mod model;
+pub mod oidc;
 pub mod sensitive;
 pub mod validate;
 

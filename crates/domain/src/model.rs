@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 /// One page of a keyset-paginated list. Pass `next_cursor` back to get the following page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,
@@ -18,6 +19,7 @@ pub const PAGE_DEFAULT: u32 = 50;
 /// The state of a federation key at a given instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum KeyStatus {
     Active,
     Revoked,
@@ -104,6 +106,7 @@ impl KeyRecord {
 
 /// A federation key as shown to admins.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FederationKey {
     pub id: KeyId,
     pub prefix: String,
@@ -121,6 +124,7 @@ pub struct FederationKey {
 
 /// Filters of the key list. Every filter narrows; none set lists all keys, newest first.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct KeyFilter {
     pub status: Option<KeyStatus>,
     /// Active keys whose expiry falls within this many days.
@@ -223,6 +227,7 @@ pub struct Rotation {
 
 /// A successful verification.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Verified {
     pub key_id: KeyId,
     pub name: String,
@@ -270,6 +275,7 @@ impl OidcRecord {
 
 /// An OIDC configuration as shown: the secret is never returned, only whether one is set.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct OidcConfig {
     pub id: Uuid,
     pub issuer: String,
@@ -283,6 +289,7 @@ pub struct OidcConfig {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum IntegrationStatus {
     Active,
     Paused,
@@ -377,6 +384,7 @@ impl IntegrationRecord {
 
 /// A provider integration as shown: the configuration's field names, never its values.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Integration {
     pub id: Uuid,
     pub name: String,
@@ -392,6 +400,7 @@ pub struct Integration {
 
 /// A tenant organisation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Client {
     pub id: Uuid,
     pub name: String,
@@ -401,6 +410,7 @@ pub struct Client {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ClientFilter {
     pub search: Option<String>,
     pub limit: Option<u32>,
@@ -409,6 +419,7 @@ pub struct ClientFilter {
 
 /// Filters of the audit list, newest first.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AuditFilter {
     pub entity_type: Option<String>,
     pub entity_id: Option<String>,
@@ -422,6 +433,7 @@ pub struct AuditFilter {
 
 /// Where the secrets stand against the current master key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct MasterKeyStatus {
     pub current_version: u32,
     pub behind: u64,
@@ -430,6 +442,7 @@ pub struct MasterKeyStatus {
 
 /// Key activity of one UTC day.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DayActivity {
     /// `YYYY-MM-DD`
     pub day: String,
@@ -439,6 +452,7 @@ pub struct DayActivity {
 
 /// Key counts at an instant.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct KeyCounts {
     pub active: u64,
     pub expiring_within_7_days: u64,
@@ -449,6 +463,7 @@ pub struct KeyCounts {
 
 /// The overview page: counts that need attention, and 30 days of key activity.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Overview {
     pub keys: KeyCounts,
     pub enabled_oidc_configs: u64,
@@ -461,6 +476,7 @@ pub struct Overview {
 
 /// The result of verifying the audit chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ChainReport {
     pub checked: u64,
     pub first_broken: Option<crate::audit::BrokenLink>,

@@ -37,7 +37,10 @@ pub fn workspace_id(database: Option<&str>) -> String {
     match database {
         None => "embedded".to_string(),
         Some(t) => {
-            let digest = Sha256::digest(store::redact_url(t).as_bytes());
+            // The address without password or options (`?sslmode=…`): the same database, the same key.
+            let redacted = store::redact_url(t);
+            let base = redacted.split('?').next().unwrap_or_default();
+            let digest = Sha256::digest(base.as_bytes());
             let short: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
             format!("db-{short}")
         }

@@ -81,6 +81,22 @@ impl SqlStore {
         }
     }
 
+    /// Checks that a PostgreSQL database answers, without migrating or writing anything.
+    /// Returns the server's version string.
+    pub async fn probe_postgres(url: &str) -> Result<String> {
+        sqlx::any::install_default_drivers();
+        let pool = AnyPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("cannot connect to {}: {}", redact_url(url), describe(&e))))?;
+        let row = sqlx::query("SELECT version() AS v").fetch_one(&pool).await.map_err(map_err)?;
+        let version = text(&row, "v")?;
+        pool.close().await;
+        Ok(version)
+    }
+
     pub async fn connect_postgres(url: &str) -> Result<Self> {
         sqlx::any::install_default_drivers();
         let pool = AnyPoolOptions::new()

@@ -1,0 +1,20 @@
+//! Tauri commands: thin adapters. Each parses its arguments, calls one Portal (or profile)
+//! operation, and returns the result or a `CommandError`. No SQL, no business rule.
+
+pub mod audit;
+pub mod clients;
+pub mod integrations;
+pub mod keys;
+pub mod oidc;
+pub mod overview;
+pub mod session;
+
+use crate::error::CmdResult;
+use crate::state::AppState;
+use portal::LocalPortal;
+use std::sync::Arc;
+
+/// The Portal of the open session.
+pub(crate) async fn portal(state: &AppState) -> CmdResult<Arc<LocalPortal>> {
+    Ok(state.portal().await?)
+}

@@ -1,0 +1,1 @@
+fn main() { provider_admin_lib::run() }

@@ -1,0 +1,189 @@
+// The shell: sidebar, header with the current profile, first-run choice, command palette.
+import { createContext, useCallback, useContext, useEffect, useState } from "react";
+import { api, type CommandError, type SessionInfo } from "./api";
+import { Icon } from "./icons";
+import { Palette } from "./palette";
+import { ErrorState, Loading, Toasts, useToast } from "./ui";
+import { OverviewPage } from "./pages/Overview";
+import { KeysPage } from "./pages/Keys";
+import { OidcPage } from "./pages/Oidc";
+import { IntegrationsPage } from "./pages/Integrations";
+import { ClientsPage } from "./pages/Clients";
+import { AuditPage } from "./pages/Audit";
+import { SettingsPage } from "./pages/Settings";
+
+export type PageId = "overview" | "keys" | "oidc" | "integrations" | "clients" | "audit" | "settings";
+export type Params = Record<string, string | undefined>;
+
+export const PAGES: { id: PageId; label: string }[] = [
+  { id: "overview", label: "Overview" },
+  { id: "keys", label: "Federation keys" },
+  { id: "oidc", label: "OIDC" },
+  { id: "integrations", label: "Integrations" },
+  { id: "clients", label: "Clients" },
+  { id: "audit", label: "Audit" },
+  { id: "settings", label: "Settings" },
+];
+
+type Nav = { page: PageId; params: Params; go: (page: PageId, params?: Params) => void; session?: SessionInfo; reloadSession: () => void };
+const NavContext = createContext<Nav>({ page: "overview", params: {}, go: () => {}, reloadSession: () => {} });
+export const useNav = () => useContext(NavContext);
+
+type ThemeChoice = "system" | "light" | "dark";
+const ThemeContext = createContext<{ choice: ThemeChoice; dark: boolean; set: (c: ThemeChoice) => void }>({ choice: "system", dark: false, set: () => {} });
+export const useTheme = () => useContext(ThemeContext);
+
+function useThemeState() {
+  const [choice, setChoice] = useState<ThemeChoice>(() => (localStorage.getItem("theme") as ThemeChoice) || "system");
+  const media = window.matchMedia("(prefers-color-scheme: dark)");
+  const [systemDark, setSystemDark] = useState(media.matches);
+  useEffect(() => {
+    const on = (e: MediaQueryListEvent) => setSystemDark(e.matches);
+    media.addEventListener("change", on);
+    return () => media.removeEventListener("change", on);
+  }, [media]);
+  const dark = choice === "dark" || (choice === "system" && systemDark);
+  useEffect(() => {
+    document.documentElement.dataset.theme = dark ? "dark" : "light";
+  }, [dark]);
+  const set = (c: ThemeChoice) => {
+    localStorage.setItem("theme", c);
+    setChoice(c);
+  };
+  return { choice, dark, set };
+}
+
+export function App() {
+  const theme = useThemeState();
+  return (
+    <ThemeContext.Provider value={theme}>
+      <Toasts>
+        <Shell />
+      </Toasts>
+    </ThemeContext.Provider>
+  );
+}
+
+function Shell() {
+  const [page, setPage] = useState<PageId>("overview");
+  const [params, setParams] = useState<Params>({});
+  const [session, setSession] = useState<SessionInfo>();
+  const [error, setError] = useState<CommandError>();
+  const [paletteOpen, setPaletteOpen] = useState(false);
+  const go = useCallback((p: PageId, ps: Params = {}) => {
+    setPage(p);
+    setParams({ ...ps, nonce: String(Date.now()) });
+  }, []);
+  const reloadSession = useCallback(() => {
+    setError(undefined);
+    api.session().then(setSession, setError);
+  }, []);
+  useEffect(reloadSession, [reloadSession]);
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "k") {
+        e.preventDefault();
+        setPaletteOpen((o) => !o);
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, []);
+
+  const nav: Nav = { page, params, go, session, reloadSession };
+  let content;
+  if (error) {
+    content = (
+      <main className="content"><div className="page">
+        <h1>Cannot open the workspace</h1>
+        <ErrorState error={error} onRetry={reloadSession} />
+        <p className="muted">You can switch to another connection profile in <a href="#" onClick={(e) => { e.preventDefault(); setError(undefined); setPage("settings"); }}>Settings</a>.</p>
+      </div></main>
+    );
+    if (page === "settings") content = <main className="content"><SettingsPage /></main>;
+  } else if (!session) {
+    content = <main className="content"><Loading label="Opening the workspace…" /></main>;
+  } else if (session.first_run) {
+    content = <main className="content"><Onboarding onDone={reloadSession} /></main>;
+  } else {
+    content = (
+      <main className="content" key={`${session.profile.id}`}>
+        {page === "overview" && <OverviewPage />}
+        {page === "keys" && <KeysPage />}
+        {page === "oidc" && <OidcPage />}
+        {page === "integrations" && <IntegrationsPage />}
+        {page === "clients" && <ClientsPage />}
+        {page === "audit" && <AuditPage />}
+        {page === "settings" && <SettingsPage />}
+      </main>
+    );
+  }
+  return (
+    <NavContext.Provider value={nav}>
+      <div className="shell">
+        <nav className="sidebar" aria-label="Main">
+          <div className="brand"><span className="logo" aria-hidden>PA</span> Provider Admin</div>
+          <ul>
+            {PAGES.map((p) => (
+              <li key={p.id}>
+                <button className={page === p.id ? "active" : ""} aria-current={page === p.id ? "page" : undefined} onClick={() => go(p.id)}>
+                  <Icon name={p.id} />{p.label}
+                </button>
+              </li>
+            ))}
+          </ul>
+          <div className="sidebar-foot">
+            <button className="palette-button" onClick={() => setPaletteOpen(true)} aria-label="Open the command palette">
+              <Icon name="search" /><span>Search & commands</span><kbd>Ctrl K</kbd>
+            </button>
+            <div className="profile-badge" title={session?.location} aria-label="Current profile">
+              <span className={`dot ${session ? "on" : error ? "off" : ""}`} aria-hidden />
+              <div>
+                <strong>{session?.profile.name ?? "Not connected"}</strong>
+                <small>{session ? (session.profile.connection.kind === "embedded" ? "Embedded SQLite" : "Direct PostgreSQL") : error ? "Connection failed" : "Connecting…"}</small>
+              </div>
+            </div>
+          </div>
+        </nav>
+        {content}
+        {paletteOpen && <Palette onClose={() => setPaletteOpen(false)} />}
+      </div>
+    </NavContext.Provider>
+  );
+}
+
+function Onboarding({ onDone }: { onDone: () => void }) {
+  const [busy, setBusy] = useState<string>();
+  const [error, setError] = useState<CommandError>();
+  const toast = useToast();
+  const choose = async (what: "demo" | "empty") => {
+    setBusy(what);
+    setError(undefined);
+    try {
+      if (what === "demo") await api.seedDemo();
+      else await api.startEmpty();
+      toast(what === "demo" ? "Demo data loaded" : "Empty workspace ready");
+      onDone();
+    } catch (e) {
+      setError(e as CommandError);
+      setBusy(undefined);
+    }
+  };
+  return (
+    <div className="page onboarding">
+      <h1>Welcome to Provider Admin</h1>
+      <p className="subtitle">This is your embedded workspace, stored on this computer. How would you like to start?</p>
+      <div className="choice-grid">
+        <button className="choice" disabled={!!busy} onClick={() => choose("demo")}>
+          <strong>{busy === "demo" ? "Loading demo data…" : "Load demo data"}</strong>
+          <span>50 clients, federation keys in every state, OIDC configurations, integrations and a few thousand audit events — to explore safely.</span>
+        </button>
+        <button className="choice" disabled={!!busy} onClick={() => choose("empty")}>
+          <strong>Start empty</strong>
+          <span>An empty workspace, ready for your first federation key. You can connect to the portal's PostgreSQL in Settings.</span>
+        </button>
+      </div>
+      {error && <ErrorState error={error} />}
+    </div>
+  );
+}

@@ -1,0 +1,76 @@
+import { useEffect, useRef, useState } from "react";
+import { api, type ChainReport, type CommandError } from "../api";
+import { useNav, useTheme } from "../App";
+import { Badge, ErrorState, Loading, PageHeader, useAsync } from "../ui";
+
+export function OverviewPage() {
+  const { go } = useNav();
+  const { data, error, loading, reload } = useAsync(() => api.overview(), []);
+  if (loading && !data) return <div className="page"><PageHeader title="Overview" /><Loading /></div>;
+  if (error) return <div className="page"><PageHeader title="Overview" /><ErrorState error={error} onRetry={reload} /></div>;
+  if (!data) return null;
+  const k = data.keys;
+  const cards: { label: string; value: number; tone?: "warn" | "bad"; onClick: () => void; hint: string }[] = [
+    { label: "Active keys", value: k.active, onClick: () => go("keys", { status: "active" }), hint: "federation keys that verify today" },
+    { label: "Expiring within 7 days", value: k.expiring_within_7_days, tone: k.expiring_within_7_days ? "warn" : undefined, onClick: () => go("keys", { expiring: "7" }), hint: "rotate them before partners break" },
+    { label: "Unused for 30 days", value: k.unused_for_30_days, tone: k.unused_for_30_days ? "warn" : undefined, onClick: () => go("keys", { unused: "30" }), hint: "candidates for revocation" },
+    { label: "Enabled OIDC configurations", value: data.enabled_oidc_configs, onClick: () => go("oidc"), hint: "sign-in providers in use" },
+    { label: "Integrations in error", value: data.integrations_in_error, tone: data.integrations_in_error ? "bad" : undefined, onClick: () => go("integrations"), hint: `of ${data.integrations_total} integrations` },
+  ];
+  return (
+    <div className="page">
+      <PageHeader title="Overview" subtitle={`${data.clients} clients · ${data.audit_events} audit events`} actions={<button onClick={reload}>Refresh</button>} />
+      <div className="cards">
+        {cards.map((c) => (
+          <button key={c.label} className={`card stat ${c.tone ?? ""}`} onClick={c.onClick} aria-label={`${c.label}: ${c.value}`}>
+            <span className="value">{c.value}</span>
+            <span className="label">{c.label}</span>
+            <small>{c.hint}</small>
+          </button>
+        ))}
+        <ChainCard />
+      </div>
+      <section className="panel">
+        <h2>Key activity, last 30 days</h2>
+        <Chart />
+      </section>
+    </div>
+  );
+}
+
+function ChainCard() {
+  const { go } = useNav();
+  const [report, setReport] = useState<ChainReport>();
+  const [error, setError] = useState<CommandError>();
+  useEffect(() => {
+    api.auditVerify().then(setReport, setError);
+  }, []);
+  return (
+    <button className={`card stat ${report?.first_broken ? "bad" : ""}`} onClick={() => go("audit")} aria-label="Audit chain status">
+      <span className="value small">
+        {!report && !error && "Checking…"}
+        {report && !report.first_broken && <Badge tone="good">Intact</Badge>}
+        {report?.first_broken && <Badge tone="bad">Broken at #{report.first_broken.seq}</Badge>}
+        {error && <Badge tone="bad">Unknown</Badge>}
+      </span>
+      <span className="label">Audit chain</span>
+      <small>{report ? `${report.checked} events verified` : error ? error.message : "verifying every hash"}</small>
+    </button>
+  );
+}
+
+function Chart() {
+  const { dark } = useTheme();
+  const box = useRef<HTMLDivElement>(null);
+  const [svg, setSvg] = useState<string>();
+  const [error, setError] = useState<CommandError>();
+  useEffect(() => {
+    const width = Math.max(480, Math.round(box.current?.clientWidth ?? 900));
+    api.overviewChart(dark, width, 280).then(setSvg, setError);
+  }, [dark]);
+  return (
+    <div ref={box} className="chart" role="img" aria-label="Keys created and verifications per day over the last 30 days">
+      {error ? <ErrorState error={error} /> : svg ? <div dangerouslySetInnerHTML={{ __html: svg }} /> : <Loading label="Drawing…" />}
+    </div>
+  );
+}

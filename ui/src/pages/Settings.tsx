@@ -1,0 +1,136 @@
+import { useState } from "react";
+import { api, type CommandError, type PostgresForm } from "../api";
+import { useNav, useTheme } from "../App";
+import { Badge, Confirm, ErrorState, Field, Loading, Modal, PageHeader, fieldError, useAsync, useToast } from "../ui";
+
+export function SettingsPage() {
+  const { session, reloadSession } = useNav();
+  const theme = useTheme();
+  const book = useAsync(() => api.profiles(), []);
+  const info = useAsync(() => api.appInfo(), []);
+  const [adding, setAdding] = useState(false);
+  const [removing, setRemoving] = useState<string | null>(null);
+  const [switching, setSwitching] = useState<string | null>(null);
+  const [switchError, setSwitchError] = useState<CommandError>();
+  const toast = useToast();
+  const activate = async (id: string) => {
+    setSwitching(id);
+    setSwitchError(undefined);
+    try {
+      const s = await api.profileActivate(id);
+      toast(`Now using ${s.profile.name}`);
+      book.reload();
+      reloadSession();
+    } catch (e) {
+      setSwitchError(e as CommandError);
+    } finally {
+      setSwitching(null);
+    }
+  };
+  return (
+    <div className="page">
+      <PageHeader title="Settings" />
+      <section className="panel">
+        <h2>Connection profiles</h2>
+        <p className="muted">Where the data is. Switching takes effect immediately. Database passwords are kept in the OS keychain, never in the profile file.</p>
+        {book.loading && !book.data ? <Loading /> : book.error ? <ErrorState error={book.error} onRetry={book.reload} /> : (
+          <ul className="profiles" aria-label="Connection profiles">
+            {book.data!.profiles.map((p) => (
+              <li key={p.id} className={p.id === book.data!.active ? "active" : ""}>
+                <div>
+                  <strong>{p.name}</strong> {p.id === book.data!.active && <Badge tone="good">in use</Badge>}
+                  <small className="block muted">{p.connection.kind === "embedded" ? "Embedded SQLite workspace on this computer" : `PostgreSQL ${p.connection.user}@${p.connection.host}:${p.connection.port}/${p.connection.database}${p.connection.require_tls ? " (TLS required)" : ""}`}</small>
+                </div>
+                <div className="row-actions">
+                  {p.id !== book.data!.active && <button onClick={() => activate(p.id)} disabled={!!switching} aria-label={`Use ${p.name}`}>{switching === p.id ? "Connecting…" : "Use"}</button>}
+                  {p.connection.kind !== "embedded" && p.id !== book.data!.active && <button className="danger-text" onClick={() => setRemoving(p.id)} aria-label={`Remove ${p.name}`}>Remove</button>}
+                </div>
+              </li>
+            ))}
+          </ul>
+        )}
+        {switchError && <ErrorState error={switchError} />}
+        <button onClick={() => setAdding(true)}>Add PostgreSQL profile</button>
+      </section>
+      <section className="panel">
+        <h2>Appearance</h2>
+        <div className="segmented" role="radiogroup" aria-label="Theme">
+          {(["system", "light", "dark"] as const).map((c) => (
+            <button key={c} role="radio" aria-checked={theme.choice === c} className={theme.choice === c ? "active" : ""} onClick={() => theme.set(c)}>
+              {c === "system" ? "Follow the system" : c === "light" ? "Light" : "Dark"}
+            </button>
+          ))}
+        </div>
+      </section>
+      <section className="panel">
+        <h2>About</h2>
+        {info.data && (
+          <dl className="details" aria-label="About">
+            <dt>Version</dt><dd>{info.data.version}</dd>
+            <dt>Data folder</dt><dd className="mono">{info.data.data_dir}</dd>
+            <dt>Log folder</dt><dd className="mono">{info.data.log_dir}</dd>
+            {session && <><dt>Database</dt><dd className="mono">{session.location}</dd><dt>Master key</dt><dd>{session.key_source}</dd></>}
+          </dl>
+        )}
+      </section>
+      {adding && <AddProfile onClose={() => setAdding(false)} onSaved={book.reload} />}
+      {removing && <Confirm title="Remove this profile?" confirmLabel="Remove" danger message={<p>The profile and its saved password are removed from this computer. The database is not touched.</p>}
+        onClose={() => setRemoving(null)} onConfirm={async () => { await api.profileDelete(removing); book.reload(); }} />}
+    </div>
+  );
+}
+
+function AddProfile({ onClose, onSaved }: { onClose: () => void; onSaved: () => void }) {
+  const [form, setForm] = useState<PostgresForm>({ id: null, name: "", host: "127.0.0.1", port: 5432, database: "", user: "", password: "", require_tls: false });
+  const [error, setError] = useState<CommandError>();
+  const [tested, setTested] = useState<string>();
+  const [busy, setBusy] = useState<"test" | "save" | null>(null);
+  const toast = useToast();
+  const set = (k: keyof PostgresForm) => (e: React.ChangeEvent<HTMLInputElement>) => {
+    setTested(undefined);
+    setForm({ ...form, [k]: e.target.type === "checkbox" ? e.target.checked : k === "port" ? Number(e.target.value) : e.target.value });
+  };
+  const test = async () => {
+    setBusy("test");
+    setError(undefined);
+    try {
+      setTested(await api.profileTest(form));
+    } catch (e) {
+      setError(e as CommandError);
+    } finally {
+      setBusy(null);
+    }
+  };
+  const saveProfile = async (e: React.FormEvent) => {
+    e.preventDefault();
+    setBusy("save");
+    try {
+      await api.profileSave(form);
+      toast(`Profile ${form.name} saved`);
+      onSaved();
+      onClose();
+    } catch (err) {
+      setError(err as CommandError);
+      setBusy(null);
+    }
+  };
+  return (
+    <Modal title="Add a PostgreSQL profile" onClose={onClose} footer={<>
+      <button className="ghost" onClick={onClose}>Cancel</button>
+      <button onClick={test} disabled={!!busy} aria-label="Test connection">{busy === "test" ? "Testing…" : "Test connection"}</button>
+      <button className="primary" form="profile-form" disabled={!!busy || !tested} title={tested ? "" : "Test the connection first"}>Save</button>
+    </>}>
+      <form id="profile-form" onSubmit={saveProfile} autoComplete="off" className="grid-form">
+        <Field label="Name" error={fieldError(error, "name")}><input aria-label="Profile name" value={form.name} onChange={set("name")} placeholder="Production portal" /></Field>
+        <Field label="Host" error={fieldError(error, "host")}><input aria-label="Host" value={form.host} onChange={set("host")} /></Field>
+        <Field label="Port" error={fieldError(error, "port")}><input aria-label="Port" type="number" value={form.port} onChange={set("port")} /></Field>
+        <Field label="Database" error={fieldError(error, "database")}><input aria-label="Database" value={form.database} onChange={set("database")} /></Field>
+        <Field label="User" error={fieldError(error, "user")}><input aria-label="User" value={form.user} onChange={set("user")} /></Field>
+        <Field label="Password" hint="Stored in the OS keychain"><input aria-label="Password" type="password" value={form.password ?? ""} onChange={set("password")} /></Field>
+        <label className="check-line"><input type="checkbox" checked={form.require_tls} onChange={set("require_tls")} /> Require TLS</label>
+      </form>
+      {tested && <p><Badge tone="good">Connected</Badge> <span className="small muted">{tested}</span></p>}
+      {error && !error.fields.length && <ErrorState error={error} />}
+    </Modal>
+  );
+}
