@@ -107,7 +107,7 @@ function Shell() {
     content = <main className="content"><Onboarding onDone={reloadSession} /></main>;
   } else {
     content = (
-      <main className="content" key={`${session.profile.id}`}>
+      <main className="content" key={`${session.profile.id}-${params.nonce ?? ""}`}>
         {page === "overview" && <OverviewPage />}
         {page === "keys" && <KeysPage />}
         {page === "oidc" && <OidcPage />}
@@ -174,11 +174,11 @@ function Onboarding({ onDone }: { onDone: () => void }) {
       <h1>Welcome to Provider Admin</h1>
       <p className="subtitle">This is your embedded workspace, stored on this computer. How would you like to start?</p>
       <div className="choice-grid">
-        <button className="choice" disabled={!!busy} onClick={() => choose("demo")}>
+        <button className="choice" disabled={!!busy} onClick={() => choose("demo")} aria-label="Load demo data">
           <strong>{busy === "demo" ? "Loading demo data…" : "Load demo data"}</strong>
           <span>50 clients, federation keys in every state, OIDC configurations, integrations and a few thousand audit events — to explore safely.</span>
         </button>
-        <button className="choice" disabled={!!busy} onClick={() => choose("empty")}>
+        <button className="choice" disabled={!!busy} onClick={() => choose("empty")} aria-label="Start empty">
           <strong>Start empty</strong>
           <span>An empty workspace, ready for your first federation key. You can connect to the portal's PostgreSQL in Settings.</span>
         </button>

@@ -180,6 +180,11 @@ export function fmtTime(ts: string | null | undefined): string {
   return d.toLocaleString(undefined, { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
 }
 
+export function fmtDate(ts: string | null | undefined): string {
+  if (!ts) return "—";
+  return new Date(ts).toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" });
+}
+
 export function relTime(ts: string | null | undefined): string {
   if (!ts) return "never";
   const diff = (new Date(ts).getTime() - Date.now()) / 1000;

@@ -1,7 +1,7 @@
 import { useEffect, useState } from "react";
 import { api, emptyKeyFilter, newIdempotencyKey, type CommandError, type CreatedKeyView, type FederationKey, type KeyFilter, type RotationView } from "../api";
 import { useNav } from "../App";
-import { Badge, Confirm, CopyButton, Empty, ErrorState, Field, Loading, Modal, PageHeader, fieldError, fmtTime, onRowKey, relTime, useToast } from "../ui";
+import { Badge, Confirm, CopyButton, Empty, ErrorState, Field, Loading, Modal, PageHeader, fieldError, fmtDate, fmtTime, onRowKey, relTime, useToast } from "../ui";
 
 export function statusBadge(k: FederationKey) {
   if (k.status === "revoked") return <Badge tone="bad">revoked</Badge>;
@@ -94,16 +94,15 @@ export function KeysPage() {
               <tr key={k.id} tabIndex={0} aria-label={`Key ${k.name} ${k.prefix}`} onKeyDown={(e) => onRowKey(e, () => go("audit", { entity_type: "federation_key", entity_id: k.id }))}>
                 <td className="check"><input type="checkbox" aria-label={`Select ${k.prefix}`} disabled={k.status === "revoked"} checked={selected.has(k.id)} onChange={() => toggle(k.id)} /></td>
                 <td className="mono">{k.prefix}</td>
-                <td>{k.name}</td>
+                <td className="name"><a href="#" onClick={(e) => { e.preventDefault(); go("audit", { entity_type: "federation_key", entity_id: k.id }); }} aria-label={`Audit trail of ${k.prefix}`} title="Open its audit trail">{k.name}</a></td>
                 <td>{statusBadge(k)}</td>
-                <td title={fmtTime(k.created_at)}>{fmtTime(k.created_at)}<small className="muted block">by {k.created_by}</small></td>
-                <td>{k.expires_at ? fmtTime(k.expires_at) : <span className="muted">never</span>}</td>
-                <td>{k.last_used_at ? <>{relTime(k.last_used_at)}<small className="muted block">{k.last_used_ip}</small></> : <span className="muted">never</span>}</td>
+                <td className="nowrap" title={fmtTime(k.created_at)}>{fmtDate(k.created_at)}<small className="muted block">by {k.created_by}</small></td>
+                <td className="nowrap" title={fmtTime(k.expires_at)}>{k.expires_at ? fmtDate(k.expires_at) : <span className="muted">never</span>}</td>
+                <td className="nowrap">{k.last_used_at ? <>{relTime(k.last_used_at)}<small className="muted block">{k.last_used_ip}</small></> : <span className="muted">never</span>}</td>
                 <td className="row-actions">
                   {k.status === "active" && !k.rotated_to && <button onClick={() => setRotate(k)} aria-label={`Rotate ${k.prefix}`}>Rotate</button>}
                   {k.status === "active" && k.rotated_to && <button onClick={async () => { try { await api.keyEndOverlap(k.id); toast("Overlap ended: the old key no longer works"); load(); } catch (e) { toast((e as CommandError).message, "bad"); } }} aria-label={`End overlap of ${k.prefix}`}>End overlap</button>}
                   {k.status !== "revoked" && <button className="danger-text" onClick={() => setRevoke([k.id])} aria-label={`Revoke ${k.prefix}`}>Revoke</button>}
-                  <button className="ghost" onClick={() => go("audit", { entity_type: "federation_key", entity_id: k.id })} aria-label={`Audit trail of ${k.prefix}`}>Trail</button>
                 </td>
               </tr>
             ))}

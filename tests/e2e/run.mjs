@@ -1,0 +1,272 @@
+// End-to-end scenarios of the real Provider Admin binary, driven over WebDriver
+// (tauri-driver → WebKitWebDriver). Started by tests/e2e/run.sh, which provides a private
+// display, D-Bus session, Secret Service (GNOME Keyring), HOME and data folder.
+//
+// On failure: a screenshot and the page source per failed scenario in $ARTIFACTS_DIR.
+// On success: a screenshot of every page in $SHOTS_DIR (docs/screenshots).
+import { remote } from "webdriverio";
+import fs from "node:fs";
+import path from "node:path";
+
+const APP = process.env.APP;
+const PORT = Number(process.env.DRIVER_PORT || 4444);
+const EXPORT_DIR = process.env.PADMIN_E2E_EXPORT_DIR;
+const SHOTS = process.env.SHOTS_DIR;
+const ARTIFACTS = process.env.ARTIFACTS_DIR;
+if (!APP || !EXPORT_DIR || !SHOTS || !ARTIFACTS) throw new Error("run through tests/e2e/run.sh");
+
+const browser = await remote({
+  hostname: "127.0.0.1",
+  port: PORT,
+  logLevel: "error",
+  connectionRetryTimeout: 120000,
+  capabilities: { "tauri:options": { application: APP } },
+});
+
+const failures = [];
+let passed = 0;
+const shots = [];
+
+function assert(cond, message) {
+  if (!cond) throw new Error(message);
+}
+const bodyText = async () => (await browser.$("body")).getText();
+async function waitText(text, timeout = 20000) {
+  await browser.waitUntil(async () => (await bodyText()).includes(text), { timeout, timeoutMsg: `"${text}" never appeared` });
+}
+async function waitGone(text, timeout = 15000) {
+  await browser.waitUntil(async () => !(await bodyText()).includes(text), { timeout, timeoutMsg: `"${text}" never went away` });
+}
+const byLabel = (label) => browser.$(`[aria-label="${label}"]`);
+async function click(label) {
+  const el = await byLabel(label);
+  await el.waitForClickable({ timeout: 15000, timeoutMsg: `no clickable "${label}"` });
+  await el.click();
+}
+async function clickText(tag, text) {
+  const el = await browser.$(`${tag}=${text}`);
+  await el.waitForClickable({ timeout: 15000, timeoutMsg: `no clickable ${tag} "${text}"` });
+  await el.click();
+}
+/** A button of the open dialog (the page behind may have a button of the same name). */
+async function dialogButton(text) {
+  const el = await browser.$('[role="dialog"]').$(`button=${text}`);
+  await el.waitForClickable({ timeout: 15000, timeoutMsg: `no clickable dialog button "${text}"` });
+  await el.click();
+}
+async function type(label, text) {
+  const el = await byLabel(label);
+  await el.waitForDisplayed({ timeout: 15000 });
+  await el.clearValue();
+  await el.setValue(text);
+}
+async function goTo(page) {
+  const el = await browser.$('nav[aria-label="Main"]').$(`button*=${page}`);
+  await el.click();
+}
+async function noErrorState() {
+  const errors = await browser.$$(".state.error");
+  assert(errors.length === 0, `an error is shown: ${errors.length ? await errors[0].getText() : ""}`);
+}
+async function shot(name) {
+  await browser.pause(400); // let the last frame paint
+  const file = path.join(SHOTS, `${name}.png`);
+  await browser.saveScreenshot(file);
+  shots.push(file);
+}
+
+async function scenario(name, fn) {
+  const started = Date.now();
+  try {
+    await fn();
+    passed++;
+    console.log(`  ok    ${name} (${Date.now() - started} ms)`);
+  } catch (e) {
+    failures.push(name);
+    console.log(`  FAIL  ${name}: ${e.message}`);
+    const safe = name.replace(/[^a-z0-9]+/gi, "-");
+    try {
+      await browser.saveScreenshot(path.join(ARTIFACTS, `${safe}.png`));
+      fs.writeFileSync(path.join(ARTIFACTS, `${safe}.html`), await browser.getPageSource());
+    } catch (err) {
+      console.log(`        (could not save artefacts: ${err.message})`);
+    }
+    // Leave any open dialog so the next scenario starts clean.
+    await browser.keys("Escape").catch(() => {});
+    await browser.keys("Escape").catch(() => {});
+  }
+}
+
+console.log("Provider Admin end-to-end:");
+
+await scenario("first run offers demo data and loads it", async () => {
+  await waitText("Welcome to Provider Admin");
+  await shot("00-welcome");
+  await click("Load demo data");
+  await waitText("Active keys", 60000);
+  await waitText("Key activity, last 30 days");
+  await browser.waitUntil(async () => (await browser.$$(".chart svg")).length > 0, { timeout: 20000, timeoutMsg: "the chart never rendered" });
+  await waitText("Intact");
+});
+
+const pages = [
+  ["Overview", "Key activity, last 30 days", "01-overview"],
+  ["Federation keys", "Generate key", "02-federation-keys"],
+  ["OIDC", "OIDC configurations", "03-oidc"],
+  ["Integrations", "Add integration", "04-integrations"],
+  ["Clients", "Tenant organisations", "05-clients"],
+  ["Audit", "Audit trail", "06-audit"],
+  ["Settings", "Connection profiles", "07-settings"],
+];
+await scenario("every sidebar page loads with no error", async () => {
+  for (const [page, text] of pages) {
+    await goTo(page);
+    await waitText(text);
+    await browser.pause(300);
+    await noErrorState();
+  }
+});
+
+await scenario("clients: open the details modal and rename", async () => {
+  await goTo("Clients");
+  await type("Search clients", "Initech");
+  await waitText("Initech");
+  const open = await browser.$('table[aria-label="Clients"]').$("button=Details");
+  await open.waitForClickable({ timeout: 15000 });
+  await open.click();
+  await (await byLabel("Client name")).waitForDisplayed();
+  await type("Client name", "Initech Renamed By E2E");
+  await dialogButton("Rename");
+  await waitText("Renamed to Initech Renamed By E2E");
+  await shot("11-client-details");
+  await browser.keys("Escape");
+  await type("Search clients", "Renamed By E2E");
+  await browser.waitUntil(async () => (await browser.$$('table[aria-label="Clients"] tbody tr')).length === 1, { timeout: 10000, timeoutMsg: "the renamed client is listed" });
+});
+
+let createdId;
+await scenario("keys: generate shows the key once, then revoke shows it revoked", async () => {
+  await goTo("Federation keys");
+  await clickText("button", "Generate key");
+  await type("Key name", "E2E partner");
+  await dialogButton("Generate");
+  await waitText("Save this key now");
+  const key = (await (await browser.$(".secret code")).getText()).trim();
+  assert(/^pak_[0-9a-v]{16}_[0-9a-v]{59}$/.test(key), `unexpected key shape: ${key.slice(0, 24)}…`);
+  createdId = key.slice(4, 20);
+  const done = await browser.$("button=Done");
+  assert(!(await done.isEnabled()), "Done must wait for the admin to confirm the key was saved");
+  await click("I have saved this key");
+  await done.click();
+  await waitGone("Save this key now");
+  await type("Search keys by name", "E2E partner");
+  await waitText(`pak_${createdId}`);
+  assert(!(await browser.getPageSource()).includes(key), "the full key must not be shown again");
+  await click(`Revoke pak_${createdId}`);
+  await waitText("Revoke this key?");
+  await dialogButton("Revoke");
+  await waitText(`pak_${createdId} revoked`);
+  const row = await byLabel(`Key E2E partner pak_${createdId}`);
+  await browser.waitUntil(async () => (await row.getText()).includes("revoked"), { timeout: 10000, timeoutMsg: "the row never showed revoked" });
+});
+
+await scenario("keys: rotate with an overlap shows the successor and the grace window", async () => {
+  await goTo("Federation keys");
+  await clickText("button", "Generate key");
+  await type("Key name", "E2E rotating");
+  await dialogButton("Generate");
+  await waitText("Save this key now");
+  const old = (await (await browser.$(".secret code")).getText()).trim();
+  await click("I have saved this key");
+  await clickText("button", "Done");
+  await type("Search keys by name", "E2E rotating");
+  await click(`Rotate pak_${old.slice(4, 20)}`);
+  await click("Overlap 15 minutes");
+  await dialogButton("Rotate");
+  await waitText("Key rotated");
+  const successor = (await (await browser.$(".secret code")).getText()).trim();
+  assert(successor.startsWith("pak_") && successor !== old, "a new key is shown");
+  const grace = await (await byLabel("Grace window")).getText();
+  assert(grace.includes("keeps working until") && grace.includes("in 15 min"), `grace window: ${grace}`);
+  await shot("08-key-rotated");
+  await click("I have saved this key");
+  await clickText("button", "Done");
+  await waitText("rotating");
+});
+
+await scenario("audit: the actions appear with their field-level diffs", async () => {
+  await goTo("Audit");
+  await type("Entity id filter", createdId);
+  await browser.waitUntil(async () => (await browser.$$(".vrow")).length === 2, { timeout: 15000, timeoutMsg: "expected the create and revoke events" });
+  const rows = await browser.$$(".vrow");
+  assert((await rows[0].getText()).includes("revoke"), "newest first: the revoke");
+  await rows[0].click();
+  await (await byLabel("Changes")).waitForDisplayed({ timeout: 10000 });
+  const diff = await (await byLabel("Changes")).getText();
+  assert(diff.includes("status") && diff.includes("active") && diff.includes("revoked"), `diff: ${diff}`);
+  await shot("09-audit-diff");
+  await browser.keys("Escape");
+  await goTo("Clients");
+  await goTo("Audit");
+  await (await byLabel("Entity type filter")).selectByVisibleText("client");
+  await type("Action filter", "rename");
+  await browser.waitUntil(async () => (await browser.$$(".vrow")).length > 0, { timeout: 10000, timeoutMsg: "client renames are listed" });
+  const first = await browser.$$(".vrow");
+  await first[0].click();
+  const renameDiff = await (await byLabel("Changes")).getText();
+  assert(renameDiff.includes("Initech Renamed By E2E"), `the rename's diff: ${renameDiff}`);
+  await browser.keys("Escape");
+});
+
+await scenario("audit: CSV export writes the file; verify chain reports intact", async () => {
+  await goTo("Audit");
+  await click("Export CSV");
+  await waitText("Exported");
+  const file = path.join(EXPORT_DIR, "audit.csv");
+  assert(fs.existsSync(file), "audit.csv was written");
+  const text = fs.readFileSync(file, "utf8");
+  assert(text.startsWith("seq,id,ts,actor_id"), "CSV header");
+  assert(text.split("\n").length > 100, "the demo trail was exported");
+  await click("Verify chain");
+  await waitText("Chain intact");
+});
+
+await scenario("command palette runs an action", async () => {
+  await goTo("Overview");
+  await browser.keys(["Control", "k"]);
+  await (await byLabel("Command")).waitForDisplayed({ timeout: 10000 });
+  await type("Command", "Generate key");
+  await browser.keys("Enter");
+  await waitText("Generate a federation key");
+  await browser.keys("Escape");
+  await browser.keys(["Control", "k"]);
+  await type("Command", "Open client");
+  await browser.keys("Enter");
+  await type("Command", "Globex");
+  await browser.waitUntil(async () => {
+    const options = await browser.$$('[role="option"]');
+    return options.length === 1 && (await options[0].getText()).includes("Globex");
+  }, { timeout: 10000, timeoutMsg: "the palette never listed Globex" });
+  await browser.keys("Enter");
+  await waitText("View audit trail");
+  await browser.keys("Escape");
+});
+
+if (failures.length === 0) {
+  await scenario("screenshots of every page", async () => {
+    for (const [page, text, name] of pages) {
+      await goTo(page);
+      await waitText(text);
+      if (page === "Overview") await browser.waitUntil(async () => (await browser.$$(".chart svg")).length > 0, { timeout: 20000 });
+      await shot(name);
+    }
+    await browser.keys(["Control", "k"]);
+    await (await byLabel("Command")).waitForDisplayed();
+    await shot("10-command-palette");
+    await browser.keys("Escape");
+  });
+}
+
+await browser.deleteSession().catch(() => {});
+console.log(`${passed} passed, ${failures.length} failed${shots.length ? `; ${shots.length} screenshots in ${SHOTS}` : ""}`);
+process.exit(failures.length ? 1 : 0);

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Runs the desktop end-to-end suite: the real binary under Xvfb, driven over WebDriver by
+# tauri-driver + WebKitWebDriver, with a private HOME, data folder, D-Bus session and Secret
+# Service (GNOME Keyring) — the user's keychain and app data are never touched.
+# Usage: tests/e2e/run.sh [path/to/provider-admin]   (default: target/debug/provider-admin)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+. scripts/lib.sh
+
+app=$(realpath "${1:-target/debug/provider-admin}")
+[ -x "$app" ] || { say "build the app first: cargo build -p provider-admin"; exit 1; }
+if ! command -v tauri-driver >/dev/null; then
+  say "installing tauri-driver"
+  cargo install tauri-driver@2.1.0 --locked --quiet
+fi
+[ -d tests/e2e/node_modules ] || (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
+
+work=$(mktemp -d)
+artifacts="$PWD/target/e2e-artifacts"
+rm -rf "$artifacts"; mkdir -p "$artifacts" docs/screenshots "$work/export"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+export DRIVER_PORT=$(free_port) NATIVE_PORT=$(free_port)
+export APP="$app" SHOTS_DIR="$PWD/docs/screenshots" ARTIFACTS_DIR="$artifacts" PADMIN_E2E_EXPORT_DIR="$work/export"
+
+say "end-to-end: $app"
+set +e
+xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- bash -c '
+  set -e
+  export HOME='"$work"'/home XDG_RUNTIME_DIR='"$work"'/xdg XDG_DATA_HOME='"$work"'/data XDG_CONFIG_HOME='"$work"'/config
+  export PADMIN_DATA_DIR='"$work"'/app
+  mkdir -p "$HOME" "$XDG_RUNTIME_DIR"; chmod 700 "$XDG_RUNTIME_DIR"
+  echo -n e2e | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+  tauri-driver --port "$DRIVER_PORT" --native-port "$NATIVE_PORT" >"'"$work"'/driver.log" 2>&1 &
+  driver=$!
+  trap "kill $driver 2>/dev/null || true" EXIT
+  for _ in $(seq 50); do (echo > /dev/tcp/127.0.0.1/$DRIVER_PORT) 2>/dev/null && break; sleep 0.2; done
+  cd tests/e2e && node run.mjs
+'
+status=$?
+set -e
+if [ $status -ne 0 ]; then
+  cp "$work/driver.log" "$artifacts/" 2>/dev/null || true
+  say "end-to-end FAILED: screenshots and page sources in $artifacts"
+fi
+rm -rf "$work"
+exit $status
