@@ -1,39 +1,33 @@
 #!/usr/bin/env bash
-# Runs Provider Admin's command line, `padmin`, on the embedded workspace (a SQLite file in
-# the OS data folder). On first run it loads realistic demo data and shows an overview.
-# Any arguments are passed to padmin: `scripts/run.sh keys list --status active`.
+# Builds and opens Provider Admin, the desktop app, on the embedded workspace (a SQLite file in
+# the OS data folder). On first start the app offers demo data or an empty start.
+# With arguments, runs the command line instead: `scripts/run.sh keys list --status active`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
 ensure_rust
-ensure_packages build-essential pkg-config
-say "building padmin"
-cargo build --quiet --locked -p padmin
-padmin=target/debug/padmin
+ensure_packages "${DESKTOP_PACKAGES[@]}"
+build_ui
+say "building the app and padmin"
+cargo build --quiet --locked -p provider-admin -p padmin
 
-# The master key lives in the OS keychain. Without one (a headless server, a container), keep
-# it in a file readable only by you, next to the workspace, and say so.
-if [ -z "${PORTAL_MASTER_KEY:-}${PORTAL_MASTER_KEY_FILE:-}" ] && ! "$padmin" info >/dev/null 2>&1; then
+if [ $# -gt 0 ]; then exec target/debug/padmin "$@"; fi
+
+# The master key lives in the OS keychain. Without one (a headless or minimal session), keep it
+# in a file readable only by you, next to the workspace, and say so.
+if [ -z "${PORTAL_MASTER_KEY:-}${PORTAL_MASTER_KEY_FILE:-}" ] && ! target/debug/padmin info >/dev/null 2>&1; then
   data="${PADMIN_DATA_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/dev.provider-admin}"
   export PORTAL_MASTER_KEY_FILE="$data/master.key"
-  say "no OS keychain here: keeping the master key in $PORTAL_MASTER_KEY_FILE (mode 600)"
+  say "no OS keychain is reachable: keeping the master key in $PORTAL_MASTER_KEY_FILE (mode 600)"
 fi
 
-if [ $# -gt 0 ]; then exec "$padmin" "$@"; fi
-
-if [ "$("$padmin" clients list --limit 1 --json | grep -c '"id"')" = 0 ]; then
-  say "first run: loading demo data"
-  "$padmin" seed --demo
+if [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+  say "no display: run this from a desktop session (or under Xvfb: xvfb-run -a scripts/run.sh)"
+  exit 1
 fi
-"$padmin" info
-say "federation keys (newest first)"
-"$padmin" keys list --limit 10
-say "keys expiring within 7 days"
-"$padmin" keys list --expiring-within 7
-say "integrations"
-"$padmin" integrations list
-say "audit trail"
-"$padmin" audit list --limit 8
-"$padmin" audit verify
-say "more: $padmin --help   (or scripts/run.sh <command>, e.g. scripts/run.sh keys create --name partner-x)"
+say "opening Provider Admin"
+if [ -z "${DBUS_SESSION_BUS_ADDRESS:-}" ] && command -v dbus-run-session >/dev/null; then
+  exec dbus-run-session -- target/debug/provider-admin
+fi
+exec target/debug/provider-admin

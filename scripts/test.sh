@@ -48,8 +48,11 @@ say "cargo fmt --check"
 cargo fmt --all -- --check
 say "cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
-say "cargo test (unit, conformance × {SQLite, PostgreSQL}, CLI acceptance, keychain)"
+say "cargo test (unit, conformance × {SQLite, PostgreSQL}, CLI acceptance, keychain, TS bindings)"
 cargo test --workspace --locked
+say "desktop end-to-end (WebDriver)"
+cargo build --quiet --locked -p provider-admin
+tests/e2e/run.sh target/debug/provider-admin
 
 # Test databases are dropped by each test; remove any a crashed test left behind.
 for db in $(psql "$DATABASE_URL" -Atqc "select datname from pg_database where datname like 'padmin_t_%'" 2>/dev/null); do

@@ -4,7 +4,9 @@
 
 #[cfg(test)]
 mod tests {
-    use crate::commands::{integrations::IntegrationForm, keys::*, oidc::OidcForm, session::AppInfo};
+    use crate::commands::{
+        integrations::IntegrationForm, keys::*, oidc::OidcForm, session::AppInfo,
+    };
     use crate::error::CommandError;
     use crate::profiles::{PostgresForm, ProfileBook};
     use crate::state::SessionInfo;
@@ -21,9 +23,32 @@ mod tests {
             ($($t:ty),+ $(,)?) => {$( <$t as TS>::export_all(&cfg).expect(concat!("export ", stringify!($t))); )+};
         }
         export!(
-            CommandError, AppInfo, SessionInfo, ProfileBook, PostgresForm, CreatedKeyView, RotationView, OidcForm, IntegrationForm,
-            Page<FederationKey>, Page<Client>, Page<AuditEvent>, FederationKey, KeyFilter, KeyStatus, OidcConfig, OidcProbeReport,
-            Integration, IntegrationStatus, Client, ClientFilter, AuditEvent, AuditFilter, ChainReport, Overview, Verified,
+            CommandError,
+            AppInfo,
+            SessionInfo,
+            ProfileBook,
+            PostgresForm,
+            CreatedKeyView,
+            RotationView,
+            OidcForm,
+            IntegrationForm,
+            Page<FederationKey>,
+            Page<Client>,
+            Page<AuditEvent>,
+            FederationKey,
+            KeyFilter,
+            KeyStatus,
+            OidcConfig,
+            OidcProbeReport,
+            Integration,
+            IntegrationStatus,
+            Client,
+            ClientFilter,
+            AuditEvent,
+            AuditFilter,
+            ChainReport,
+            Overview,
+            Verified,
             MasterKeyStatus,
         );
     }
@@ -57,7 +82,11 @@ mod tests {
         export_all(&fresh);
         let (a, b) = (read_tree(&fresh), read_tree(&committed));
         let _ = std::fs::remove_dir_all(&fresh);
-        let stale: Vec<_> = a.keys().chain(b.keys()).filter(|k| a.get(*k) != b.get(*k)).collect();
+        let stale: Vec<_> = a
+            .keys()
+            .chain(b.keys())
+            .filter(|k| a.get(*k) != b.get(*k))
+            .collect();
         assert!(stale.is_empty(), "ui/src/generated is stale ({stale:?}): run `UPDATE_BINDINGS=1 cargo test -p provider-admin bindings`");
     }
 }

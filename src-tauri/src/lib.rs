@@ -21,8 +21,13 @@ fn init_logging(dir: &std::path::Path) {
         .max_log_files(7)
         .build(dir);
     let Ok(appender) = appender else { return };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("PADMIN_LOG").unwrap_or_else(|_| "info,sqlx=warn".into());
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false).with_writer(appender).try_init();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PADMIN_LOG")
+        .unwrap_or_else(|_| "info,sqlx=warn".into());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_writer(appender)
+        .try_init();
 }
 
 fn folders(app: &tauri::AppHandle) -> Result<(PathBuf, PathBuf), Box<dyn std::error::Error>> {

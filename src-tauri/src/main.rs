@@ -1,1 +1,3 @@
-fn main() { provider_admin_lib::run() }
+fn main() {
+    provider_admin_lib::run()
+}

@@ -16,7 +16,13 @@ pub enum Connection {
     /// The SQLite workspace in the app's data folder.
     Embedded,
     /// The portal's PostgreSQL database; the password is in the OS keychain.
-    Postgres { host: String, port: u16, database: String, user: String, require_tls: bool },
+    Postgres {
+        host: String,
+        port: u16,
+        database: String,
+        user: String,
+        require_tls: bool,
+    },
     // The portal API with OIDC sign-in arrives with the server (issue 4).
 }
 
@@ -38,7 +44,11 @@ impl Default for ProfileBook {
     fn default() -> Self {
         ProfileBook {
             active: EMBEDDED_ID.into(),
-            profiles: vec![Profile { id: EMBEDDED_ID.into(), name: "Embedded workspace".into(), connection: Connection::Embedded }],
+            profiles: vec![Profile {
+                id: EMBEDDED_ID.into(),
+                name: "Embedded workspace".into(),
+                connection: Connection::Embedded,
+            }],
         }
     }
 }
@@ -64,7 +74,10 @@ impl PostgresForm {
         let name = v.check("name", Name::parse(&self.name));
         let host = self.host.trim();
         if host.is_empty() || host.len() > 253 || host.contains(['/', '@', ' ', '?', '#']) {
-            v.push("host", "must be a host name or IP address, e.g. db.internal or 10.0.0.5");
+            v.push(
+                "host",
+                "must be a host name or IP address, e.g. db.internal or 10.0.0.5",
+            );
         }
         if self.port == 0 {
             v.push("port", "must be between 1 and 65535");
@@ -77,7 +90,10 @@ impl PostgresForm {
         }
         v.finish()?;
         Ok(Profile {
-            id: self.id.clone().unwrap_or_else(|| format!("pg-{}", uuid::Uuid::new_v4().simple())),
+            id: self
+                .id
+                .clone()
+                .unwrap_or_else(|| format!("pg-{}", uuid::Uuid::new_v4().simple())),
             name: name.map(|n| n.to_string()).unwrap_or_default(),
             connection: Connection::Postgres {
                 host: host.to_string(),
@@ -98,16 +114,25 @@ impl ProfileBook {
     pub fn load(data_dir: &Path) -> Result<Self> {
         match std::fs::read_to_string(Self::path(data_dir)) {
             Ok(text) => serde_json::from_str(&text).map_err(|e| {
-                Error::Unavailable(format!("{} is damaged ({e}); move it away to start with the embedded workspace", Self::path(data_dir).display()))
+                Error::Unavailable(format!(
+                    "{} is damaged ({e}); move it away to start with the embedded workspace",
+                    Self::path(data_dir).display()
+                ))
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
-            Err(e) => Err(Error::Unavailable(format!("cannot read {}: {e}", Self::path(data_dir).display()))),
+            Err(e) => Err(Error::Unavailable(format!(
+                "cannot read {}: {e}",
+                Self::path(data_dir).display()
+            ))),
         }
     }
 
     pub fn save(&self, data_dir: &Path) -> Result<()> {
-        std::fs::create_dir_all(data_dir).map_err(|e| Error::Unavailable(format!("cannot create {}: {e}", data_dir.display())))?;
-        let text = serde_json::to_string_pretty(self).map_err(|e| Error::Internal(e.to_string()))?;
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            Error::Unavailable(format!("cannot create {}: {e}", data_dir.display()))
+        })?;
+        let text =
+            serde_json::to_string_pretty(self).map_err(|e| Error::Internal(e.to_string()))?;
         let tmp = Self::path(data_dir).with_extension("tmp");
         std::fs::write(&tmp, text)
             .and_then(|_| std::fs::rename(&tmp, Self::path(data_dir)))
@@ -115,7 +140,10 @@ impl ProfileBook {
     }
 
     pub fn get(&self, id: &str) -> Result<&Profile> {
-        self.profiles.iter().find(|p| p.id == id).ok_or_else(|| Error::NotFound(format!("no profile {id}")))
+        self.profiles
+            .iter()
+            .find(|p| p.id == id)
+            .ok_or_else(|| Error::NotFound(format!("no profile {id}")))
     }
 
     pub fn active(&self) -> Result<&Profile> {
@@ -159,7 +187,9 @@ pub fn delete_password(profile_id: &str) {
 fn encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -167,10 +197,19 @@ fn encode(s: &str) -> String {
 
 /// The database address of a profile (`None` for the embedded workspace), with the password
 /// from `password` or else the keychain. The result holds a secret: never log it.
-pub fn database_url(p: &Profile, password: Option<&str>) -> Result<Option<domain::Sensitive<String>>> {
+pub fn database_url(
+    p: &Profile,
+    password: Option<&str>,
+) -> Result<Option<domain::Sensitive<String>>> {
     match &p.connection {
         Connection::Embedded => Ok(None),
-        Connection::Postgres { host, port, database, user, require_tls } => {
+        Connection::Postgres {
+            host,
+            port,
+            database,
+            user,
+            require_tls,
+        } => {
             let stored;
             let password = match password {
                 Some(pw) => Some(pw),
@@ -184,7 +223,10 @@ pub fn database_url(p: &Profile, password: Option<&str>) -> Result<Option<domain
                 None => encode(user),
             };
             let ssl = if *require_tls { "require" } else { "prefer" };
-            Ok(Some(domain::Sensitive::new(format!("postgres://{creds}@{host}:{port}/{}?sslmode={ssl}", encode(database)))))
+            Ok(Some(domain::Sensitive::new(format!(
+                "postgres://{creds}@{host}:{port}/{}?sslmode={ssl}",
+                encode(database)
+            ))))
         }
     }
 }
@@ -194,22 +236,44 @@ mod tests {
     use super::*;
 
     fn form() -> PostgresForm {
-        PostgresForm { id: None, name: "Production".into(), host: "db.internal".into(), port: 5432, database: "portal".into(), user: "admin".into(), password: None, require_tls: true }
+        PostgresForm {
+            id: None,
+            name: "Production".into(),
+            host: "db.internal".into(),
+            port: 5432,
+            database: "portal".into(),
+            user: "admin".into(),
+            password: None,
+            require_tls: true,
+        }
     }
 
     #[test]
     fn the_profile_file_never_holds_the_password() {
         let p = form().to_profile().unwrap();
-        let json = serde_json::to_string(&ProfileBook { active: p.id.clone(), profiles: vec![p.clone()] }).unwrap();
+        let json = serde_json::to_string(&ProfileBook {
+            active: p.id.clone(),
+            profiles: vec![p.clone()],
+        })
+        .unwrap();
         assert!(!json.contains("password"));
         let url = database_url(&p, Some("p@ss/w:rd")).unwrap().unwrap();
-        assert_eq!(url.expose(), "postgres://admin:p%40ss%2Fw%3Ard@db.internal:5432/portal?sslmode=require");
+        assert_eq!(
+            url.expose(),
+            "postgres://admin:p%40ss%2Fw%3Ard@db.internal:5432/portal?sslmode=require"
+        );
         assert_eq!(format!("{url:?}"), "<redacted>");
     }
 
     #[test]
     fn bad_fields_are_all_named() {
-        let bad = PostgresForm { name: "".into(), host: "a/b".into(), port: 0, database: "".into(), ..form() };
+        let bad = PostgresForm {
+            name: "".into(),
+            host: "a/b".into(),
+            port: 0,
+            database: "".into(),
+            ..form()
+        };
         let err = bad.to_profile().unwrap_err();
         let fields: Vec<_> = err.fields().iter().map(|f| f.field.as_str()).collect();
         assert_eq!(fields, vec!["name", "host", "port", "database"]);

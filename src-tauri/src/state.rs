@@ -47,22 +47,36 @@ const ONBOARDED: &str = "onboarded";
 impl AppState {
     pub fn new(data_dir: PathBuf, log_dir: PathBuf) -> Result<Self> {
         let book = ProfileBook::load(&data_dir)?;
-        let login = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "admin".into());
+        let login = std::env::var("USER")
+            .or_else(|_| std::env::var("USERNAME"))
+            .unwrap_or_else(|_| "admin".into());
         Ok(AppState {
             data_dir,
             log_dir,
-            actor: Actor::local_admin(&login, concat!("provider-admin-desktop/", env!("CARGO_PKG_VERSION"))),
+            actor: Actor::local_admin(
+                &login,
+                concat!("provider-admin-desktop/", env!("CARGO_PKG_VERSION")),
+            ),
             book: Mutex::new(book),
             session: tokio::sync::RwLock::new(None),
         })
     }
 
     pub fn book(&self) -> Result<ProfileBook> {
-        self.book.lock().map(|b| b.clone()).map_err(|_| Error::Internal("profile lock poisoned".into()))
+        self.book
+            .lock()
+            .map(|b| b.clone())
+            .map_err(|_| Error::Internal("profile lock poisoned".into()))
     }
 
-    pub fn update_book(&self, f: impl FnOnce(&mut ProfileBook) -> Result<()>) -> Result<ProfileBook> {
-        let mut book = self.book.lock().map_err(|_| Error::Internal("profile lock poisoned".into()))?;
+    pub fn update_book(
+        &self,
+        f: impl FnOnce(&mut ProfileBook) -> Result<()>,
+    ) -> Result<ProfileBook> {
+        let mut book = self
+            .book
+            .lock()
+            .map_err(|_| Error::Internal("profile lock poisoned".into()))?;
         let mut next = book.clone();
         f(&mut next)?;
         next.save(&self.data_dir)?;
@@ -105,14 +119,23 @@ impl AppState {
         let s = self.session().await?;
         let first_run = matches!(s.profile.connection, profiles::Connection::Embedded)
             && !self.data_dir.join(ONBOARDED).exists()
-            && store::Store::audit_head(s.store.as_ref()).await.map(|(seq, _)| seq <= 1).unwrap_or(false);
-        Ok(SessionInfo { profile: s.profile.clone(), location: s.location.clone(), key_source: s.key_source.clone(), first_run })
+            && store::Store::audit_head(s.store.as_ref())
+                .await
+                .map(|(seq, _)| seq <= 1)
+                .unwrap_or(false);
+        Ok(SessionInfo {
+            profile: s.profile.clone(),
+            location: s.location.clone(),
+            key_source: s.key_source.clone(),
+            first_run,
+        })
     }
 
     /// Records that the first-run choice was made.
     pub fn mark_onboarded(&self) -> Result<()> {
-        std::fs::write(self.data_dir.join(ONBOARDED), b"")
-            .map_err(|e| Error::Unavailable(format!("cannot write to {}: {e}", self.data_dir.display())))
+        std::fs::write(self.data_dir.join(ONBOARDED), b"").map_err(|e| {
+            Error::Unavailable(format!("cannot write to {}: {e}", self.data_dir.display()))
+        })
     }
 
     /// Connects to a profile's data and opens the Portal over it.
@@ -121,7 +144,9 @@ impl AppState {
         let (store, location, workspace) = match &url {
             None => {
                 let path = self.data_dir.join("workspace.sqlite");
-                let store = SqlStore::open_sqlite(&path).await.map_err(|e| Error::Unavailable(e.to_string()))?;
+                let store = SqlStore::open_sqlite(&path)
+                    .await
+                    .map_err(|e| Error::Unavailable(e.to_string()))?;
                 (store, path.display().to_string(), os::workspace_id(None))
             }
             Some(url) => {
@@ -130,7 +155,11 @@ impl AppState {
                     .await
                     .map_err(|_| Error::Unavailable("the database did not answer within 15 s: check the host, port and network".into()))?
                     .map_err(|e| Error::Unavailable(e.to_string()))?;
-                (store, store::redact_url(url.expose()), os::workspace_id(Some(url.expose())))
+                (
+                    store,
+                    store::redact_url(url.expose()),
+                    os::workspace_id(Some(url.expose())),
+                )
             }
         };
         let source = os::master_key_source(&workspace);
@@ -138,6 +167,12 @@ impl AppState {
         let store = Arc::new(store);
         let portal = LocalPortal::open(store.clone(), source, Arc::new(SystemClock)).await?;
         tracing::info!(profile = %profile.id, %location, "session opened");
-        Ok(Session { profile: profile.clone(), portal: Arc::new(portal), store, location, key_source })
+        Ok(Session {
+            profile: profile.clone(),
+            portal: Arc::new(portal),
+            store,
+            location,
+            key_source,
+        })
     }
 }

@@ -148,10 +148,10 @@ pub fn render_svg(
             .bold_line_style(p.grid)
             .axis_style(p.grid)
             .disable_x_mesh()
-            .x_labels(n.min(8).max(2))
+            .x_labels(n.clamp(2, 8))
             .x_label_formatter(&|x| {
                 let i = x.floor() as usize;
-                if i < labels.len() && i % step == 0 {
+                if i < labels.len() && i.is_multiple_of(step) {
                     labels[i].clone()
                 } else {
                     String::new()

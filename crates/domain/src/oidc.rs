@@ -46,7 +46,12 @@ impl OidcProbeReport {
         self.id_token_algorithms = doc
             .get("id_token_signing_alg_values_supported")
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
             .unwrap_or_default();
         match &self.found_issuer {
             None => self.problems.push("the discovery document has no `issuer`".into()),
@@ -56,23 +61,36 @@ impl OidcProbeReport {
             )),
             Some(_) => {}
         }
-        for (k, v) in [("authorization_endpoint", &self.authorization_endpoint), ("token_endpoint", &self.token_endpoint)] {
+        for (k, v) in [
+            ("authorization_endpoint", &self.authorization_endpoint),
+            ("token_endpoint", &self.token_endpoint),
+        ] {
             if v.is_none() {
-                self.problems.push(format!("the discovery document has no `{k}`"));
+                self.problems
+                    .push(format!("the discovery document has no `{k}`"));
             }
         }
         if self.jwks_uri.is_none() {
-            self.problems.push("the discovery document has no `jwks_uri`".into());
+            self.problems
+                .push("the discovery document has no `jwks_uri`".into());
         }
         self.jwks_uri.clone()
     }
 
     /// Reads the JSON Web Key Set.
     pub fn read_jwks(&mut self, jwks: &Value) {
-        let keys = jwks.get("keys").and_then(Value::as_array).cloned().unwrap_or_default();
+        let keys = jwks
+            .get("keys")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         self.signing_keys = keys
             .iter()
-            .filter(|k| k.get("use").and_then(Value::as_str).is_none_or(|u| u == "sig"))
+            .filter(|k| {
+                k.get("use")
+                    .and_then(Value::as_str)
+                    .is_none_or(|u| u == "sig")
+            })
             .map(|k| {
                 let f = |n: &str| k.get(n).and_then(Value::as_str).unwrap_or("?").to_string();
                 format!("{} ({}, {})", f("kid"), f("kty"), f("alg"))
@@ -84,7 +102,8 @@ impl OidcProbeReport {
     }
 
     pub fn fetch_failed(&mut self, what: &str, url: &str, why: &str) {
-        self.problems.push(format!("fetching the {what} from {url} failed: {why}"));
+        self.problems
+            .push(format!("fetching the {what} from {url} failed: {why}"));
     }
 }
 
@@ -95,7 +114,10 @@ mod tests {
 
     #[test]
     fn a_matching_provider_passes_and_a_mismatch_names_both_issuers() {
-        let mut ok = OidcProbeReport::new("https://idp.example.com", "https://idp.example.com/.well-known/openid-configuration");
+        let mut ok = OidcProbeReport::new(
+            "https://idp.example.com",
+            "https://idp.example.com/.well-known/openid-configuration",
+        );
         let jwks = ok.read_discovery(&json!({
             "issuer": "https://idp.example.com", "authorization_endpoint": "https://idp.example.com/auth",
             "token_endpoint": "https://idp.example.com/token", "jwks_uri": "https://idp.example.com/jwks",
@@ -108,7 +130,10 @@ mod tests {
 
         let mut bad = OidcProbeReport::new("https://idp.example.com", "u");
         bad.read_discovery(&json!({"issuer": "https://idp.example.com/"}));
-        assert!(bad.problems[0].contains("`https://idp.example.com`") && bad.problems[0].contains("`https://idp.example.com/`"));
+        assert!(
+            bad.problems[0].contains("`https://idp.example.com`")
+                && bad.problems[0].contains("`https://idp.example.com/`")
+        );
         bad.read_jwks(&json!({"keys": []}));
         assert!(bad.problems.iter().any(|p| p.contains("no signing key")));
     }

@@ -90,8 +90,17 @@ impl SqlStore {
             .acquire_timeout(Duration::from_secs(10))
             .connect(url)
             .await
-            .map_err(|e| StoreError::Unavailable(format!("cannot connect to {}: {}", redact_url(url), describe(&e))))?;
-        let row = sqlx::query("SELECT version() AS v").fetch_one(&pool).await.map_err(map_err)?;
+            .map_err(|e| {
+                StoreError::Unavailable(format!(
+                    "cannot connect to {}: {}",
+                    redact_url(url),
+                    describe(&e)
+                ))
+            })?;
+        let row = sqlx::query("SELECT version() AS v")
+            .fetch_one(&pool)
+            .await
+            .map_err(map_err)?;
         let version = text(&row, "v")?;
         pool.close().await;
         Ok(version)

@@ -9,8 +9,14 @@ use portal::Portal;
 use tauri::State;
 
 #[tauri::command]
-pub async fn audit_list(state: State<'_, AppState>, filter: AuditFilter) -> CmdResult<Page<AuditEvent>> {
-    Ok(portal(&state).await?.list_audit(&state.actor, filter).await?)
+pub async fn audit_list(
+    state: State<'_, AppState>,
+    filter: AuditFilter,
+) -> CmdResult<Page<AuditEvent>> {
+    Ok(portal(&state)
+        .await?
+        .list_audit(&state.actor, filter)
+        .await?)
 }
 
 #[tauri::command]
@@ -20,7 +26,15 @@ pub async fn audit_verify(state: State<'_, AppState>) -> CmdResult<ChainReport> 
 
 /// Writes the matching events to `path` (chosen in the native save dialog); returns how many.
 #[tauri::command]
-pub async fn audit_export_csv(state: State<'_, AppState>, filter: AuditFilter, path: String) -> CmdResult<u64> {
-    let mut file = std::fs::File::create(&path).map_err(|e| domain::Error::invalid("path", format!("cannot create {path}: {e}")))?;
-    Ok(portal(&state).await?.export_audit_csv(&state.actor, filter, &mut file).await?)
+pub async fn audit_export_csv(
+    state: State<'_, AppState>,
+    filter: AuditFilter,
+    path: String,
+) -> CmdResult<u64> {
+    let mut file = std::fs::File::create(&path)
+        .map_err(|e| domain::Error::invalid("path", format!("cannot create {path}: {e}")))?;
+    Ok(portal(&state)
+        .await?
+        .export_audit_csv(&state.actor, filter, &mut file)
+        .await?)
 }

@@ -8,8 +8,14 @@ use portal::Portal;
 use tauri::State;
 
 #[tauri::command]
-pub async fn clients_list(state: State<'_, AppState>, filter: ClientFilter) -> CmdResult<Page<Client>> {
-    Ok(portal(&state).await?.list_clients(&state.actor, filter).await?)
+pub async fn clients_list(
+    state: State<'_, AppState>,
+    filter: ClientFilter,
+) -> CmdResult<Page<Client>> {
+    Ok(portal(&state)
+        .await?
+        .list_clients(&state.actor, filter)
+        .await?)
 }
 
 #[tauri::command]
@@ -18,6 +24,13 @@ pub async fn client_get(state: State<'_, AppState>, id: String) -> CmdResult<Cli
 }
 
 #[tauri::command]
-pub async fn client_rename(state: State<'_, AppState>, id: String, name: String) -> CmdResult<Client> {
-    Ok(portal(&state).await?.rename_client(&state.actor, &id, &name).await?)
+pub async fn client_rename(
+    state: State<'_, AppState>,
+    id: String,
+    name: String,
+) -> CmdResult<Client> {
+    Ok(portal(&state)
+        .await?
+        .rename_client(&state.actor, &id, &name)
+        .await?)
 }

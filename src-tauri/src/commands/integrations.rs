@@ -18,7 +18,9 @@ pub struct IntegrationForm {
     pub config: Option<String>,
 }
 
-fn parse_config(text: Option<String>) -> Result<Option<Sensitive<serde_json::Value>>, domain::Error> {
+fn parse_config(
+    text: Option<String>,
+) -> Result<Option<Sensitive<serde_json::Value>>, domain::Error> {
     match text.filter(|t| !t.trim().is_empty()) {
         None => Ok(None),
         Some(t) => serde_json::from_str(&t)
@@ -29,28 +31,62 @@ fn parse_config(text: Option<String>) -> Result<Option<Sensitive<serde_json::Val
 
 #[tauri::command]
 pub async fn integrations_list(state: State<'_, AppState>) -> CmdResult<Vec<Integration>> {
-    Ok(portal(&state).await?.list_integrations(&state.actor).await?)
+    Ok(portal(&state)
+        .await?
+        .list_integrations(&state.actor)
+        .await?)
 }
 
 #[tauri::command]
-pub async fn integration_create(state: State<'_, AppState>, form: IntegrationForm) -> CmdResult<Integration> {
-    let config = parse_config(form.config)?.unwrap_or_else(|| Sensitive::new(serde_json::json!({})));
-    let new = NewIntegration { name: form.name, kind: form.kind, config };
-    Ok(portal(&state).await?.create_integration(&state.actor, new, None).await?)
+pub async fn integration_create(
+    state: State<'_, AppState>,
+    form: IntegrationForm,
+) -> CmdResult<Integration> {
+    let config =
+        parse_config(form.config)?.unwrap_or_else(|| Sensitive::new(serde_json::json!({})));
+    let new = NewIntegration {
+        name: form.name,
+        kind: form.kind,
+        config,
+    };
+    Ok(portal(&state)
+        .await?
+        .create_integration(&state.actor, new, None)
+        .await?)
 }
 
 #[tauri::command]
-pub async fn integration_update(state: State<'_, AppState>, id: String, form: IntegrationForm) -> CmdResult<Integration> {
-    let changes = IntegrationChanges { name: Some(form.name), config: parse_config(form.config)? };
-    Ok(portal(&state).await?.update_integration(&state.actor, &id, changes).await?)
+pub async fn integration_update(
+    state: State<'_, AppState>,
+    id: String,
+    form: IntegrationForm,
+) -> CmdResult<Integration> {
+    let changes = IntegrationChanges {
+        name: Some(form.name),
+        config: parse_config(form.config)?,
+    };
+    Ok(portal(&state)
+        .await?
+        .update_integration(&state.actor, &id, changes)
+        .await?)
 }
 
 #[tauri::command]
-pub async fn integration_set_paused(state: State<'_, AppState>, id: String, paused: bool) -> CmdResult<Integration> {
-    Ok(portal(&state).await?.set_integration_paused(&state.actor, &id, paused).await?)
+pub async fn integration_set_paused(
+    state: State<'_, AppState>,
+    id: String,
+    paused: bool,
+) -> CmdResult<Integration> {
+    Ok(portal(&state)
+        .await?
+        .set_integration_paused(&state.actor, &id, paused)
+        .await?)
 }
 
 #[tauri::command]
 pub async fn integration_delete(state: State<'_, AppState>, id: String) -> CmdResult<()> {
-    Ok(portal(&state).await?.delete_integration(&state.actor, &id).await?)
+    Ok(portal(&state)
+        .await?
+        .delete_integration(&state.actor, &id)
+        .await?)
 }

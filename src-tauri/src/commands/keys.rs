@@ -23,8 +23,14 @@ pub struct RotationView {
 }
 
 #[tauri::command]
-pub async fn keys_list(state: State<'_, AppState>, filter: KeyFilter) -> CmdResult<Page<FederationKey>> {
-    Ok(portal(&state).await?.list_keys(&state.actor, filter).await?)
+pub async fn keys_list(
+    state: State<'_, AppState>,
+    filter: KeyFilter,
+) -> CmdResult<Page<FederationKey>> {
+    Ok(portal(&state)
+        .await?
+        .list_keys(&state.actor, filter)
+        .await?)
 }
 
 #[tauri::command]
@@ -33,20 +39,56 @@ pub async fn key_get(state: State<'_, AppState>, id: String) -> CmdResult<Federa
 }
 
 #[tauri::command]
-pub async fn key_create(state: State<'_, AppState>, name: String, expires_in: Option<String>, idempotency_key: Option<String>) -> CmdResult<CreatedKeyView> {
-    let k = portal(&state).await?.create_key(&state.actor, NewKey { name, expires_in }, idempotency_key.as_deref()).await?;
-    Ok(CreatedKeyView { key: k.key, full_key: k.full_key.expose().clone() })
+pub async fn key_create(
+    state: State<'_, AppState>,
+    name: String,
+    expires_in: Option<String>,
+    idempotency_key: Option<String>,
+) -> CmdResult<CreatedKeyView> {
+    let k = portal(&state)
+        .await?
+        .create_key(
+            &state.actor,
+            NewKey { name, expires_in },
+            idempotency_key.as_deref(),
+        )
+        .await?;
+    Ok(CreatedKeyView {
+        key: k.key,
+        full_key: k.full_key.expose().clone(),
+    })
 }
 
 #[tauri::command]
-pub async fn keys_revoke(state: State<'_, AppState>, ids: Vec<String>, idempotency_key: Option<String>) -> CmdResult<Vec<FederationKey>> {
-    Ok(portal(&state).await?.revoke_keys(&state.actor, &ids, idempotency_key.as_deref()).await?)
+pub async fn keys_revoke(
+    state: State<'_, AppState>,
+    ids: Vec<String>,
+    idempotency_key: Option<String>,
+) -> CmdResult<Vec<FederationKey>> {
+    Ok(portal(&state)
+        .await?
+        .revoke_keys(&state.actor, &ids, idempotency_key.as_deref())
+        .await?)
 }
 
 #[tauri::command]
-pub async fn key_rotate(state: State<'_, AppState>, id: String, overlap: String, idempotency_key: Option<String>) -> CmdResult<RotationView> {
-    let r = portal(&state).await?.rotate_key(&state.actor, &id, &overlap, idempotency_key.as_deref()).await?;
-    Ok(RotationView { old: r.old, successor: CreatedKeyView { key: r.successor.key, full_key: r.successor.full_key.expose().clone() } })
+pub async fn key_rotate(
+    state: State<'_, AppState>,
+    id: String,
+    overlap: String,
+    idempotency_key: Option<String>,
+) -> CmdResult<RotationView> {
+    let r = portal(&state)
+        .await?
+        .rotate_key(&state.actor, &id, &overlap, idempotency_key.as_deref())
+        .await?;
+    Ok(RotationView {
+        old: r.old,
+        successor: CreatedKeyView {
+            key: r.successor.key,
+            full_key: r.successor.full_key.expose().clone(),
+        },
+    })
 }
 
 #[tauri::command]

@@ -34,12 +34,25 @@ pub async fn oidc_list(state: State<'_, AppState>) -> CmdResult<Vec<OidcConfig>>
 
 #[tauri::command]
 pub async fn oidc_create(state: State<'_, AppState>, form: OidcForm) -> CmdResult<OidcConfig> {
-    let new = NewOidc { issuer: form.issuer, client_id: form.client_id, redirect_uri: form.redirect_uri, client_secret: secret(form.client_secret), enabled: form.enabled };
-    Ok(portal(&state).await?.create_oidc(&state.actor, new, None).await?)
+    let new = NewOidc {
+        issuer: form.issuer,
+        client_id: form.client_id,
+        redirect_uri: form.redirect_uri,
+        client_secret: secret(form.client_secret),
+        enabled: form.enabled,
+    };
+    Ok(portal(&state)
+        .await?
+        .create_oidc(&state.actor, new, None)
+        .await?)
 }
 
 #[tauri::command]
-pub async fn oidc_update(state: State<'_, AppState>, id: String, form: OidcForm) -> CmdResult<OidcConfig> {
+pub async fn oidc_update(
+    state: State<'_, AppState>,
+    id: String,
+    form: OidcForm,
+) -> CmdResult<OidcConfig> {
     let changes = OidcChanges {
         issuer: Some(form.issuer),
         client_id: Some(form.client_id),
@@ -47,12 +60,22 @@ pub async fn oidc_update(state: State<'_, AppState>, id: String, form: OidcForm)
         client_secret: secret(form.client_secret),
         clear_client_secret: form.clear_client_secret,
     };
-    Ok(portal(&state).await?.update_oidc(&state.actor, &id, changes).await?)
+    Ok(portal(&state)
+        .await?
+        .update_oidc(&state.actor, &id, changes)
+        .await?)
 }
 
 #[tauri::command]
-pub async fn oidc_set_enabled(state: State<'_, AppState>, id: String, enabled: bool) -> CmdResult<OidcConfig> {
-    Ok(portal(&state).await?.set_oidc_enabled(&state.actor, &id, enabled).await?)
+pub async fn oidc_set_enabled(
+    state: State<'_, AppState>,
+    id: String,
+    enabled: bool,
+) -> CmdResult<OidcConfig> {
+    Ok(portal(&state)
+        .await?
+        .set_oidc_enabled(&state.actor, &id, enabled)
+        .await?)
 }
 
 #[tauri::command]
@@ -65,22 +88,33 @@ pub async fn oidc_delete(state: State<'_, AppState>, id: String) -> CmdResult<()
 #[tauri::command]
 pub async fn oidc_test(state: State<'_, AppState>, id: String) -> CmdResult<OidcProbeReport> {
     let config = portal(&state).await?.get_oidc(&state.actor, &id).await?;
-    let issuer = domain::validate::IssuerUrl::parse(&config.issuer).map_err(|m| domain::Error::invalid("issuer", m))?;
+    let issuer = domain::validate::IssuerUrl::parse(&config.issuer)
+        .map_err(|m| domain::Error::invalid("issuer", m))?;
     Ok(probe(&issuer).await)
 }
 
 async fn fetch(client: &reqwest::Client, url: &str) -> Result<serde_json::Value, String> {
-    let resp = client.get(url).send().await.map_err(|e| e.without_url().to_string())?;
+    let resp = client
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| e.without_url().to_string())?;
     if !resp.status().is_success() {
         return Err(format!("HTTP {}", resp.status()));
     }
-    resp.json().await.map_err(|e| format!("not JSON: {}", e.without_url()))
+    resp.json()
+        .await
+        .map_err(|e| format!("not JSON: {}", e.without_url()))
 }
 
 pub async fn probe(issuer: &domain::validate::IssuerUrl) -> OidcProbeReport {
     let url = issuer.discovery_url();
     let mut report = OidcProbeReport::new(issuer.as_str(), &url);
-    let client = match reqwest::Client::builder().timeout(Duration::from_secs(10)).user_agent(concat!("provider-admin/", env!("CARGO_PKG_VERSION"))).build() {
+    let client = match reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .user_agent(concat!("provider-admin/", env!("CARGO_PKG_VERSION")))
+        .build()
+    {
         Ok(c) => c,
         Err(e) => {
             report.fetch_failed("discovery document", &url, &e.to_string());

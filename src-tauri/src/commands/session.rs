@@ -44,12 +44,17 @@ pub async fn profile_test_postgres(form: PostgresForm) -> CmdResult<String> {
     let profile = form.to_profile()?;
     let url = profiles::database_url(&profile, form.password.as_deref().or(Some("")))?
         .ok_or_else(|| Error::Internal("not a database profile".into()))?;
-    Ok(store::SqlStore::probe_postgres(url.expose()).await.map_err(|e| Error::Unavailable(e.to_string()))?)
+    Ok(store::SqlStore::probe_postgres(url.expose())
+        .await
+        .map_err(|e| Error::Unavailable(e.to_string()))?)
 }
 
 /// Saves a direct-PostgreSQL profile; the password goes to the OS keychain.
 #[tauri::command]
-pub async fn profile_save_postgres(state: State<'_, AppState>, form: PostgresForm) -> CmdResult<ProfileBook> {
+pub async fn profile_save_postgres(
+    state: State<'_, AppState>,
+    form: PostgresForm,
+) -> CmdResult<ProfileBook> {
     let profile = form.to_profile()?;
     if let Some(pw) = form.password.as_deref().filter(|p| !p.is_empty()) {
         profiles::save_password(&profile.id, pw)?;
@@ -74,7 +79,9 @@ pub async fn profile_delete(state: State<'_, AppState>, id: String) -> CmdResult
     }
     let book = state.update_book(|b| {
         if b.active == id {
-            return Err(Error::Conflict("this profile is in use: switch to another one first".into()));
+            return Err(Error::Conflict(
+                "this profile is in use: switch to another one first".into(),
+            ));
         }
         b.profiles.retain(|p| p.id != id);
         Ok(())
@@ -85,7 +92,9 @@ pub async fn profile_delete(state: State<'_, AppState>, id: String) -> CmdResult
 
 /// First run: loads the demo data into the embedded workspace.
 #[tauri::command]
-pub async fn onboarding_seed_demo(state: State<'_, AppState>) -> CmdResult<portal::seed::SeedReport> {
+pub async fn onboarding_seed_demo(
+    state: State<'_, AppState>,
+) -> CmdResult<portal::seed::SeedReport> {
     let s = state.session().await?;
     let keys = s.portal.master_key_set()?;
     let report = portal::seed::demo(s.store.clone(), keys, SystemClock.now(), &|_, _| {}).await?;
