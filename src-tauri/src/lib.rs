@@ -10,6 +10,11 @@ mod state;
 
 use commands::*;
 use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::time::Instant;
+
+/// When the process started, for the first-render time (`ui_ready`).
+pub(crate) static STARTED: OnceLock<Instant> = OnceLock::new();
 use tauri::Manager;
 
 /// Logs to a daily-rotated file in the log folder (7 kept); level from `PADMIN_LOG` (default `info`).
@@ -40,6 +45,7 @@ fn folders(app: &tauri::AppHandle) -> Result<(PathBuf, PathBuf), Box<dyn std::er
 }
 
 pub fn run() {
+    STARTED.get_or_init(Instant::now);
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
@@ -60,6 +66,7 @@ pub fn run() {
             session::profile_delete,
             session::onboarding_seed_demo,
             session::onboarding_start_empty,
+            session::ui_ready,
             overview::overview_get,
             overview::overview_chart,
             keys::keys_list,

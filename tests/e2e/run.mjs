@@ -210,7 +210,12 @@ await scenario("audit: the actions appear with their field-level diffs", async (
   await goTo("Audit");
   await (await byLabel("Entity type filter")).selectByVisibleText("client");
   await type("Action filter", "rename");
-  await browser.waitUntil(async () => (await browser.$$(".vrow")).length > 0, { timeout: 10000, timeoutMsg: "client renames are listed" });
+  await browser.waitUntil(async () => {
+    const rows = await browser.$$(".vrow");
+    if (rows.length === 0) return false;
+    const text = await rows[0].getText();
+    return text.includes("client") && text.includes("rename");
+  }, { timeout: 10000, timeoutMsg: "client renames are listed" });
   const first = await browser.$$(".vrow");
   await first[0].click();
   const renameDiff = await (await byLabel("Changes")).getText();
@@ -250,6 +255,49 @@ await scenario("command palette runs an action", async () => {
   await browser.keys("Enter");
   await waitText("View audit trail");
   await browser.keys("Escape");
+});
+
+const PG = process.env.E2E_PG_URL ? new URL(process.env.E2E_PG_URL) : null;
+await scenario("a direct PostgreSQL profile: test, save, switch without restart; every page works", async () => {
+  assert(PG, "E2E_PG_URL is not set: tests/e2e/run.sh creates a database when DATABASE_URL is set");
+  await goTo("Settings");
+  await clickText("button", "Add PostgreSQL profile");
+  await type("Profile name", "Portal database (E2E)");
+  await type("Host", PG.hostname);
+  await type("Port", PG.port || "5432");
+  await type("Database", PG.pathname.slice(1));
+  await type("User", decodeURIComponent(PG.username));
+  if (PG.password) await type("Password", decodeURIComponent(PG.password));
+  await click("Test connection");
+  await waitText("Connected");
+  await dialogButton("Save");
+  await waitText("Profile Portal database (E2E) saved");
+  const profileFile = fs.readFileSync(path.join(process.env.PADMIN_DATA_DIR, "profiles.json"), "utf8");
+  assert(profileFile.includes("Portal database (E2E)") && !profileFile.includes("password"), "the profile file holds no password");
+  await click("Use Portal database (E2E)");
+  await waitText("Now using Portal database (E2E)", 30000);
+  const badge = await (await byLabel("Current profile")).getText();
+  assert(badge.includes("Portal database (E2E)") && badge.includes("PostgreSQL"), `the current profile is visible: ${badge}`);
+  for (const [page, text] of pages) {
+    await goTo(page);
+    await waitText(text);
+    await browser.pause(300);
+    await noErrorState();
+  }
+  await goTo("Federation keys");
+  await clickText("button", "Generate key");
+  await type("Key name", "PG partner");
+  await dialogButton("Generate");
+  await waitText("Save this key now");
+  await click("I have saved this key");
+  await clickText("button", "Done");
+  await waitText("PG partner");
+  await goTo("Settings");
+  await click("Use Embedded workspace");
+  await waitText("Now using Embedded workspace", 30000);
+  await goTo("Federation keys");
+  await type("Search keys by name", "PG partner");
+  await waitText("No keys match");
 });
 
 if (failures.length === 0) {

@@ -22,12 +22,21 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 export DRIVER_PORT=$(free_port) NATIVE_PORT=$(free_port)
 export APP="$app" SHOTS_DIR="$PWD/docs/screenshots" ARTIFACTS_DIR="$artifacts" PADMIN_E2E_EXPORT_DIR="$work/export"
 
+# A fresh PostgreSQL database for the direct-profile scenario (dropped at the end).
+pg_db=""
+if [ -n "${DATABASE_URL:-}" ]; then
+  pg_db="padmin_e2e_$(date +%s)_$$"
+  psql "$DATABASE_URL" -qc "create database $pg_db" >/dev/null
+  export E2E_PG_URL="${DATABASE_URL%/*}/$pg_db"
+fi
+
 say "end-to-end: $app"
 set +e
 xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- bash -c '
   set -e
   export HOME='"$work"'/home XDG_RUNTIME_DIR='"$work"'/xdg XDG_DATA_HOME='"$work"'/data XDG_CONFIG_HOME='"$work"'/config
   export PADMIN_DATA_DIR='"$work"'/app
+  mkdir -p "$PADMIN_DATA_DIR"
   mkdir -p "$HOME" "$XDG_RUNTIME_DIR"; chmod 700 "$XDG_RUNTIME_DIR"
   echo -n e2e | gnome-keyring-daemon --unlock --components=secrets >/dev/null
   tauri-driver --port "$DRIVER_PORT" --native-port "$NATIVE_PORT" >"'"$work"'/driver.log" 2>&1 &
@@ -42,5 +51,6 @@ if [ $status -ne 0 ]; then
   cp "$work/driver.log" "$artifacts/" 2>/dev/null || true
   say "end-to-end FAILED: screenshots and page sources in $artifacts"
 fi
+[ -n "$pg_db" ] && psql "$DATABASE_URL" -qc "drop database if exists $pg_db with (force)" >/dev/null 2>&1
 rm -rf "$work"
 exit $status

@@ -1,5 +1,6 @@
 // The shell: sidebar, header with the current profile, first-run choice, command palette.
-import { createContext, useCallback, useContext, useEffect, useState } from "react";
+import { invoke } from "@tauri-apps/api/core";
+import { createContext, useCallback, useContext, useEffect, useRef, useState } from "react";
 import { api, type CommandError, type SessionInfo } from "./api";
 import { Icon } from "./icons";
 import { Palette } from "./palette";
@@ -89,6 +90,15 @@ function Shell() {
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
   }, []);
+
+  // Tell the shell once the first real page (or the first-run choice) is on screen.
+  const reported = useRef(false);
+  useEffect(() => {
+    if ((session || error) && !reported.current) {
+      reported.current = true;
+      requestAnimationFrame(() => invoke("ui_ready").catch(() => {}));
+    }
+  }, [session, error]);
 
   const nav: Nav = { page, params, go, session, reloadSession };
   let content;

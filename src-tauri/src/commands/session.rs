@@ -107,3 +107,17 @@ pub async fn onboarding_seed_demo(
 pub fn onboarding_start_empty(state: State<'_, AppState>) -> CmdResult<()> {
     Ok(state.mark_onboarded()?)
 }
+
+/// The UI calls this once its first page has rendered. Logged (and printed with
+/// `PADMIN_BENCH=1`, for scripts/bench-desktop.sh) as the time since the process started.
+#[tauri::command]
+pub fn ui_ready() {
+    let ms = crate::STARTED
+        .get()
+        .map(|t| t.elapsed().as_millis())
+        .unwrap_or(0);
+    tracing::info!(ms, "first page rendered");
+    if std::env::var_os("PADMIN_BENCH").is_some() {
+        println!("first-page-ms {ms}");
+    }
+}
