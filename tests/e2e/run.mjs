@@ -69,6 +69,7 @@ async function noErrorState() {
   assert(errors.length === 0, `an error is shown: ${errors.length ? await errors[0].getText() : ""}`);
 }
 async function shot(name) {
+  await browser.execute(() => document.querySelectorAll(".toast").forEach((t) => t.remove()));
   await browser.pause(400); // let the last frame paint
   const file = path.join(SHOTS, `${name}.png`);
   await browser.saveScreenshot(file);

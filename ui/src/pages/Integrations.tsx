@@ -37,7 +37,7 @@ export function IntegrationsPage() {
           <tbody>
             {data.map((i) => (
               <tr key={i.id} tabIndex={0} onKeyDown={(e) => onRowKey(e, () => setEditing(i))} aria-label={`Integration ${i.name}`}>
-                <td>{i.name}{i.last_error && <small className="block error-text">{i.last_error}</small>}</td>
+                <td className="name"><a href="#" onClick={(e) => { e.preventDefault(); go("audit", { entity_type: "integration", entity_id: i.id }); }} title="Open its audit trail" aria-label={`Audit trail of ${i.name}`}>{i.name}</a>{i.last_error && <small className="block error-text">{i.last_error}</small>}</td>
                 <td>{i.type}</td>
                 <td>{status(i)}</td>
                 <td className="small">{i.config_fields.length ? i.config_fields.join(", ") : <span className="muted">empty</span>}</td>
@@ -45,7 +45,6 @@ export function IntegrationsPage() {
                 <td className="row-actions">
                   <button onClick={() => setEditing(i)} aria-label={`Edit ${i.name}`}>Edit</button>
                   <button onClick={() => pause(i)} aria-label={`${i.status === "paused" ? "Resume" : "Pause"} ${i.name}`}>{i.status === "paused" ? "Resume" : "Pause"}</button>
-                  <button className="ghost" onClick={() => go("audit", { entity_type: "integration", entity_id: i.id })} aria-label={`Audit trail of ${i.name}`}>Trail</button>
                   <button className="danger-text" onClick={() => setRemoving(i)} aria-label={`Delete ${i.name}`}>Delete</button>
                 </td>
               </tr>

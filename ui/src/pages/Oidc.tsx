@@ -26,21 +26,18 @@ export function OidcPage() {
         <Empty title="No OIDC configuration yet" hint="Add your identity provider's issuer and client." action={<button className="primary" onClick={() => setEditing("new")}>Add configuration</button>} />
       ) : (
         <table className="table" aria-label="OIDC configurations">
-          <thead><tr><th>Issuer</th><th>Client id</th><th>Redirect URI</th><th>Secret</th><th>Status</th><th>Updated</th><th aria-label="Actions" /></tr></thead>
+          <thead><tr><th>Issuer</th><th>Client id</th><th>Secret</th><th>Status</th><th aria-label="Actions" /></tr></thead>
           <tbody>
             {data.map((c) => (
               <tr key={c.id} tabIndex={0} onKeyDown={(e) => onRowKey(e, () => setEditing(c))} aria-label={`OIDC ${c.issuer} ${c.client_id}`}>
-                <td className="mono">{c.issuer}</td>
-                <td>{c.client_id}</td>
-                <td className="mono small">{c.redirect_uri}</td>
+                <td><span className="mono">{c.issuer}</span><small className="block muted">redirects to {c.redirect_uri} · updated {fmtTime(c.updated_at)}</small></td>
+                <td className="name"><a href="#" onClick={(e) => { e.preventDefault(); go("audit", { entity_type: "oidc_config", entity_id: c.id }); }} title="Open its audit trail" aria-label={`Audit trail of ${c.client_id}`}>{c.client_id}</a></td>
                 <td>{c.has_client_secret ? <Badge tone="info">set</Badge> : <span className="muted">none</span>}</td>
                 <td>{c.enabled ? <Badge tone="good">enabled</Badge> : <Badge tone="muted">disabled</Badge>}</td>
-                <td>{fmtTime(c.updated_at)}</td>
                 <td className="row-actions">
                   <button onClick={() => setTesting(c)} aria-label={`Test connection to ${c.issuer}`}>Test connection</button>
                   <button onClick={() => setEditing(c)} aria-label={`Edit ${c.client_id}`}>Edit</button>
                   <button onClick={() => toggle(c)} aria-label={`${c.enabled ? "Disable" : "Enable"} ${c.client_id}`}>{c.enabled ? "Disable" : "Enable"}</button>
-                  <button className="ghost" onClick={() => go("audit", { entity_type: "oidc_config", entity_id: c.id })} aria-label={`Audit trail of ${c.client_id}`}>Trail</button>
                   <button className="danger-text" onClick={() => setRemoving(c)} aria-label={`Delete ${c.client_id}`}>Delete</button>
                 </td>
               </tr>
