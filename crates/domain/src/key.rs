@@ -64,9 +64,9 @@ impl<'de> Deserialize<'de> for KeyId {
 impl KeyId {
     /// Accepts the bare id (`0123456789abcdef`) or the displayed prefix (`pak_0123456789abcdef`).
     pub fn parse(input: &str) -> Result<Self, String> {
-        let s = input.trim();
-        let s = s.strip_prefix(PREFIX).unwrap_or(s);
-        if s.len() != ID_CHARS || BASE32_DNSSEC.decode(s.as_bytes()).is_err() {
+        let trimmed = input.trim().to_ascii_lowercase();
+        let s = trimmed.strip_prefix(PREFIX).unwrap_or(&trimmed);
+        if s.len() != ID_CHARS || !s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'v')) {
             return Err(format!(
                 "`{}` is not a key id: expected {ID_CHARS} characters of 0-9 and a-v, as shown by `keys list`",
                 truncate_for_message(input)
@@ -148,6 +148,15 @@ impl FullKey {
         let id_end = PREFIX.len() + ID_CHARS;
         if &s[id_end..id_end + 1] != "_" {
             return Err(KeyFormatError::Shape);
+        }
+        // Only lowercase base32hex after the prefix, and the one separator: the decoder also
+        // accepts uppercase, which would let a changed checksum character through.
+        let canonical = s[PREFIX.len()..]
+            .bytes()
+            .enumerate()
+            .all(|(i, b)| matches!(b, b'0'..=b'9' | b'a'..=b'v') || (b == b'_' && i == ID_CHARS));
+        if !canonical {
+            return Err(KeyFormatError::Encoding);
         }
         let (body, sum) = s.split_at(KEY_LEN - CHECKSUM_CHARS);
         let sum = BASE32_DNSSEC
@@ -257,6 +266,23 @@ mod tests {
             KeyFormatError::Shape
         );
         assert_eq!(FullKey::parse("").unwrap_err(), KeyFormatError::Shape);
+    }
+
+    #[test]
+    fn an_uppercased_character_is_rejected_even_in_the_checksum() {
+        // Found by proptest: the base32 decoder is case-insensitive.
+        let k = key(461_687_447_314_587_076);
+        for pos in [5, 30, KEY_LEN - 7, KEY_LEN - 1] {
+            let mut chars: Vec<char> = k.expose().chars().collect();
+            if chars[pos].is_ascii_lowercase() {
+                chars[pos] = chars[pos].to_ascii_uppercase();
+                let tampered: String = chars.into_iter().collect();
+                assert!(
+                    FullKey::parse(&tampered).is_err(),
+                    "position {pos} uppercased was accepted"
+                );
+            }
+        }
     }
 
     #[test]
