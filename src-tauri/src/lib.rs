@@ -67,6 +67,7 @@ pub fn run() {
             session::onboarding_seed_demo,
             session::onboarding_start_empty,
             session::ui_ready,
+            session::ui_error,
             overview::overview_get,
             overview::overview_chart,
             keys::keys_list,

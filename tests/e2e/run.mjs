@@ -69,10 +69,17 @@ async function noErrorState() {
   assert(errors.length === 0, `an error is shown: ${errors.length ? await errors[0].getText() : ""}`);
 }
 async function shot(name) {
-  await browser.execute(() => document.querySelectorAll(".toast").forEach((t) => t.remove()));
+  // Hide passing toasts with a style of our own (never touch React's nodes).
+  await browser.execute(() => {
+    const style = document.createElement("style");
+    style.id = "e2e-hide-toasts";
+    style.textContent = ".toasts { display: none !important; }";
+    document.head.appendChild(style);
+  });
   await browser.pause(400); // let the last frame paint
   const file = path.join(SHOTS, `${name}.png`);
   await browser.saveScreenshot(file);
+  await browser.execute(() => document.getElementById("e2e-hide-toasts")?.remove());
   shots.push(file);
 }
 
@@ -163,6 +170,10 @@ await scenario("keys: generate shows the key once, then revoke shows it revoked"
   await type("Search keys by name", "E2E partner");
   await waitText(`pak_${createdId}`);
   assert(!(await browser.getPageSource()).includes(key), "the full key must not be shown again");
+  const logDir = path.join(process.env.PADMIN_DATA_DIR, "logs");
+  const logs = fs.readdirSync(logDir).map((f) => fs.readFileSync(path.join(logDir, f), "utf8")).join("\n");
+  assert(logs.includes("session opened"), "the app logs to its log folder");
+  assert(!logs.includes(key.slice(21, 60)), "the key must never reach the logs");
   await click(`Revoke pak_${createdId}`);
   await waitText("Revoke this key?");
   await dialogButton("Revoke");
@@ -313,6 +324,16 @@ if (failures.length === 0) {
     await (await byLabel("Command")).waitForDisplayed();
     await shot("10-command-palette");
     await browser.keys("Escape");
+    await goTo("Settings");
+    await clickText("button", "Dark");
+    await goTo("Overview");
+    await browser.waitUntil(async () => (await browser.$$(".chart svg")).length > 0, { timeout: 20000 });
+    await shot("12-overview-dark");
+    await goTo("Federation keys");
+    await waitText("Generate key");
+    await shot("13-federation-keys-dark");
+    await goTo("Settings");
+    await clickText("button", "Follow the system");
   });
 }
 

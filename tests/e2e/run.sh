@@ -43,7 +43,7 @@ xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- bash -c '
   driver=$!
   trap "kill $driver 2>/dev/null || true" EXIT
   for _ in $(seq 50); do (echo > /dev/tcp/127.0.0.1/$DRIVER_PORT) 2>/dev/null && break; sleep 0.2; done
-  cd tests/e2e && node run.mjs
+  cd tests/e2e && node run.mjs || { cp -r "$PADMIN_DATA_DIR/logs" "$ARTIFACTS_DIR/app-logs" 2>/dev/null; exit 1; }
 '
 status=$?
 set -e

@@ -1,6 +1,6 @@
 // The shell: sidebar, header with the current profile, first-run choice, command palette.
 import { invoke } from "@tauri-apps/api/core";
-import { createContext, useCallback, useContext, useEffect, useRef, useState } from "react";
+import { Component, createContext, useCallback, useContext, useEffect, useRef, useState, type ErrorInfo, type ReactNode } from "react";
 import { api, type CommandError, type SessionInfo } from "./api";
 import { Icon } from "./icons";
 import { Palette } from "./palette";
@@ -59,10 +59,34 @@ export function App() {
   return (
     <ThemeContext.Provider value={theme}>
       <Toasts>
-        <Shell />
+        <Crashed>
+          <Shell />
+        </Crashed>
       </Toasts>
     </ThemeContext.Provider>
   );
+}
+
+/** A rendering bug shows a message (and is logged) instead of a blank window. */
+class Crashed extends Component<{ children: ReactNode }, { error?: Error }> {
+  state: { error?: Error } = {};
+  static getDerivedStateFromError(error: Error) {
+    return { error };
+  }
+  componentDidCatch(error: Error, info: ErrorInfo) {
+    invoke("ui_error", { message: `${error.message}\n${error.stack ?? ""}\n${info.componentStack ?? ""}` }).catch(() => {});
+  }
+  render() {
+    if (!this.state.error) return this.props.children;
+    return (
+      <div className="page" role="alert">
+        <h1>Something went wrong in this window</h1>
+        <p className="subtitle">The error was written to the log. Your data is safe: reload the window to continue.</p>
+        <pre className="mono small">{this.state.error.message}</pre>
+        <button className="primary" onClick={() => location.reload()}>Reload</button>
+      </div>
+    );
+  }
 }
 
 function Shell() {

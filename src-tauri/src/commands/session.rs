@@ -121,3 +121,9 @@ pub fn ui_ready() {
         println!("first-page-ms {ms}");
     }
 }
+
+/// A rendering error in the UI, for the log (the UI shows its own message).
+#[tauri::command]
+pub fn ui_error(message: String) {
+    tracing::error!(message = %message.chars().take(4000).collect::<String>(), "the UI crashed");
+}
