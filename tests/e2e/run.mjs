@@ -203,7 +203,7 @@ await scenario("keys: rotate with an overlap shows the successor and the grace w
   await shot("08-key-rotated");
   await click("I have saved this key");
   await clickText("button", "Done");
-  await waitText("rotating");
+  await waitText("rotated · ends");
 });
 
 await scenario("audit: the actions appear with their field-level diffs", async () => {

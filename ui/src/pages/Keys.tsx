@@ -6,7 +6,7 @@ import { Badge, Confirm, CopyButton, Empty, ErrorState, Field, Loading, Modal, P
 export function statusBadge(k: FederationKey) {
   if (k.status === "revoked") return <Badge tone="bad">revoked</Badge>;
   if (k.status === "expired") return <Badge tone="muted">expired</Badge>;
-  if (k.rotated_to) return <Badge tone="warn">rotating · ends {relTime(k.expires_at)}</Badge>;
+  if (k.rotated_to) return <Badge tone="warn">rotated · ends {relTime(k.expires_at)}</Badge>;
   return <Badge tone="good">active</Badge>;
 }
 
