@@ -51,7 +51,7 @@ export function ClientsPage() {
                 <td>{c.plan}</td>
                 <td><Badge tone={statusTone(c.status)}>{c.status}</Badge></td>
                 <td>{fmtTime(c.created_at)}</td>
-                <td className="row-actions"><button onClick={(e) => { e.stopPropagation(); setOpen(c.id); }} aria-label={`Open ${c.name}`}>Details</button></td>
+                <td className="actions-cell"><div className="row-actions"><button onClick={(e) => { e.stopPropagation(); setOpen(c.id); }} aria-label={`Open ${c.name}`}>Details</button></div></td>
               </tr>
             ))}
           </tbody>

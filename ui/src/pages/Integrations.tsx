@@ -42,11 +42,11 @@ export function IntegrationsPage() {
                 <td>{status(i)}</td>
                 <td className="small">{i.config_fields.length ? i.config_fields.join(", ") : <span className="muted">empty</span>}</td>
                 <td title={fmtTime(i.last_sync_at)}>{relTime(i.last_sync_at)}</td>
-                <td className="row-actions">
+                <td className="actions-cell"><div className="row-actions">
                   <button onClick={() => setEditing(i)} aria-label={`Edit ${i.name}`}>Edit</button>
                   <button onClick={() => pause(i)} aria-label={`${i.status === "paused" ? "Resume" : "Pause"} ${i.name}`}>{i.status === "paused" ? "Resume" : "Pause"}</button>
                   <button className="danger-text" onClick={() => setRemoving(i)} aria-label={`Delete ${i.name}`}>Delete</button>
-                </td>
+                </div></td>
               </tr>
             ))}
           </tbody>

@@ -86,24 +86,23 @@ export function KeysPage() {
           <thead>
             <tr>
               <th className="check"><input type="checkbox" aria-label="Select all keys" checked={revocable.length > 0 && revocable.every((k) => selected.has(k.id))} onChange={(e) => setSelected(e.target.checked ? new Set(revocable.map((k) => k.id)) : new Set())} /></th>
-              <th>Key</th><th>Name</th><th>Status</th><th>Created</th><th>Expires</th><th>Last used</th><th aria-label="Actions" />
+              <th>Key</th><th>Status</th><th>Created</th><th>Expires</th><th>Last used</th><th aria-label="Actions" />
             </tr>
           </thead>
           <tbody>
             {items.map((k) => (
               <tr key={k.id} tabIndex={0} aria-label={`Key ${k.name} ${k.prefix}`} onKeyDown={(e) => onRowKey(e, () => go("audit", { entity_type: "federation_key", entity_id: k.id }))}>
                 <td className="check"><input type="checkbox" aria-label={`Select ${k.prefix}`} disabled={k.status === "revoked"} checked={selected.has(k.id)} onChange={() => toggle(k.id)} /></td>
-                <td className="mono">{k.prefix}</td>
-                <td className="name"><a href="#" onClick={(e) => { e.preventDefault(); go("audit", { entity_type: "federation_key", entity_id: k.id }); }} aria-label={`Audit trail of ${k.prefix}`} title="Open its audit trail">{k.name}</a></td>
+                <td className="name"><a href="#" onClick={(e) => { e.preventDefault(); go("audit", { entity_type: "federation_key", entity_id: k.id }); }} aria-label={`Audit trail of ${k.prefix}`} title="Open its audit trail">{k.name}</a><small className="mono muted block">{k.prefix}</small></td>
                 <td>{statusBadge(k)}</td>
                 <td className="nowrap" title={fmtTime(k.created_at)}>{fmtDate(k.created_at)}<small className="muted block">by {k.created_by}</small></td>
                 <td className="nowrap" title={fmtTime(k.expires_at)}>{k.expires_at ? fmtDate(k.expires_at) : <span className="muted">never</span>}</td>
                 <td className="nowrap">{k.last_used_at ? <>{relTime(k.last_used_at)}<small className="muted block">{k.last_used_ip}</small></> : <span className="muted">never</span>}</td>
-                <td className="row-actions">
+                <td className="actions-cell"><div className="row-actions">
                   {k.status === "active" && !k.rotated_to && <button onClick={() => setRotate(k)} aria-label={`Rotate ${k.prefix}`}>Rotate</button>}
                   {k.status === "active" && k.rotated_to && <button onClick={async () => { try { await api.keyEndOverlap(k.id); toast("Overlap ended: the old key no longer works"); load(); } catch (e) { toast((e as CommandError).message, "bad"); } }} aria-label={`End overlap of ${k.prefix}`}>End overlap</button>}
                   {k.status !== "revoked" && <button className="danger-text" onClick={() => setRevoke([k.id])} aria-label={`Revoke ${k.prefix}`}>Revoke</button>}
-                </td>
+                </div></td>
               </tr>
             ))}
           </tbody>

@@ -34,12 +34,12 @@ export function OidcPage() {
                 <td className="name"><a href="#" onClick={(e) => { e.preventDefault(); go("audit", { entity_type: "oidc_config", entity_id: c.id }); }} title="Open its audit trail" aria-label={`Audit trail of ${c.client_id}`}>{c.client_id}</a></td>
                 <td>{c.has_client_secret ? <Badge tone="info">set</Badge> : <span className="muted">none</span>}</td>
                 <td>{c.enabled ? <Badge tone="good">enabled</Badge> : <Badge tone="muted">disabled</Badge>}</td>
-                <td className="row-actions">
+                <td className="actions-cell"><div className="row-actions">
                   <button onClick={() => setTesting(c)} aria-label={`Test connection to ${c.issuer}`}>Test connection</button>
                   <button onClick={() => setEditing(c)} aria-label={`Edit ${c.client_id}`}>Edit</button>
                   <button onClick={() => toggle(c)} aria-label={`${c.enabled ? "Disable" : "Enable"} ${c.client_id}`}>{c.enabled ? "Disable" : "Enable"}</button>
                   <button className="danger-text" onClick={() => setRemoving(c)} aria-label={`Delete ${c.client_id}`}>Delete</button>
-                </td>
+                </div></td>
               </tr>
             ))}
           </tbody>
