@@ -13,7 +13,7 @@ cargo build --quiet --locked --release -p provider-admin
 app=target/release/provider-admin
 
 # The baseline: a minimal Tauri app (one page that reports when it is rendered), same Tauri
-# version, same release profile, built in its own folder.
+# version, same release profile as the workspace's, built in its own folder.
 base=target/bench-minimal
 mkdir -p "$base/src" "$base/dist"
 cat > "$base/Cargo.toml" <<TOML
@@ -27,8 +27,10 @@ tauri = { version = "=2.12.5", features = ["custom-protocol"] }
 tauri-build = "=2.7.4"
 [profile.release]
 strip = true
-lto = "thin"
-codegen-units = 4
+lto = true
+codegen-units = 1
+opt-level = "s"
+panic = "abort"
 [workspace]
 TOML
 cat > "$base/build.rs" <<'RS'
