@@ -30,6 +30,8 @@ ensure_rust() {
 # The system libraries of the desktop app (Tauri on WebKitGTK) and of its end-to-end tests.
 DESKTOP_PACKAGES=(libwebkit2gtk-4.1-dev build-essential libxdo-dev libssl-dev libayatana-appindicator3-dev
   librsvg2-dev pkg-config)
+# The services the tests talk to (started throwaway when none answers).
+SERVICE_PACKAGES=(postgresql postgresql-client redis-server redis-tools)
 E2E_PACKAGES=(xvfb xauth webkit2gtk-driver imagemagick dbus dbus-x11 gnome-keyring libsecret-tools)
 
 ensure_node() {

@@ -8,11 +8,14 @@ cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
 ensure_rust
-ensure_packages "${DESKTOP_PACKAGES[@]}" "${E2E_PACKAGES[@]}" postgresql postgresql-client
+ensure_packages "${DESKTOP_PACKAGES[@]}" "${E2E_PACKAGES[@]}" "${SERVICE_PACKAGES[@]}"
 build_ui
 
 work=$(mktemp -d)
 cleanup() {
+  if [ -n "${REDIS_TMP_PORT:-}" ]; then
+    redis-cli -p "$REDIS_TMP_PORT" shutdown nosave >/dev/null 2>&1 || true
+  fi
   if [ -n "${PGDATA_TMP:-}" ]; then
     say "stopping the throwaway PostgreSQL"
     runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA_TMP" -m fast stop >/dev/null 2>&1 ||
@@ -44,11 +47,26 @@ if [ -z "${DATABASE_URL:-}" ]; then
 fi
 say "PostgreSQL: ${DATABASE_URL%%@*}@…"
 
+# Redis: REDIS_URL, else the local one, else a throwaway server (THROWAWAY_REDIS=1 forces it).
+if [ -z "${REDIS_URL:-}" ]; then
+  if [ "${THROWAWAY_REDIS:-0}" != 1 ] && redis-cli -u redis://127.0.0.1:6379 ping 2>/dev/null | grep -q PONG; then
+    export REDIS_URL="redis://127.0.0.1:6379"
+  else
+    REDIS_TMP_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    say "no Redis answers: starting a throwaway server on port $REDIS_TMP_PORT"
+    redis-server --port "$REDIS_TMP_PORT" --bind 127.0.0.1 --save "" --appendonly no \
+      --dir "$work" --daemonize yes --logfile "$work/redis.log" >/dev/null
+    for _ in $(seq 50); do redis-cli -p "$REDIS_TMP_PORT" ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
+    export REDIS_URL="redis://127.0.0.1:$REDIS_TMP_PORT"
+  fi
+fi
+say "Redis: $REDIS_URL"
+
 say "cargo fmt --check"
 cargo fmt --all -- --check
 say "cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
-say "cargo test (unit, conformance × {SQLite, PostgreSQL}, CLI acceptance, keychain, TS bindings)"
+say "cargo test (unit, conformance × {SQLite, PostgreSQL, API server}, auth matrix, CLI acceptance, keychain, TS bindings, OpenAPI)"
 cargo test --workspace --locked
 say "desktop end-to-end (WebDriver)"
 cargo build --quiet --locked -p provider-admin

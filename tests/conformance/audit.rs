@@ -1,11 +1,11 @@
 //! The audit trail: append-only, hash-chained, filterable, exportable.
 
 use domain::model::AuditFilter;
-use portal::{NewKey, Portal};
+use portal::NewKey;
 use store::Backend;
-use stories::{admin, on_both_stores, portal, TestDb};
+use stories::{admin, on_every_portal, portal, TestDb};
 
-async fn seed_some(p: &portal::LocalPortal) -> Vec<String> {
+async fn seed_some(p: &dyn portal::Portal) -> Vec<String> {
     let a = admin();
     let mut ids = Vec::new();
     for i in 0..5 {
@@ -28,7 +28,7 @@ async fn seed_some(p: &portal::LocalPortal) -> Vec<String> {
 
 async fn the_trail_is_append_only(db: &TestDb) {
     let (p, _) = portal(db).await;
-    seed_some(&p).await;
+    seed_some(&*p).await;
     for sql in [
         "UPDATE audit_events SET action = 'x' WHERE seq = 1",
         "DELETE FROM audit_events WHERE seq = 2",
@@ -51,7 +51,7 @@ async fn the_trail_is_append_only(db: &TestDb) {
 
 async fn a_hand_edit_is_reported_as_the_first_broken_link(db: &TestDb) {
     let (p, _) = portal(db).await;
-    seed_some(&p).await;
+    seed_some(&*p).await;
     let tamper = match db.backend {
         // A superuser can bypass the trigger; the chain still tells.
         Backend::Postgres => "SET session_replication_role = replica; UPDATE audit_events SET actor_name = 'mallory' WHERE seq = 4; SET session_replication_role = origin;",
@@ -66,7 +66,7 @@ async fn a_hand_edit_is_reported_as_the_first_broken_link(db: &TestDb) {
 
 async fn deleting_the_last_events_is_detected(db: &TestDb) {
     let (p, _) = portal(db).await;
-    seed_some(&p).await;
+    seed_some(&*p).await;
     let tamper = match db.backend {
         Backend::Postgres => "SET session_replication_role = replica; DELETE FROM audit_events WHERE seq = 7; SET session_replication_role = origin;",
         Backend::Sqlite => "DROP TRIGGER audit_events_no_delete; DELETE FROM audit_events WHERE seq = 7;",
@@ -78,7 +78,7 @@ async fn deleting_the_last_events_is_detected(db: &TestDb) {
 
 async fn filters_pagination_and_csv(db: &TestDb) {
     let (p, clock) = portal(db).await;
-    let ids = seed_some(&p).await;
+    let ids = seed_some(&*p).await;
     clock.advance_secs(3600);
     let a = admin();
     p.revoke_key(&a, &ids[2], None).await.unwrap();
@@ -178,7 +178,7 @@ async fn filters_pagination_and_csv(db: &TestDb) {
     assert_eq!(bad.fields()[0].field, "to");
 }
 
-on_both_stores!(
+on_every_portal!(
     the_trail_is_append_only,
     a_hand_edit_is_reported_as_the_first_broken_link,
     deleting_the_last_events_is_detected,

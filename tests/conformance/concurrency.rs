@@ -1,6 +1,6 @@
 //! Concurrent writers on PostgreSQL: the change feed never skips, idempotency holds.
 
-use portal::{NewClient, NewKey, Portal};
+use portal::{NewClient, NewKey};
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

@@ -2,8 +2,8 @@
 
 use domain::model::{KeyFilter, KeyStatus};
 use domain::{Error, ErrorCode};
-use portal::{NewKey, Portal};
-use stories::{admin, dump_all, on_both_stores, portal, TestDb};
+use portal::NewKey;
+use stories::{admin, dump_all, on_every_portal, portal, TestDb};
 
 async fn head(db: &TestDb) -> i64 {
     use store::Store;
@@ -522,7 +522,7 @@ async fn list_filters_and_pagination(db: &TestDb) {
     );
 }
 
-on_both_stores!(
+on_every_portal!(
     key_lifecycle,
     bad_input_changes_nothing,
     idempotent_create_returns_the_first_result,
@@ -550,7 +550,7 @@ async fn keys_created_elsewhere_are_recognised_within_a_second(db: &TestDb) {
         .expect("another process's new key works here after the index refresh");
 }
 
-on_both_stores!(keys_created_elsewhere_are_recognised_within_a_second);
+on_every_portal!(keys_created_elsewhere_are_recognised_within_a_second);
 
 async fn overview_counts_and_activity(db: &TestDb) {
     let (p, clock) = portal(db).await;
@@ -588,4 +588,4 @@ async fn overview_counts_and_activity(db: &TestDb) {
     );
 }
 
-on_both_stores!(overview_counts_and_activity);
+on_every_portal!(overview_counts_and_activity);

@@ -2,8 +2,8 @@
 
 use domain::model::ClientFilter;
 use domain::{ErrorCode, Role};
-use portal::{NewClient, NewKey, Portal};
-use stories::{admin, on_both_stores, portal, TestDb};
+use portal::{NewClient, NewKey};
+use stories::{admin, on_every_portal, portal, TestDb};
 
 fn client(name: &str) -> NewClient {
     NewClient {
@@ -140,4 +140,4 @@ async fn clients_search_rename_and_isolation(db: &TestDb) {
     );
 }
 
-on_both_stores!(clients_search_rename_and_isolation);
+on_every_portal!(clients_search_rename_and_isolation);

@@ -5,6 +5,8 @@
 //! `postgres://postgres@127.0.0.1:5432/postgres`); each test gets its own new database, dropped
 //! when the test finishes. `scripts/test.sh` starts a throwaway cluster when none answers.
 
+pub mod remote;
+
 use domain::envelope::MasterKeySet;
 use domain::{Actor, ManualClock, Timestamp};
 use portal::LocalPortal;
@@ -29,6 +31,8 @@ pub struct TestDb {
     pub backend: Backend,
     /// For PostgreSQL: the database's URL (for raw superuser access) and name.
     pub pg: Option<(String, String)>,
+    /// Stories on this database go through the API server and `RemotePortal`.
+    pub remote: bool,
 }
 
 fn with_db(url: &str, db: &str) -> String {
@@ -53,6 +57,7 @@ impl TestDb {
                     .expect("in-memory SQLite opens"),
                 backend,
                 pg: None,
+                remote: false,
             },
             Backend::Postgres => {
                 let admin = admin_url();
@@ -73,9 +78,17 @@ impl TestDb {
                     store,
                     backend,
                     pg: Some((url, name)),
+                    remote: false,
                 }
             }
         }
+    }
+
+    /// A PostgreSQL database whose stories run through the API server (`RemotePortal`).
+    pub async fn remote() -> TestDb {
+        let mut db = TestDb::new(Backend::Postgres).await;
+        db.remote = true;
+        db
     }
 
     pub fn arc(&self) -> Arc<dyn Store> {
@@ -121,13 +134,35 @@ pub fn test_keys() -> MasterKeySet {
     MasterKeySet::generate(&mut rand::rngs::StdRng::seed_from_u64(42))
 }
 
+/// The portal a story runs against: the LocalPortal over the test store, or — for a remote
+/// test database — a RemotePortal through the API server over that same store.
+#[derive(Debug)]
+pub enum TestPortal {
+    Local(Box<LocalPortal>),
+    Remote(Box<remote::RemoteHarness>),
+}
+
+impl std::ops::Deref for TestPortal {
+    type Target = dyn portal::Portal;
+    fn deref(&self) -> &Self::Target {
+        match self {
+            TestPortal::Local(p) => &**p,
+            TestPortal::Remote(h) => &h.remote,
+        }
+    }
+}
+
 /// A portal over the test store, with a clock tests move by hand.
-pub async fn portal(db: &TestDb) -> (LocalPortal, Arc<ManualClock>) {
+pub async fn portal(db: &TestDb) -> (TestPortal, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::at(T0));
+    if db.remote {
+        let h = remote::RemoteHarness::start(db.arc(), clock.clone()).await;
+        return (TestPortal::Remote(Box::new(h)), clock);
+    }
     let p = LocalPortal::with_keys(db.arc(), test_keys(), clock.clone())
         .await
         .expect("portal opens");
-    (p, clock)
+    (TestPortal::Local(Box::new(p)), clock)
 }
 
 pub fn admin() -> Actor {
@@ -191,6 +226,35 @@ macro_rules! on_both_stores {
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn postgres() {
                 let db = $crate::TestDb::new($crate::Backend::Postgres).await;
+                super::$name(&db).await;
+                db.drop_db().await;
+            }
+        }
+    )+};
+}
+
+/// Runs the scenario against every Portal: LocalPortal on SQLite and on PostgreSQL, and
+/// RemotePortal → the API server (loopback) → PostgreSQL and Redis, as the tests
+/// `$name::sqlite`, `$name::postgres` and `$name::remote`.
+#[macro_export]
+macro_rules! on_every_portal {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                let db = $crate::TestDb::new($crate::Backend::Sqlite).await;
+                super::$name(&db).await;
+                db.drop_db().await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                let db = $crate::TestDb::new($crate::Backend::Postgres).await;
+                super::$name(&db).await;
+                db.drop_db().await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn remote() {
+                let db = $crate::TestDb::remote().await;
                 super::$name(&db).await;
                 db.drop_db().await;
             }

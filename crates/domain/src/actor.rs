@@ -6,6 +6,7 @@ use uuid::Uuid;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ActorType {
     /// A person (an admin at the desktop or CLI, a signed-in user).
     User,
@@ -43,6 +44,20 @@ pub enum Role {
     Developer,
     /// A tenant organisation's user: reads its own organisation only.
     Client(Uuid),
+    /// A partner system authenticated by a federation key: may only verify keys.
+    Partner,
+}
+
+impl Role {
+    /// The role's name as tokens and the UI spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Provider => "provider",
+            Role::Developer => "developer",
+            Role::Client(_) => "client",
+            Role::Partner => "partner",
+        }
+    }
 }
 
 /// What an operation needs. The Portal checks one permission per call.
@@ -62,7 +77,53 @@ pub enum Permission {
     Seed,
 }
 
+impl Permission {
+    pub const ALL: [Permission; 12] = [
+        Permission::ReadKeys,
+        Permission::ManageKeys,
+        Permission::VerifyKeys,
+        Permission::ReadOidc,
+        Permission::ManageOidc,
+        Permission::ReadIntegrations,
+        Permission::ManageIntegrations,
+        Permission::ReadClients,
+        Permission::ManageClients,
+        Permission::ReadAudit,
+        Permission::ManageSecrets,
+        Permission::Seed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Permission::ReadKeys => "read_keys",
+            Permission::ManageKeys => "manage_keys",
+            Permission::VerifyKeys => "verify_keys",
+            Permission::ReadOidc => "read_oidc",
+            Permission::ManageOidc => "manage_oidc",
+            Permission::ReadIntegrations => "read_integrations",
+            Permission::ManageIntegrations => "manage_integrations",
+            Permission::ReadClients => "read_clients",
+            Permission::ManageClients => "manage_clients",
+            Permission::ReadAudit => "read_audit",
+            Permission::ManageSecrets => "manage_secrets",
+            Permission::Seed => "seed",
+        }
+    }
+}
+
 impl Role {
+    /// What this role may do on its own organisation (or on the portal, for staff roles).
+    pub fn permissions(self) -> Vec<Permission> {
+        let org = match self {
+            Role::Client(own) => Some(own),
+            _ => None,
+        };
+        Permission::ALL
+            .into_iter()
+            .filter(|p| self.allows(*p, org))
+            .collect()
+    }
+
     /// The authorization rule table. `org` is the organisation a resource belongs to, when it
     /// belongs to one: a client-role actor may only read its own.
     pub fn allows(self, p: Permission, org: Option<Uuid>) -> bool {
@@ -81,6 +142,7 @@ impl Role {
                     | ReadAudit
             ),
             Role::Client(own) => matches!(p, ReadClients) && org == Some(own),
+            Role::Partner => matches!(p, VerifyKeys),
         }
     }
 }

@@ -60,6 +60,7 @@ impl AuditDraft {
 /// One committed, chained audit event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEvent {
     /// Position in the chain (1, 2, 3 … without gaps).
     pub seq: i64,
@@ -154,6 +155,7 @@ impl AuditEvent {
 /// Where a chain stops holding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BrokenLink {
     pub seq: i64,
     pub event_id: String,

@@ -8,6 +8,7 @@ use uuid::Uuid;
 /// One page of a keyset-paginated list. Pass `next_cursor` back to get the following page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,
@@ -20,6 +21,7 @@ pub const PAGE_DEFAULT: u32 = 50;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum KeyStatus {
     Active,
     Revoked,
@@ -107,6 +109,7 @@ impl KeyRecord {
 /// A federation key as shown to admins.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FederationKey {
     pub id: KeyId,
     pub prefix: String,
@@ -125,6 +128,8 @@ pub struct FederationKey {
 /// Filters of the key list. Every filter narrows; none set lists all keys, newest first.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct KeyFilter {
     pub status: Option<KeyStatus>,
     /// Active keys whose expiry falls within this many days.
@@ -228,6 +233,7 @@ pub struct Rotation {
 /// A successful verification.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Verified {
     pub key_id: KeyId,
     pub name: String,
@@ -276,6 +282,7 @@ impl OidcRecord {
 /// An OIDC configuration as shown: the secret is never returned, only whether one is set.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OidcConfig {
     pub id: Uuid,
     pub issuer: String,
@@ -290,6 +297,7 @@ pub struct OidcConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum IntegrationStatus {
     Active,
     Paused,
@@ -385,6 +393,7 @@ impl IntegrationRecord {
 /// A provider integration as shown: the configuration's field names, never its values.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Integration {
     pub id: Uuid,
     pub name: String,
@@ -401,6 +410,7 @@ pub struct Integration {
 /// A tenant organisation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Client {
     pub id: Uuid,
     pub name: String,
@@ -411,6 +421,8 @@ pub struct Client {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct ClientFilter {
     pub search: Option<String>,
     pub limit: Option<u32>,
@@ -420,6 +432,8 @@ pub struct ClientFilter {
 /// Filters of the audit list, newest first.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct AuditFilter {
     pub entity_type: Option<String>,
     pub entity_id: Option<String>,
@@ -434,6 +448,7 @@ pub struct AuditFilter {
 /// Where the secrets stand against the current master key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MasterKeyStatus {
     pub current_version: u32,
     pub behind: u64,
@@ -443,6 +458,7 @@ pub struct MasterKeyStatus {
 /// Key activity of one UTC day.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DayActivity {
     /// `YYYY-MM-DD`
     pub day: String,
@@ -453,6 +469,7 @@ pub struct DayActivity {
 /// Key counts at an instant.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KeyCounts {
     pub active: u64,
     pub expiring_within_7_days: u64,
@@ -464,6 +481,7 @@ pub struct KeyCounts {
 /// The overview page: counts that need attention, and 30 days of key activity.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Overview {
     pub keys: KeyCounts,
     pub enabled_oidc_configs: u64,
@@ -477,6 +495,7 @@ pub struct Overview {
 /// The result of verifying the audit chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChainReport {
     pub checked: u64,
     pub first_broken: Option<crate::audit::BrokenLink>,

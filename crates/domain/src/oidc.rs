@@ -7,6 +7,7 @@ use serde_json::Value;
 /// What a connection test found.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OidcProbeReport {
     /// The issuer configured here.
     pub expected_issuer: String,

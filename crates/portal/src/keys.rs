@@ -225,7 +225,7 @@ impl LocalPortal {
             })
             .await?;
         for k in &views {
-            self.cache.invalidate(&k.id);
+            self.key_changed(&k.id);
         }
         Ok(views)
     }
@@ -325,7 +325,7 @@ impl LocalPortal {
                 Ok((tx, stored, Some(audit)))
             })
             .await?;
-        self.cache.invalidate(&stored.old.id);
+        self.key_changed(&stored.old.id);
         self.known_keys
             .lock()
             .await
@@ -370,7 +370,7 @@ impl LocalPortal {
                 Ok((tx, view, Some(AuditBatch::one(audit))))
             })
             .await?;
-        self.cache.invalidate(&view.id);
+        self.key_changed(&view.id);
         Ok(view)
     }
 

@@ -20,8 +20,9 @@ mod overview;
 pub mod secrets;
 pub mod seed;
 mod verify_cache;
+pub mod wire;
 
-pub use local::LocalPortal;
+pub use local::{KeyListener, LocalPortal};
 
 use async_trait::async_trait;
 use domain::audit::AuditEvent;
@@ -35,6 +36,7 @@ use serde::{Deserialize, Serialize};
 
 /// Input of [`Portal::create_key`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewKey {
     pub name: String,
     /// How long until the key expires, e.g. `90d` or `12h`; none for a key that does not expire.
@@ -81,6 +83,7 @@ pub struct IntegrationChanges {
 
 /// Input of [`Portal::create_client`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewClient {
     pub name: String,
     pub plan: String,
@@ -110,6 +113,7 @@ impl Default for MasterKeyRotation {
 
 /// What a master-key rotation did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MasterKeyReport {
     /// The version added by this run, if it added one (a run that resumes adds none).
     pub added_version: Option<u32>,

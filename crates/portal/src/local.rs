@@ -24,7 +24,12 @@ pub struct LocalPortal {
     pub(crate) cache: VerifyCache,
     pub(crate) touched: Mutex<HashMap<KeyId, crate::keys::Usage>>,
     pub(crate) known_keys: tokio::sync::Mutex<KnownKeys>,
+    pub(crate) key_listener: RwLock<Option<KeyListener>>,
 }
+
+/// Told the id of every key revoked, rotated or whose overlap ended here, after the commit —
+/// so other processes' verification caches can forget it (the server publishes it on Redis).
+pub type KeyListener = Arc<dyn Fn(&KeyId) + Send + Sync>;
 
 impl std::fmt::Debug for LocalPortal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -73,12 +78,38 @@ impl LocalPortal {
             cache: VerifyCache::new(10_000),
             touched: Mutex::new(HashMap::new()),
             known_keys: tokio::sync::Mutex::new(KnownKeys::default()),
+            key_listener: RwLock::new(None),
         }
     }
 
     /// The master key set in use (for seeding another portal over the same store).
     pub fn master_key_set(&self) -> Result<MasterKeySet> {
         self.master_keys()
+    }
+
+    /// Calls `listener` after each commit that revokes, rotates or ends the overlap of a key.
+    pub fn set_key_listener(&self, listener: KeyListener) {
+        if let Ok(mut l) = self.key_listener.write() {
+            *l = Some(listener);
+        }
+    }
+
+    /// Forgets cached verifications of `id`: another process changed that key.
+    pub fn forget_key(&self, id: &KeyId) {
+        self.cache.invalidate(id);
+    }
+
+    /// Forgets every cached verification (e.g. after missing change notifications).
+    pub fn forget_all_keys(&self) {
+        self.cache.clear();
+    }
+
+    pub(crate) fn key_changed(&self, id: &KeyId) {
+        self.cache.invalidate(id);
+        let listener = self.key_listener.read().ok().and_then(|l| l.clone());
+        if let Some(listener) = listener {
+            listener(id);
+        }
     }
 
     /// The store underneath (for seeding and tests).
@@ -96,11 +127,7 @@ impl LocalPortal {
         } else {
             Err(Error::Forbidden(format!(
                 "your role ({}) may not do this ({p:?}); ask a provider admin",
-                match actor.role {
-                    domain::Role::Provider => "provider",
-                    domain::Role::Developer => "developer",
-                    domain::Role::Client(_) => "client",
-                }
+                actor.role.name()
             )))
         }
     }

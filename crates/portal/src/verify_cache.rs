@@ -96,6 +96,14 @@ impl VerifyCache {
         }
     }
 
+    /// Forgets everything.
+    pub fn clear(&self) {
+        if let Ok(mut inner) = self.inner.lock() {
+            inner.map.clear();
+            inner.order.clear();
+        }
+    }
+
     #[cfg(test)]
     pub fn len(&self) -> usize {
         self.inner.lock().map(|i| i.map.len()).unwrap_or(0)

@@ -1,0 +1,439 @@
+//! The server's configuration: environment variables, over an optional TOML file
+//! (`PORTAL_CONFIG`), validated at start so a mistake is one clear message, not a runtime
+//! surprise. `Debug` never shows a password or a key.
+
+use ipnet::IpNet;
+use serde::Deserialize;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+
+/// Everything the server needs to start.
+#[derive(Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    /// `postgres://…` — the shared source of truth. Migrations are applied at start.
+    pub database_url: String,
+    /// `redis://…` — shared rate-limit budgets, in-flight idempotency keys and key-revocation
+    /// broadcasts across instances. Unset: all of these stay in this process.
+    pub redis_url: Option<String>,
+    /// Prefix of every Redis key and channel, so deployments (or tests) can share one Redis.
+    pub redis_prefix: String,
+    pub oidc: OidcSettings,
+    /// Proxies whose `X-Forwarded-For` is believed (addresses or CIDR ranges).
+    pub trusted_proxies: Vec<IpNet>,
+    pub limits: Limits,
+    /// Where the master key set comes from.
+    pub master_key: MasterKeyConfig,
+}
+
+/// How bearer tokens are checked.
+#[derive(Debug, Clone)]
+pub struct OidcSettings {
+    /// The issuer, exactly as in the tokens' `iss` (https; http only on loopback, for tests).
+    pub issuer: String,
+    /// The audience the tokens must name in `aud`.
+    pub audience: String,
+    /// The claim holding the role (`provider`, `developer`, `client`); a string or an array.
+    pub role_claim: String,
+    /// The claim holding a client-role principal's organisation id.
+    pub org_claim: String,
+    /// Clock skew tolerated on `exp` and `nbf`, in seconds.
+    pub leeway_secs: u64,
+    /// The least time between two JWKS fetches triggered by an unknown `kid`, in seconds.
+    pub jwks_refetch_floor_secs: u64,
+}
+
+/// Token-bucket budgets: `burst` requests at once, refilled at `per_minute`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    pub per_minute: u32,
+    pub burst: u32,
+}
+
+/// The budgets of each kind of caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Per signed-in principal (admins, users).
+    pub principal: Budget,
+    /// Per federation key, on the partner routes.
+    pub federation_key: Budget,
+    /// Per client IP on routes without a principal (partner routes before the key is known).
+    pub ip: Budget,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            principal: Budget {
+                per_minute: 1200,
+                burst: 200,
+            },
+            federation_key: Budget {
+                per_minute: 600_000,
+                burst: 20_000,
+            },
+            ip: Budget {
+                per_minute: 1_200_000,
+                burst: 40_000,
+            },
+        }
+    }
+}
+
+/// Where the master keys come from: `PORTAL_MASTER_KEY` (the key set as text) or
+/// `PORTAL_MASTER_KEY_FILE` (a mode-600 file, created on first use).
+#[derive(Clone)]
+pub enum MasterKeyConfig {
+    Env(String),
+    File(PathBuf),
+}
+
+impl std::fmt::Debug for MasterKeyConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MasterKeyConfig::Env(_) => f.write_str("Env(<redacted>)"),
+            MasterKeyConfig::File(p) => write!(f, "File({})", p.display()),
+        }
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("database_url", &store::redact_url(&self.database_url))
+            .field(
+                "redis_url",
+                &self.redis_url.as_deref().map(store::redact_url),
+            )
+            .field("redis_prefix", &self.redis_prefix)
+            .field("oidc", &self.oidc)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("limits", &self.limits)
+            .field("master_key", &self.master_key)
+            .finish()
+    }
+}
+
+/// The optional file: the same settings as the environment, in TOML, lower-case names.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<String>,
+    database_url: Option<String>,
+    redis_url: Option<String>,
+    redis_prefix: Option<String>,
+    oidc_issuer: Option<String>,
+    oidc_audience: Option<String>,
+    oidc_role_claim: Option<String>,
+    oidc_org_claim: Option<String>,
+    oidc_leeway_secs: Option<u64>,
+    trusted_proxies: Option<Vec<String>>,
+    master_key_file: Option<String>,
+    rate_limit_principal: Option<String>,
+    rate_limit_federation_key: Option<String>,
+    rate_limit_ip: Option<String>,
+}
+
+/// A configuration that cannot start the server, with every problem found.
+#[derive(Debug)]
+pub struct ConfigError(pub Vec<String>);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "the server configuration is not usable:")?;
+        for p in &self.0 {
+            writeln!(f, "  - {p}")?;
+        }
+        write!(
+            f,
+            "Set these as environment variables or in the file named by PORTAL_CONFIG (see README, \"Running the portal API\")."
+        )
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// Reads the process environment (and `PORTAL_CONFIG`, when set).
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads settings through `env` (tests pass a map), then the file it names.
+    pub fn from_lookup(env: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let mut problems = Vec::new();
+        let file = match env("PORTAL_CONFIG") {
+            Some(path) => match std::fs::read_to_string(&path) {
+                Ok(text) => match toml::from_str::<FileConfig>(&text) {
+                    Ok(f) => f,
+                    Err(e) => {
+                        return Err(ConfigError(vec![format!(
+                            "PORTAL_CONFIG={path}: {}",
+                            e.message()
+                        )]))
+                    }
+                },
+                Err(e) => {
+                    return Err(ConfigError(vec![format!(
+                        "PORTAL_CONFIG={path}: cannot read it ({e})"
+                    )]))
+                }
+            },
+            None => FileConfig::default(),
+        };
+        let get = |k: &str, from_file: &Option<String>| {
+            env(k)
+                .filter(|v| !v.trim().is_empty())
+                .or_else(|| from_file.clone())
+        };
+
+        let listen_text = get("PORTAL_LISTEN", &file.listen).unwrap_or("127.0.0.1:8080".into());
+        let listen = listen_text.parse().unwrap_or_else(|_| {
+            problems.push(format!(
+                "PORTAL_LISTEN `{listen_text}` is not an address:port, e.g. 0.0.0.0:8080"
+            ));
+            SocketAddr::from(([127, 0, 0, 1], 8080))
+        });
+
+        let database_url = get("DATABASE_URL", &file.database_url).unwrap_or_default();
+        if database_url.is_empty() {
+            problems.push(
+                "DATABASE_URL is not set: the server needs PostgreSQL (postgres://user@host/db)"
+                    .into(),
+            );
+        } else if !(database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            problems.push(format!(
+                "DATABASE_URL `{}` is not a PostgreSQL URL: the server runs on PostgreSQL only (postgres://…)",
+                store::redact_url(&database_url)
+            ));
+        }
+
+        let redis_url = get("REDIS_URL", &file.redis_url);
+        if let Some(r) = &redis_url {
+            if !(r.starts_with("redis://") || r.starts_with("rediss://")) {
+                problems.push(format!(
+                    "REDIS_URL `{}` is not a Redis URL (redis://host:6379)",
+                    store::redact_url(r)
+                ));
+            }
+        }
+
+        let issuer = get("OIDC_ISSUER", &file.oidc_issuer).unwrap_or_default();
+        if issuer.is_empty() {
+            problems.push(
+                "OIDC_ISSUER is not set: the issuer whose access tokens this server accepts".into(),
+            );
+        } else if let Err(e) = check_issuer(&issuer) {
+            problems.push(format!("OIDC_ISSUER `{issuer}`: {e}"));
+        }
+        let audience = get("OIDC_AUDIENCE", &file.oidc_audience).unwrap_or_default();
+        if audience.is_empty() {
+            problems.push(
+                "OIDC_AUDIENCE is not set: the `aud` this server's access tokens carry".into(),
+            );
+        }
+        let leeway_secs = match env("OIDC_LEEWAY_SECS") {
+            Some(v) => v.parse().unwrap_or_else(|_| {
+                problems.push(format!("OIDC_LEEWAY_SECS `{v}` is not a number of seconds"));
+                30
+            }),
+            None => file.oidc_leeway_secs.unwrap_or(30),
+        };
+        if leeway_secs > 300 {
+            problems.push(format!(
+                "OIDC_LEEWAY_SECS {leeway_secs} is too lax: at most 300"
+            ));
+        }
+
+        let mut trusted_proxies = Vec::new();
+        let proxies: Vec<String> = match env("PORTAL_TRUSTED_PROXIES") {
+            Some(v) => v
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
+            None => file.trusted_proxies.clone().unwrap_or_default(),
+        };
+        for p in proxies {
+            match parse_net(&p) {
+                Some(net) => trusted_proxies.push(net),
+                None => problems.push(format!(
+                    "PORTAL_TRUSTED_PROXIES: `{p}` is not an IP address or CIDR range"
+                )),
+            }
+        }
+
+        let mut limits = Limits::default();
+        for (name, from_file, slot) in [
+            (
+                "PORTAL_RATE_LIMIT_PRINCIPAL",
+                &file.rate_limit_principal,
+                &mut limits.principal,
+            ),
+            (
+                "PORTAL_RATE_LIMIT_FEDERATION_KEY",
+                &file.rate_limit_federation_key,
+                &mut limits.federation_key,
+            ),
+            ("PORTAL_RATE_LIMIT_IP", &file.rate_limit_ip, &mut limits.ip),
+        ] {
+            if let Some(v) = get(name, from_file) {
+                match parse_budget(&v) {
+                    Some(b) => *slot = b,
+                    None => problems.push(format!(
+                        "{name} `{v}` is not a budget: `<requests>/min` or `<requests>/min burst <n>`"
+                    )),
+                }
+            }
+        }
+
+        let master_key = if let Some(text) = env("PORTAL_MASTER_KEY").filter(|v| !v.is_empty()) {
+            MasterKeyConfig::Env(text)
+        } else if let Some(path) = get("PORTAL_MASTER_KEY_FILE", &file.master_key_file) {
+            MasterKeyConfig::File(PathBuf::from(path))
+        } else {
+            problems.push(
+                "no master key: set PORTAL_MASTER_KEY (the key set, `1:<base64 of 32 bytes>`) or PORTAL_MASTER_KEY_FILE (a file only the server can read)"
+                    .into(),
+            );
+            MasterKeyConfig::File(PathBuf::new())
+        };
+
+        if !problems.is_empty() {
+            return Err(ConfigError(problems));
+        }
+        Ok(Config {
+            listen,
+            database_url,
+            redis_url,
+            redis_prefix: get("PORTAL_REDIS_PREFIX", &file.redis_prefix).unwrap_or("padmin".into()),
+            oidc: OidcSettings {
+                issuer: issuer.trim_end_matches('/').to_string(),
+                audience,
+                role_claim: get("OIDC_ROLE_CLAIM", &file.oidc_role_claim)
+                    .unwrap_or("portal_role".into()),
+                org_claim: get("OIDC_ORG_CLAIM", &file.oidc_org_claim).unwrap_or("org_id".into()),
+                leeway_secs,
+                jwks_refetch_floor_secs: 10,
+            },
+            trusted_proxies,
+            limits,
+            master_key,
+        })
+    }
+}
+
+/// An issuer must be https, except on a loopback host (a provider started by tests).
+pub fn check_issuer(issuer: &str) -> Result<(), String> {
+    let url = url::Url::parse(issuer).map_err(|e| format!("not a URL ({e})"))?;
+    let loopback = match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d == "localhost",
+        None => false,
+    };
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if loopback => Ok(()),
+        _ => Err("must be an https URL (http is accepted only on loopback, for tests)".into()),
+    }
+}
+
+fn parse_net(s: &str) -> Option<IpNet> {
+    s.parse::<IpNet>()
+        .ok()
+        .or_else(|| s.parse::<IpAddr>().ok().map(IpNet::from))
+}
+
+/// `600/min` or `600/min burst 50`.
+fn parse_budget(s: &str) -> Option<Budget> {
+    let mut parts = s.split_whitespace();
+    let rate = parts.next()?.strip_suffix("/min")?.parse::<u32>().ok()?;
+    let burst = match (parts.next(), parts.next()) {
+        (Some("burst"), Some(n)) => n.parse::<u32>().ok()?,
+        (None, None) => rate.max(1),
+        _ => return None,
+    };
+    if parts.next().is_some() || rate == 0 || burst == 0 {
+        return None;
+    }
+    Some(Budget {
+        per_minute: rate,
+        burst,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    const GOOD: &[(&str, &str)] = &[
+        ("DATABASE_URL", "postgres://portal:pw@db/portal"),
+        ("OIDC_ISSUER", "https://id.example.com/"),
+        ("OIDC_AUDIENCE", "portal-api"),
+        ("PORTAL_MASTER_KEY", "1:AAAA"),
+    ];
+
+    #[test]
+    fn a_complete_environment_starts_and_debug_hides_secrets() {
+        let c = config(GOOD).expect("complete");
+        assert_eq!(c.oidc.issuer, "https://id.example.com");
+        let shown = format!("{c:?}");
+        assert!(
+            !shown.contains(":pw@"),
+            "the DB password must not show: {shown}"
+        );
+        assert!(!shown.contains("1:AAAA"), "the master key must not show");
+    }
+
+    #[test]
+    fn every_problem_is_named_at_once() {
+        let e = config(&[
+            ("DATABASE_URL", "mysql://x"),
+            ("OIDC_ISSUER", "http://id.example.com"),
+            ("PORTAL_TRUSTED_PROXIES", "10.0.0.0/8, nonsense"),
+            ("PORTAL_RATE_LIMIT_IP", "lots"),
+        ])
+        .unwrap_err();
+        let text = e.to_string();
+        for needle in [
+            "PostgreSQL only",
+            "https",
+            "OIDC_AUDIENCE",
+            "nonsense",
+            "PORTAL_RATE_LIMIT_IP",
+            "master key",
+        ] {
+            assert!(text.contains(needle), "`{needle}` missing from: {text}");
+        }
+    }
+
+    #[test]
+    fn budgets_and_proxies_parse() {
+        assert_eq!(
+            parse_budget("600/min burst 50"),
+            Some(Budget {
+                per_minute: 600,
+                burst: 50
+            })
+        );
+        assert_eq!(parse_budget("0/min"), None);
+        assert_eq!(parse_budget("10/s"), None);
+        assert!(parse_net("127.0.0.1").is_some());
+        assert!(parse_net("10.0.0.0/8").is_some());
+        assert!(check_issuer("http://127.0.0.1:9/").is_ok());
+        assert!(check_issuer("http://evil.example.com").is_err());
+    }
+}

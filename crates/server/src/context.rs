@@ -1,0 +1,306 @@
+//! The middleware every request passes: a request id and a tracing span for it, the client's
+//! address (believing `X-Forwarded-For` only from trusted proxies), authentication, rate limits,
+//! and the in-flight guard of idempotency keys.
+
+use crate::auth::{partner_actor, user_actor};
+use crate::config::Budget;
+use crate::guards::Guard;
+use crate::limits::Decision;
+use crate::problem::{ApiError, REQUEST_ID};
+use crate::AppState;
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use domain::error::Error;
+use domain::key::FullKey;
+use ipnet::IpNet;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Instant;
+use tracing::Instrument;
+
+pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
+pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
+
+/// Outermost: gives the request an id (the caller's `X-Request-Id` when it is sane), opens the
+/// span every log line of the request is written in, and logs the outcome.
+pub async fn request_context(mut req: Request, next: Next) -> Response {
+    let id = req
+        .headers()
+        .get(&REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        req.headers_mut().insert(REQUEST_ID_HEADER, v);
+    }
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        method = %req.method(),
+        path = %req.uri().path(),
+    );
+    let started = Instant::now();
+    let mut response = REQUEST_ID
+        .scope(id.clone(), next.run(req))
+        .instrument(span.clone())
+        .await;
+    let status = response.status().as_u16();
+    span.in_scope(|| {
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        if status >= 500 {
+            tracing::error!(status, ms, "served");
+        } else {
+            tracing::info!(status, ms, "served");
+        }
+    });
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID_HEADER, v);
+    }
+    response
+}
+
+/// The client's address: the peer, or — when the peer is a trusted proxy — the last address
+/// in `X-Forwarded-For` that is not itself a trusted proxy.
+pub fn client_ip(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpNet]) -> Option<IpAddr> {
+    let peer = peer?;
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|n| n.contains(ip));
+    if !is_trusted(&peer) {
+        return Some(peer);
+    }
+    let forwarded: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    Some(
+        forwarded
+            .into_iter()
+            .rev()
+            .find(|ip| !is_trusted(ip))
+            .unwrap_or(peer),
+    )
+}
+
+fn request_ip(state: &AppState, req: &Request) -> Option<String> {
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    client_ip(peer, req.headers(), &state.trusted_proxies).map(|ip| ip.to_string())
+}
+
+fn user_agent(req: &Request) -> Option<String> {
+    req.headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(256).collect())
+}
+
+fn bearer(req: &Request) -> Option<&str> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+fn with_limit_headers(mut response: Response, d: Decision) -> Response {
+    let h = response.headers_mut();
+    h.insert("ratelimit-limit", HeaderValue::from(d.limit));
+    h.insert("ratelimit-remaining", HeaderValue::from(d.remaining));
+    h.insert("ratelimit-reset", HeaderValue::from(d.reset_secs));
+    response
+}
+
+async fn spend(state: &AppState, bucket: &str, budget: Budget) -> Result<Decision, Response> {
+    let d = state.limiter.check(bucket, budget).await;
+    if d.allowed {
+        Ok(d)
+    } else {
+        let refused = ApiError(Error::RateLimited {
+            retry_after_secs: d.retry_after_secs,
+        })
+        .into_response();
+        Err(with_limit_headers(refused, d))
+    }
+}
+
+/// Guards the admin and user routes: a valid OIDC access token, then the principal's rate
+/// limit, then (for POSTs with an `Idempotency-Key`) the in-flight guard. The actor, with the
+/// request's IP and user agent for the audit trail, is handed to the handler.
+pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_default();
+    let needed = match state.guards.get(&(req.method().clone(), route.clone())) {
+        Some(Guard::User(p)) => *p,
+        _ => {
+            tracing::error!(route, "route without a declared guard refused");
+            return ApiError(Error::Forbidden(
+                "this route declares no guard, so nobody may call it".into(),
+            ))
+            .into_response();
+        }
+    };
+    let Some(token) = bearer(&req) else {
+        return ApiError(Error::Unauthenticated(
+            "sign in first: send `Authorization: Bearer <access token>` from the portal's identity provider".into(),
+        ))
+        .into_response();
+    };
+    if token.starts_with("pak_") {
+        return ApiError(Error::Unauthenticated(
+            "a federation key is accepted only on the partner routes (/v1/federation/…); admin routes need an access token".into(),
+        ))
+        .into_response();
+    }
+    let principal = match state.tokens.verify(token).await {
+        Ok(p) => p,
+        Err(e) => return ApiError(e).into_response(),
+    };
+    let actor = user_actor(&principal, request_ip(&state, &req), user_agent(&req));
+    if let Some(p) = needed {
+        if !actor.role.permissions().contains(&p) {
+            return ApiError(Error::Forbidden(format!(
+                "your role ({}) may not do this (needs {}); ask a provider admin",
+                actor.role.name(),
+                p.as_str()
+            )))
+            .into_response();
+        }
+    }
+    let decision = match spend(
+        &state,
+        &format!("principal:{}", actor.id),
+        state.limits.principal,
+    )
+    .await
+    {
+        Ok(d) => d,
+        Err(refused) => return refused,
+    };
+    let claim = if req.method() == Method::POST {
+        match req
+            .headers()
+            .get(IDEMPOTENCY_KEY_HEADER)
+            .and_then(|v| v.to_str().ok())
+        {
+            Some(key) => match state.inflight.claim(format!("{}:{key}", actor.id)).await {
+                Some(c) => Some(c),
+                None => {
+                    return with_limit_headers(
+                        ApiError(Error::Conflict(
+                            "a request with this Idempotency-Key is still in progress; retry when it has finished to get its result".into(),
+                        ))
+                        .into_response(),
+                        decision,
+                    )
+                }
+            },
+            None => None,
+        }
+    } else {
+        None
+    };
+    tracing::debug!(actor = %actor.id, role = actor.role.name(), "authenticated");
+    req.extensions_mut().insert(actor);
+    let response = next.run(req).await;
+    if let Some(c) = claim {
+        c.release().await;
+    }
+    with_limit_headers(response, decision)
+}
+
+/// Guards the partner routes: the client IP's budget, then the presented federation key's
+/// (by its public id, read from the key's format before any hashing), then the handler verifies
+/// the key itself.
+pub async fn partner(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string());
+    if !matches!(
+        route.and_then(|r| state.guards.get(&(req.method().clone(), r))),
+        Some(Guard::Partner)
+    ) {
+        return ApiError(Error::Forbidden(
+            "this route declares no partner guard, so nobody may call it".into(),
+        ))
+        .into_response();
+    }
+    let ip = request_ip(&state, &req);
+    if let Err(refused) = spend(
+        &state,
+        &format!("ip:{}", ip.as_deref().unwrap_or("unknown")),
+        state.limits.ip,
+    )
+    .await
+    {
+        return refused;
+    }
+    let Some(presented) = bearer(&req)
+        .filter(|t| t.starts_with("pak_"))
+        .map(str::to_string)
+    else {
+        return ApiError(Error::Unauthenticated(
+            "present your federation key: `Authorization: Bearer pak_…`".into(),
+        ))
+        .into_response();
+    };
+    // A malformed key costs nothing to reject, and the Portal says precisely what is wrong
+    // with it; a well-formed one spends from its own key's budget first.
+    let (key_id, decision) = match FullKey::parse(&presented) {
+        Ok(k) => {
+            let id = k.id().as_str().to_string();
+            match spend(&state, &format!("key:{id}"), state.limits.federation_key).await {
+                Ok(d) => (id, Some(d)),
+                Err(refused) => return refused,
+            }
+        }
+        Err(_) => ("malformed".to_string(), None),
+    };
+    req.extensions_mut()
+        .insert(PresentedKey(domain::Sensitive::new(presented)));
+    let actor = partner_actor(&key_id, ip, user_agent(&req));
+    req.extensions_mut().insert(actor);
+    let response = next.run(req).await;
+    match decision {
+        Some(d) => with_limit_headers(response, d),
+        None => response,
+    }
+}
+
+/// The federation key a partner presented (never logged).
+#[derive(Debug, Clone)]
+pub struct PresentedKey(pub domain::Sensitive<String>);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", "203.0.113.9, 10.1.1.1".parse().unwrap());
+        let proxy: IpAddr = "10.0.0.2".parse().unwrap();
+        let stranger: IpAddr = "198.51.100.7".parse().unwrap();
+        assert_eq!(
+            client_ip(Some(proxy), &headers, &trusted),
+            Some("203.0.113.9".parse().unwrap()),
+            "through a trusted proxy, the client is the last untrusted hop"
+        );
+        assert_eq!(
+            client_ip(Some(stranger), &headers, &trusted),
+            Some(stranger),
+            "an untrusted peer cannot claim another address"
+        );
+    }
+}

@@ -1,0 +1,304 @@
+//! The portal API server: every [`portal::Portal`] operation over HTTP, for partner systems,
+//! shared administration and `RemotePortal` (the desktop app's and `padmin`'s portal profile).
+//!
+//! It owns the HTTP concerns only — routes and their OpenAPI document, problem+json errors,
+//! OIDC bearer-token and federation-key authentication, rate limits, the idempotency in-flight
+//! guard, request ids and the cross-instance key-revocation broadcast. Every business rule,
+//! audit event and stored idempotent response belongs to [`portal::LocalPortal`] underneath.
+//! The server runs on PostgreSQL only and is stateless: run several behind a load balancer with
+//! one Redis.
+
+pub mod auth;
+pub mod config;
+mod context;
+pub mod events;
+mod extract;
+pub mod guards;
+mod inflight;
+pub mod limits;
+mod problem;
+mod routes;
+
+pub use config::Config;
+pub use context::client_ip;
+pub use problem::ApiError;
+
+use auth::TokenVerifier;
+use axum::Router;
+use config::Limits;
+use domain::error::{Error, Result};
+use ipnet::IpNet;
+use portal::LocalPortal;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+/// What every handler can reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Inner {
+    pub portal: Arc<LocalPortal>,
+    pub tokens: TokenVerifier,
+    pub limiter: limits::RateLimiter,
+    inflight: inflight::InFlight,
+    pub limits: Limits,
+    pub trusted_proxies: Vec<IpNet>,
+    pub guards: guards::Guards,
+    /// The prefix of this deployment's Redis keys and channels.
+    pub redis_prefix: String,
+    redis: Option<redis::aio::ConnectionManager>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("portal", &self.portal)
+            .field("tokens", &self.tokens)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// Assembles the state over an open portal. With Redis configured, rate limits, in-flight
+    /// claims and key revocations are shared with every other instance on that Redis.
+    pub async fn new(portal: Arc<LocalPortal>, config: &Config) -> anyhow::Result<Self> {
+        let prefix = config.redis_prefix.clone();
+        let redis = match config.redis_url.as_deref() {
+            Some(url) => {
+                let client =
+                    redis::Client::open(url).map_err(|e| anyhow::anyhow!("REDIS_URL: {e}"))?;
+                let manager = redis::aio::ConnectionManager::new(client.clone())
+                    .await
+                    .map_err(|e| {
+                        anyhow::anyhow!("cannot reach Redis at {}: {e}", store::redact_url(url))
+                    })?;
+                events::connect(portal.clone(), client, &prefix).await?;
+                Some(manager)
+            }
+            None => None,
+        };
+        Ok(AppState(Arc::new(Inner {
+            portal,
+            tokens: TokenVerifier::new(config.oidc.clone()),
+            limiter: limits::RateLimiter::new(redis.clone(), &prefix),
+            inflight: inflight::InFlight::new(redis.clone(), &prefix),
+            limits: config.limits,
+            trusted_proxies: config.trusted_proxies.clone(),
+            guards: route_guards()?,
+            redis_prefix: prefix,
+            redis,
+        })))
+    }
+
+    /// Ready when the database (and Redis, when configured) answer.
+    pub async fn ready(&self) -> Result<()> {
+        self.portal
+            .store()
+            .audit_head()
+            .await
+            .map_err(|e| Error::Unavailable(format!("the database does not answer: {e}")))?;
+        if let Some(conn) = &self.redis {
+            let mut conn = conn.clone();
+            let pong: redis::RedisResult<String> = redis::cmd("PING").query_async(&mut conn).await;
+            pong.map_err(|e| Error::Unavailable(format!("Redis does not answer: {e}")))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Provider Portal API",
+        description = "The provider portal's API: federation keys, OIDC configurations, provider integrations, clients and the audit trail.\n\n\
+Authentication: admins and users send an OIDC access token from the portal's identity provider (`Authorization: Bearer <JWT>`); \
+the permission each operation needs is given as the scope of its `bearer` requirement. Partner systems send their federation key \
+(`Authorization: Bearer pak_…`) on the partner routes.\n\n\
+Outcomes: no, expired or invalid token → 401 with `WWW-Authenticate`; a role that may not do this → 403; \
+**another tenant's resource → 404**, exactly as if it did not exist, so that ids of other organisations cannot be probed.\n\n\
+Errors are `application/problem+json` (RFC 9457) with a `code` from one vocabulary: unauthenticated 401, forbidden 403, \
+not_found 404, conflict 409, invalid 422 (with `fields`), rate_limited 429 (with `Retry-After`), unavailable 503, internal 500.\n\n\
+Idempotency: every POST accepts `Idempotency-Key`. A retry with the same key and body gets the first response again for 24 hours \
+and has no further effect; the same key with a different body is **409 conflict**; a retry while the first request is still \
+being served is also **409 conflict** (retry after it finishes).\n\n\
+Rate limits: token buckets per principal, per federation key and per client IP, shared by all instances through Redis; \
+every guarded response carries `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`.\n\n\
+Lists are keyset-paginated: pass `next_cursor` back as `cursor`.",
+        version = "1.0.0"
+    ),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "session", description = "Who is signed in"),
+        (name = "keys", description = "Federation keys: shown once, stored as argon2id hashes"),
+        (name = "partners", description = "For partner systems presenting a federation key"),
+        (name = "oidc", description = "OIDC configurations; client secrets are write-only"),
+        (name = "integrations", description = "Provider integrations; configurations are write-only"),
+        (name = "clients", description = "Tenant organisations"),
+        (name = "audit", description = "The tamper-evident audit trail"),
+        (name = "overview", description = "What needs attention"),
+        (name = "secrets", description = "Encryption at rest and master-key rotation"),
+        (name = "operations", description = "Health, readiness and this document"),
+    )
+)]
+struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl utoipa::Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("An OIDC access token from the portal's identity provider. Scopes name the permission an operation needs."))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "federation_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("pak_…")
+                    .description(Some("A federation key (partner systems)."))
+                    .build(),
+            ),
+        );
+    }
+}
+
+fn assembled(state: Option<AppState>) -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let mut user = routes::user_routes();
+    let mut partner = routes::partner_routes();
+    if let Some(state) = state {
+        user = user.route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            context::authenticate,
+        ));
+        partner = partner.route_layer(axum::middleware::from_fn_with_state(
+            state,
+            context::partner,
+        ));
+    }
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(user)
+        .merge(partner)
+        .merge(routes::public_routes())
+        .split_for_parts()
+}
+
+/// Every route's guard, from the routes' own declarations.
+pub fn route_guards() -> anyhow::Result<guards::Guards> {
+    let doc = serde_json::to_value(openapi())?;
+    guards::from_openapi(&doc)
+        .map_err(|p| anyhow::anyhow!("routes without a usable guard: {}", p.join("; ")))
+}
+
+/// The OpenAPI 3.1 document, generated from the routes themselves.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    assembled(None).1
+}
+
+/// The whole application: routes, guards, request ids, body limits and timeouts.
+pub fn app(state: AppState) -> Router {
+    let (router, _) = assembled(Some(state.clone()));
+    router
+        .fallback(|| async {
+            ApiError(Error::NotFound(
+                "no such route: see /openapi.json for this API's routes".into(),
+            ))
+        })
+        .method_not_allowed_fallback(|| async {
+            ApiError(Error::invalid(
+                "method",
+                "this route does not accept this method: see /openapi.json",
+            ))
+        })
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(1 << 20))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            std::time::Duration::from_secs(30),
+        ))
+        .layer(axum::middleware::from_fn(context::request_context))
+        .with_state(state)
+}
+
+/// Serves `app` on `listener` until `shutdown` completes, then finishes in-flight requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+/// Opens the portal the configuration describes: PostgreSQL (migrations applied), the master
+/// keys, and the shared state.
+pub async fn start(config: &Config) -> anyhow::Result<AppState> {
+    let store = store::SqlStore::connect_postgres(&config.database_url)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let source: Arc<dyn portal::secrets::MasterKeySource> = match &config.master_key {
+        config::MasterKeyConfig::Env(text) => Arc::new(portal::secrets::StaticKeys::new(
+            "PORTAL_MASTER_KEY",
+            domain::Sensitive::new(text.clone()),
+        )),
+        config::MasterKeyConfig::File(path) => {
+            Arc::new(portal::secrets::FileKeys::new(path.clone()))
+        }
+    };
+    let portal = LocalPortal::open(Arc::new(store), source, Arc::new(domain::SystemClock))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    AppState::new(Arc::new(portal), config).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `docs/openapi.json` is the document the code generates; `UPDATE_OPENAPI=1` rewrites it.
+    #[test]
+    fn the_committed_openapi_document_matches_the_code() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/openapi.json");
+        let generated = openapi().to_pretty_json().expect("serialise") + "\n";
+        if std::env::var_os("UPDATE_OPENAPI").is_some() {
+            std::fs::write(&path, &generated).expect("write docs/openapi.json");
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "docs/openapi.json is stale: run `UPDATE_OPENAPI=1 cargo test -p server` and commit it"
+        );
+    }
+
+    #[test]
+    fn every_route_declares_a_guard() {
+        let guards = route_guards().expect("every route declares a usable guard");
+        assert!(guards.len() >= 30, "{} routes", guards.len());
+        assert_eq!(
+            guards.get(&(axum::http::Method::POST, "/v1/federation/verify".into())),
+            Some(&guards::Guard::Partner)
+        );
+    }
+}

@@ -1,0 +1,67 @@
+//! Errors over HTTP: the portal's one error vocabulary as `application/problem+json`
+//! (RFC 9457) with the matching status, `WWW-Authenticate` on 401 and `Retry-After` on 429.
+//! Every problem carries the request id, which is also on every log line of the request.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use domain::error::Error;
+use portal::wire::{Problem, PROBLEM_JSON};
+
+tokio::task_local! {
+    /// The id of the request being served (set by the request-context middleware).
+    pub static REQUEST_ID: String;
+}
+
+/// The current request's id, when called while serving one.
+pub fn current_request_id() -> Option<String> {
+    REQUEST_ID.try_with(|id| id.clone()).ok()
+}
+
+/// A failed request: any Portal error, rendered as problem+json.
+#[derive(Debug)]
+pub struct ApiError(pub Error);
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> Self {
+        ApiError(e)
+    }
+}
+
+/// The result type of every handler.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let problem = Problem::from_error(&self.0, current_request_id());
+        if problem.status >= 500 {
+            tracing::error!(code = problem.code.as_str(), detail = %problem.detail, "request failed");
+        }
+        let status =
+            StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::to_vec(&problem).unwrap_or_default();
+        let mut response = (status, body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        match &self.0 {
+            Error::Unauthenticated(_) => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(
+                        "Bearer realm=\"provider-portal\", error=\"invalid_token\"",
+                    ),
+                );
+            }
+            Error::RateLimited { retry_after_secs } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+/// Rejections of axum's extractors (bad JSON, wrong content type, bad path or query) as
+/// `invalid` problems naming what was wrong.
+pub fn rejection(field: &str, message: impl std::fmt::Display) -> ApiError {
+    ApiError(Error::invalid(field, message.to_string()))
+}

@@ -1,0 +1,234 @@
+//! Idempotency under concurrency, rate limits, and scale-out: two server instances on one
+//! PostgreSQL and one Redis share rate-limit budgets and revocations.
+
+use crate::{actor, json_of, seed, Fixture};
+use domain::Role;
+use reqwest::StatusCode;
+use serde_json::json;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use store::Store;
+use stories::remote::{redis_url, server_config, TestServer};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_hundred_concurrent_retries_of_one_create_have_exactly_one_effect() {
+    let f = Fixture::start(&[]).await;
+    let token = f.token(&actor("user:alice", Role::Provider));
+    let (head_before, _) = f.db.store.audit_head().await.unwrap();
+
+    let mut tasks = Vec::new();
+    for _ in 0..100 {
+        let http = f.http.clone();
+        let url = f.url("/v1/keys");
+        let token = token.clone();
+        tasks.push(tokio::spawn(async move {
+            let r = http
+                .post(url)
+                .bearer_auth(token)
+                .header("Idempotency-Key", "create-acme-1")
+                .json(&json!({"name": "acme"}))
+                .send()
+                .await
+                .unwrap();
+            let status = r.status();
+            (status, r.json::<serde_json::Value>().await.unwrap())
+        }));
+    }
+    let mut created_ids = std::collections::HashSet::new();
+    let mut in_flight = 0;
+    for t in tasks {
+        let (status, body) = t.await.unwrap();
+        match status {
+            StatusCode::CREATED => {
+                created_ids.insert(body["key"]["id"].as_str().unwrap().to_string());
+            }
+            StatusCode::CONFLICT => {
+                assert_eq!(body["code"], "conflict");
+                in_flight += 1;
+            }
+            other => panic!("unexpected {other}: {body}"),
+        }
+    }
+    assert_eq!(
+        created_ids.len(),
+        1,
+        "every success names the same single key"
+    );
+    let (head_after, _) = f.db.store.audit_head().await.unwrap();
+    assert_eq!(
+        head_after,
+        head_before + 1,
+        "one create, one audit event ({in_flight} retries were told the first was in flight)"
+    );
+
+    // A retry after completion replays the first response, full key included.
+    let r = f
+        .http
+        .post(f.url("/v1/keys"))
+        .bearer_auth(&token)
+        .header("Idempotency-Key", "create-acme-1")
+        .json(&json!({"name": "acme"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let replay = json_of(r).await;
+    assert!(created_ids.contains(replay["key"]["id"].as_str().unwrap()));
+    // The same key with another body is a conflict, and changes nothing.
+    let r = f
+        .http
+        .post(f.url("/v1/keys"))
+        .bearer_auth(&token)
+        .header("Idempotency-Key", "create-acme-1")
+        .json(&json!({"name": "other"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert_eq!(f.db.store.audit_head().await.unwrap().0, head_before + 1);
+    f.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_principal_over_budget_gets_429_with_retry_after() {
+    let f = Fixture::start(&[("PORTAL_RATE_LIMIT_PRINCIPAL", "60/min burst 5")]).await;
+    let token = f.token(&actor("user:alice", Role::Provider));
+    for i in 0..5 {
+        let r = f
+            .http
+            .get(f.url("/v1/oidc"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            StatusCode::OK,
+            "request {i} is within the burst"
+        );
+        assert_eq!(r.headers()["ratelimit-limit"], "5");
+        assert_eq!(
+            r.headers()["ratelimit-remaining"],
+            (4 - i).to_string().as_str()
+        );
+    }
+    let r = f
+        .http
+        .get(f.url("/v1/oidc"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (1..=2).contains(&retry),
+        "one token refills in a second: {retry}"
+    );
+    assert_eq!(r.headers()["ratelimit-remaining"], "0");
+    assert_eq!(json_of(r).await["code"], "rate_limited");
+    let other = f.token(&actor("user:bob", Role::Provider));
+    let r = f
+        .http
+        .get(f.url("/v1/oidc"))
+        .bearer_auth(&other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::OK,
+        "another principal has its own budget"
+    );
+    f.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_instances_share_one_budget_and_revocations_reach_both_within_a_second() {
+    let f = Fixture::start(&[("PORTAL_RATE_LIMIT_PRINCIPAL", "60/min burst 10")]).await;
+    let s = seed(f.portal()).await;
+    // A second instance: its own LocalPortal (own caches) over the same database, the same
+    // Redis and the same prefix, as a second process would be.
+    let second_portal = Arc::new(
+        portal::LocalPortal::with_keys(
+            f.db.arc(),
+            stories::test_keys(),
+            Arc::new(domain::ManualClock::at(stories::T0)),
+        )
+        .await
+        .unwrap(),
+    );
+    let config_b = server_config(
+        &f.issuer,
+        Some(&redis_url()),
+        &[
+            ("PORTAL_RATE_LIMIT_PRINCIPAL", "60/min burst 10"),
+            ("PORTAL_REDIS_PREFIX", &f.server.state.redis_prefix),
+        ],
+    );
+    let b = TestServer::start(second_portal, &config_b).await;
+    let b_url = |p: &str| format!("{}{p}", b.url);
+
+    // Rate limit: the budget of 10 is spent across both instances.
+    let token = f.token(&actor("user:carol", Role::Provider));
+    let mut ok = 0;
+    let mut refused = 0;
+    for i in 0..16 {
+        let url = if i % 2 == 0 {
+            f.url("/v1/oidc")
+        } else {
+            b_url("/v1/oidc")
+        };
+        let r = f.http.get(url).bearer_auth(&token).send().await.unwrap();
+        match r.status() {
+            StatusCode::OK => ok += 1,
+            StatusCode::TOO_MANY_REQUESTS => refused += 1,
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert!(
+        (10..=11).contains(&ok) && refused >= 5,
+        "one global budget of 10 (plus at most one refill): {ok} allowed, {refused} refused"
+    );
+
+    // Revocation: B has the key's verification cached; A revokes; B refuses within 1 s.
+    let verify_on_b = || {
+        f.http
+            .post(b_url("/v1/federation/verify"))
+            .bearer_auth(&s.full_key)
+            .send()
+    };
+    assert_eq!(verify_on_b().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        verify_on_b().await.unwrap().status(),
+        StatusCode::OK,
+        "warm: served from B's cache"
+    );
+    let admin_token = f.token(&actor("user:alice", Role::Provider));
+    let r = f
+        .http
+        .post(f.url(&format!("/v1/keys/{}/revoke", s.key_id)))
+        .bearer_auth(&admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let revoked_at = Instant::now();
+    loop {
+        let status = verify_on_b().await.unwrap().status();
+        if status == StatusCode::UNAUTHORIZED {
+            break;
+        }
+        assert!(
+            revoked_at.elapsed() < Duration::from_secs(1),
+            "instance B still accepts a key revoked on A after 1 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    b.stop().await;
+    f.finish().await;
+}

@@ -1,0 +1,268 @@
+//! The remote side of the stories: a test token issuer, the portal API server on a loopback
+//! port, and `RemotePortal` clients acting as a given [`Actor`].
+//!
+//! The test issuer is a minimal OIDC issuer (discovery document and JWKS over HTTP, ES256
+//! tokens) for the many tokens the auth matrix needs — including deliberately broken ones a
+//! real provider would never sign. The sign-in flow itself is tested against a real OIDC
+//! provider (`tests/oidc`).
+
+use crate::test_keys;
+use axum::routing::get;
+use axum::{Json, Router};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use client::{RemotePortal, TokenSource};
+use domain::{Actor, ManualClock, Role, Sensitive};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use p256::ecdsa::SigningKey;
+use p256::pkcs8::EncodePrivateKey;
+use portal::LocalPortal;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
+use store::Store;
+use tokio::net::TcpListener;
+
+pub const AUDIENCE: &str = "portal-api";
+
+/// An ES256 signing key and its public JWK.
+#[derive(Clone)]
+pub struct SigningPair {
+    pub kid: String,
+    encoding: EncodingKey,
+    pub jwk: Value,
+}
+
+impl std::fmt::Debug for SigningPair {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SigningPair({})", self.kid)
+    }
+}
+
+impl SigningPair {
+    pub fn generate(kid: &str) -> Self {
+        let key = SigningKey::random(&mut rand::rngs::OsRng);
+        let der = key.to_pkcs8_der().expect("pkcs8");
+        let point = key.verifying_key().to_encoded_point(false);
+        let jwk = json!({
+            "kty": "EC", "crv": "P-256", "alg": "ES256", "use": "sig", "kid": kid,
+            "x": URL_SAFE_NO_PAD.encode(point.x().expect("x")),
+            "y": URL_SAFE_NO_PAD.encode(point.y().expect("y")),
+        });
+        SigningPair {
+            kid: kid.to_string(),
+            encoding: EncodingKey::from_ec_der(der.as_bytes()),
+            jwk,
+        }
+    }
+
+    pub fn sign(&self, claims: &Value) -> String {
+        let mut header = Header::new(Algorithm::ES256);
+        header.kid = Some(self.kid.clone());
+        jsonwebtoken::encode(&header, claims, &self.encoding).expect("sign")
+    }
+}
+
+/// A minimal OIDC issuer on a loopback port.
+#[derive(Debug)]
+pub struct TestIssuer {
+    pub url: String,
+    pub key: SigningPair,
+    /// How many times the JWKS was fetched.
+    pub jwks_fetches: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl TestIssuer {
+    pub async fn start() -> TestIssuer {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind issuer");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let key = SigningPair::generate(&format!("k-{}", uuid::Uuid::new_v4().simple()));
+        let fetches = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let discovery = json!({
+            "issuer": url,
+            "jwks_uri": format!("{url}/jwks"),
+            "authorization_endpoint": format!("{url}/auth"),
+            "token_endpoint": format!("{url}/token"),
+            "id_token_signing_alg_values_supported": ["ES256"],
+        });
+        let jwks = json!({ "keys": [key.jwk] });
+        let counter = fetches.clone();
+        let app = Router::new()
+            .route(
+                "/.well-known/openid-configuration",
+                get(move || {
+                    let d = discovery.clone();
+                    async move { Json(d) }
+                }),
+            )
+            .route(
+                "/jwks",
+                get(move || {
+                    counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let j = jwks.clone();
+                    async move { Json(j) }
+                }),
+            );
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        TestIssuer {
+            url,
+            key,
+            jwks_fetches: fetches,
+        }
+    }
+
+    /// Standard claims for `actor`, valid for five minutes.
+    pub fn claims_for(&self, actor: &Actor) -> Value {
+        let now = jsonwebtoken::get_current_timestamp();
+        let mut claims = json!({
+            "iss": self.url,
+            "aud": AUDIENCE,
+            "sub": actor.id,
+            "name": actor.name,
+            "iat": now,
+            "exp": now + 300,
+        });
+        let role = match actor.role {
+            Role::Provider => "provider",
+            Role::Developer => "developer",
+            Role::Client(org) => {
+                claims["org_id"] = json!(org.to_string());
+                "client"
+            }
+            Role::Partner => "partner",
+        };
+        claims["portal_role"] = json!([role]);
+        claims
+    }
+
+    pub fn token_for(&self, actor: &Actor) -> String {
+        self.key.sign(&self.claims_for(actor))
+    }
+
+    pub fn sign(&self, claims: &Value) -> String {
+        self.key.sign(claims)
+    }
+}
+
+/// Mints a token for whichever actor a call is made as.
+#[derive(Debug, Clone)]
+pub struct MintedTokens(pub Arc<TestIssuer>);
+
+#[async_trait::async_trait]
+impl TokenSource for MintedTokens {
+    async fn access_token(&self, actor: &Actor) -> domain::error::Result<Sensitive<String>> {
+        Ok(Sensitive::new(self.0.token_for(actor)))
+    }
+}
+
+/// The server's configuration for tests: this issuer, loopback trusted as a proxy (so a
+/// `RemotePortal` acting for an actor can pass on the actor's IP), and the given Redis.
+pub fn server_config(
+    issuer: &TestIssuer,
+    redis_url: Option<&str>,
+    extra: &[(&str, &str)],
+) -> server::Config {
+    let mut env: HashMap<String, String> = HashMap::from([
+        (
+            "DATABASE_URL".into(),
+            "postgres://unused@127.0.0.1/unused".into(),
+        ),
+        ("OIDC_ISSUER".into(), issuer.url.clone()),
+        ("OIDC_AUDIENCE".into(), AUDIENCE.into()),
+        ("PORTAL_MASTER_KEY".into(), "unused".into()),
+        ("PORTAL_TRUSTED_PROXIES".into(), "127.0.0.1".into()),
+        (
+            "PORTAL_REDIS_PREFIX".into(),
+            format!("t{}", uuid::Uuid::new_v4().simple()),
+        ),
+    ]);
+    if let Some(r) = redis_url {
+        env.insert("REDIS_URL".into(), r.into());
+    }
+    for (k, v) in extra {
+        env.insert(k.to_string(), v.to_string());
+    }
+    server::Config::from_lookup(|k| env.get(k).cloned()).expect("test server config")
+}
+
+/// A running server.
+#[derive(Debug)]
+pub struct TestServer {
+    pub url: String,
+    pub state: server::AppState,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    done: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl TestServer {
+    /// Serves `portal` with `config` on a free loopback port.
+    pub async fn start(portal: Arc<LocalPortal>, config: &server::Config) -> TestServer {
+        let state = server::AppState::new(portal, config)
+            .await
+            .expect("server state");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind server");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let app = server::app(state.clone());
+        let done = tokio::spawn(async move {
+            let _ = server::serve(listener, app, async {
+                let _ = stopped.await;
+            })
+            .await;
+        });
+        TestServer {
+            url,
+            state,
+            stop: Some(stop),
+            done: Some(done),
+        }
+    }
+
+    /// Asks the server to stop and waits until every in-flight request has finished.
+    pub async fn stop(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(d) = self.done.take() {
+            let _ = d.await;
+        }
+    }
+}
+
+/// The Redis tests use: `REDIS_URL`, else the local default (the test script starts one).
+pub fn redis_url() -> String {
+    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// Everything a remote story needs: the issuer, the server over a LocalPortal with a manual
+/// clock, and a RemotePortal that mints a token for each call's actor.
+#[derive(Debug)]
+pub struct RemoteHarness {
+    pub issuer: Arc<TestIssuer>,
+    pub server: TestServer,
+    pub local: Arc<LocalPortal>,
+    pub remote: RemotePortal,
+}
+
+impl RemoteHarness {
+    pub async fn start(store: Arc<dyn Store>, clock: Arc<ManualClock>) -> RemoteHarness {
+        let local = Arc::new(
+            LocalPortal::with_keys(store, test_keys(), clock)
+                .await
+                .expect("portal opens"),
+        );
+        let issuer = Arc::new(TestIssuer::start().await);
+        let config = server_config(&issuer, Some(&redis_url()), &[]);
+        let server = TestServer::start(local.clone(), &config).await;
+        let remote = RemotePortal::new(&server.url, Arc::new(MintedTokens(issuer.clone())))
+            .expect("remote portal");
+        RemoteHarness {
+            issuer,
+            server,
+            local,
+            remote,
+        }
+    }
+}
