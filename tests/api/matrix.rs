@@ -364,3 +364,60 @@ async fn the_served_document_is_the_committed_one() {
     );
     f.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn audit_events_carry_the_actor_ip_user_agent_and_request_id() {
+    let f = Fixture::start(&[]).await;
+    let dev = actor("user:dev", Role::Developer);
+    let r = f
+        .http
+        .post(f.url("/v1/keys"))
+        .bearer_auth(f.token(&dev))
+        .header("x-request-id", "req-audit-1")
+        .header("user-agent", "acceptance/1.0")
+        .header("x-forwarded-for", "198.51.100.23")
+        .json(&json!({"name": "from-the-api"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let id = json_of(r).await["key"]["id"].as_str().unwrap().to_string();
+    let admin = f.token(&actor("user:alice", Role::Provider));
+    let page = json_of(
+        f.http
+            .get(f.url(&format!(
+                "/v1/audit?entity_type=federation_key&entity_id={id}"
+            )))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let e = &page["items"][0];
+    assert_eq!(e["action"], "create");
+    assert_eq!(
+        e["actor_id"], "user:dev",
+        "the actor is the token's subject"
+    );
+    assert_eq!(
+        e["ip"], "198.51.100.23",
+        "X-Forwarded-For from a trusted proxy names the client"
+    );
+    assert_eq!(e["ua"], "acceptance/1.0");
+    assert_eq!(e["request_id"], "req-audit-1");
+    let chain = json_of(
+        f.http
+            .get(f.url("/v1/audit/verification"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        chain["first_broken"].is_null(),
+        "the request id is part of an intact chain"
+    );
+    f.finish().await;
+}

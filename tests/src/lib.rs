@@ -173,6 +173,7 @@ pub fn admin() -> Actor {
         role: domain::Role::Provider,
         ip: Some("192.0.2.10".into()),
         ua: Some("stories".into()),
+        request_id: None,
     }
 }
 

@@ -157,6 +157,9 @@ pub struct Actor {
     pub role: Role,
     pub ip: Option<String>,
     pub ua: Option<String>,
+    /// The API request this call serves, when it came through the portal API.
+    #[serde(default)]
+    pub request_id: Option<String>,
 }
 
 impl Actor {
@@ -169,6 +172,7 @@ impl Actor {
             role: Role::Provider,
             ip: None,
             ua: Some(ua.to_string()),
+            request_id: None,
         }
     }
 
@@ -181,6 +185,7 @@ impl Actor {
             role: Role::Provider,
             ip: None,
             ua: None,
+            request_id: None,
         }
     }
 }

@@ -76,6 +76,9 @@ pub struct AuditEvent {
     pub after: Option<Value>,
     pub ip: Option<String>,
     pub ua: Option<String>,
+    /// The portal API request that made the change (absent for local profiles).
+    #[serde(default)]
+    pub request_id: Option<String>,
     pub prev_hash: String,
     pub hash: String,
 }
@@ -95,6 +98,10 @@ struct HashInput<'a> {
     after: &'a Option<Value>,
     ip: &'a Option<String>,
     ua: &'a Option<String>,
+    // Absent from the hash input when unset, so events chained before this field existed
+    // keep their hashes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request_id: &'a Option<String>,
     prev_hash: &'a str,
 }
 
@@ -122,6 +129,7 @@ impl AuditEvent {
             after: draft.after.map(redact),
             ip: actor.ip.clone(),
             ua: actor.ua.clone(),
+            request_id: actor.request_id.clone(),
             prev_hash: prev_hash.to_string(),
             hash: String::new(),
         };
@@ -145,6 +153,7 @@ impl AuditEvent {
             after: &self.after,
             ip: &self.ip,
             ua: &self.ua,
+            request_id: &self.request_id,
             prev_hash: &self.prev_hash,
         };
         let bytes = serde_json::to_vec(&input).unwrap_or_default();

@@ -112,6 +112,7 @@ impl LocalPortal {
             "ua",
             "prev_hash",
             "hash",
+            "request_id",
         ])
         .map_err(io)?;
         let mut n = 0;
@@ -142,6 +143,7 @@ impl LocalPortal {
                     e.ua.clone().unwrap_or_default(),
                     e.prev_hash.clone(),
                     e.hash.clone(),
+                    e.request_id.clone().unwrap_or_default(),
                 ])
                 .map_err(io)?;
                 n += 1;

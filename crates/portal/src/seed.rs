@@ -95,6 +95,7 @@ pub async fn demo(
         role: Role::Provider,
         ip: Some(format!("10.0.0.{}", n.len())),
         ua: Some("padmin seed".into()),
+        request_id: None,
     });
     let mut report = SeedReport::default();
     let total_steps = COMPANIES.len() as u64 + 40 + 6 + 10 + 2400;
@@ -272,9 +273,10 @@ pub async fn demo(
                     id: "service:partner-gateway".into(),
                     name: "partner-gateway".into(),
                     actor_type: ActorType::Service,
-                    role: Role::Developer,
+                    role: Role::Partner,
                     ip: Some(format!("203.0.113.{}", i % 250)),
                     ua: Some("partner-sdk/2.3".into()),
+                    request_id: None,
                 };
                 let key = &full_keys[(i / 40) % full_keys.len()];
                 // Revoked and expired keys are rejected, as they would be in production.

@@ -242,6 +242,7 @@ pub fn user_actor(p: &TokenPrincipal, ip: Option<String>, ua: Option<String>) ->
         role: p.role,
         ip,
         ua,
+        request_id: crate::problem::current_request_id(),
     }
 }
 
@@ -254,5 +255,6 @@ pub fn partner_actor(key_id: &str, ip: Option<String>, ua: Option<String>) -> Ac
         role: Role::Partner,
         ip,
         ua,
+        request_id: crate::problem::current_request_id(),
     }
 }

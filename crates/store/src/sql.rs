@@ -367,7 +367,7 @@ fn client_from_row(r: &AnyRow) -> Result<Client> {
     })
 }
 
-const AUDIT_COLUMNS: &str = "seq, id, ts, actor_id, actor_name, actor_type, entity_type, entity_id, action, before, after, ip, ua, prev_hash, hash";
+const AUDIT_COLUMNS: &str = "seq, id, ts, actor_id, actor_name, actor_type, entity_type, entity_id, action, before, after, ip, ua, prev_hash, hash, request_id";
 
 fn json_col(r: &AnyRow, col: &str) -> Result<Option<serde_json::Value>> {
     opt_text(r, col)?
@@ -395,6 +395,7 @@ fn audit_from_row(r: &AnyRow) -> Result<AuditEvent> {
         after: json_col(r, "after")?,
         ip: opt_text(r, "ip")?,
         ua: opt_text(r, "ua")?,
+        request_id: opt_text(r, "request_id")?,
         prev_hash: text(r, "prev_hash")?,
         hash: text(r, "hash")?,
     })
@@ -1215,8 +1216,9 @@ impl WriteTx for SqlTx {
                 e.ua.clone(),
                 e.prev_hash.clone(),
                 e.hash.clone(),
+                e.request_id.clone(),
             );
-            self.exec(&format!("INSERT INTO audit_events ({AUDIT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"), a).await?;
+            self.exec(&format!("INSERT INTO audit_events ({AUDIT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"), a).await?;
             let c = bind_all!(
                 e.seq,
                 e.ts.millis(),

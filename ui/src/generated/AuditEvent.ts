@@ -10,4 +10,8 @@ export type AuditEvent = {
 /**
  * Position in the chain (1, 2, 3 … without gaps).
  */
-seq: number, id: string, ts: Timestamp, actor_id: string, actor_name: string, actor_type: ActorType, entity_type: string, entity_id: string, action: string, before: JsonValue | null, after: JsonValue | null, ip: string | null, ua: string | null, prev_hash: string, hash: string, };
+seq: number, id: string, ts: Timestamp, actor_id: string, actor_name: string, actor_type: ActorType, entity_type: string, entity_id: string, action: string, before: JsonValue | null, after: JsonValue | null, ip: string | null, ua: string | null, 
+/**
+ * The portal API request that made the change (absent for local profiles).
+ */
+request_id: string | null, prev_hash: string, hash: string, };

@@ -186,6 +186,7 @@ function EventDetails({ e, onClose }: { e: AuditEvent; onClose: () => void }) {
         <dt>When</dt><dd>{fmtTime(e.ts)} <span className="muted">({e.ts})</span></dd>
         <dt>Actor</dt><dd>{e.actor_name} <span className="muted">({e.actor_type}, {e.actor_id})</span></dd>
         <dt>From</dt><dd>{e.ip ?? "—"} · {e.ua ?? "—"}</dd>
+        {e.request_id && (<><dt>Request</dt><dd className="mono">{e.request_id}</dd></>)}
         <dt>Entity</dt><dd className="mono">{e.entity_type}/{e.entity_id}</dd>
       </dl>
       <table className="table diff" aria-label="Changes">
