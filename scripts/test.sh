@@ -10,6 +10,10 @@ cd "$(dirname "$0")/.."
 ensure_rust
 ensure_packages "${DESKTOP_PACKAGES[@]}" "${E2E_PACKAGES[@]}" "${SERVICE_PACKAGES[@]}"
 build_ui
+if [ ! -d tests/oidc/node_modules ] || [ tests/oidc/package-lock.json -nt tests/oidc/node_modules/.package-lock.json ]; then
+  say "installing the test OIDC provider (npm ci)"
+  (cd tests/oidc && npm ci --no-audit --no-fund --loglevel=error)
+fi
 
 work=$(mktemp -d)
 cleanup() {

@@ -4,6 +4,7 @@
 
 mod matrix;
 mod scale;
+mod signin;
 
 use domain::Actor;
 use portal::{NewClient, NewIntegration, NewKey, NewOidc, Portal};

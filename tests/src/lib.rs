@@ -5,6 +5,7 @@
 //! `postgres://postgres@127.0.0.1:5432/postgres`); each test gets its own new database, dropped
 //! when the test finishes. `scripts/test.sh` starts a throwaway cluster when none answers.
 
+pub mod oidc;
 pub mod remote;
 
 use domain::envelope::MasterKeySet;

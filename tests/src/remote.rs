@@ -164,13 +164,23 @@ pub fn server_config(
     redis_url: Option<&str>,
     extra: &[(&str, &str)],
 ) -> server::Config {
+    server_config_for(&issuer.url, AUDIENCE, redis_url, extra)
+}
+
+/// The server's configuration for tests, for any issuer (e.g. the real provider).
+pub fn server_config_for(
+    issuer: &str,
+    audience: &str,
+    redis_url: Option<&str>,
+    extra: &[(&str, &str)],
+) -> server::Config {
     let mut env: HashMap<String, String> = HashMap::from([
         (
             "DATABASE_URL".into(),
             "postgres://unused@127.0.0.1/unused".into(),
         ),
-        ("OIDC_ISSUER".into(), issuer.url.clone()),
-        ("OIDC_AUDIENCE".into(), AUDIENCE.into()),
+        ("OIDC_ISSUER".into(), issuer.to_string()),
+        ("OIDC_AUDIENCE".into(), audience.to_string()),
         ("PORTAL_MASTER_KEY".into(), "unused".into()),
         ("PORTAL_TRUSTED_PROXIES".into(), "127.0.0.1".into()),
         (

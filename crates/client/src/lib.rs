@@ -7,6 +7,8 @@
 //! call is handed to the [`TokenSource`], which picks the token (a signed-in session has one).
 //! This crate must not depend on the server, a store or any UI.
 
+pub mod signin;
+
 use async_trait::async_trait;
 use domain::audit::AuditEvent;
 use domain::error::{Error, Result};
