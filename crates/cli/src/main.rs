@@ -4,6 +4,7 @@
 mod output;
 
 use clap::{Args, Parser, Subcommand};
+use client::signin::SessionStore;
 use domain::error::{Error, ErrorCode};
 use domain::model::{AuditFilter, ClientFilter, KeyFilter, KeyStatus};
 use domain::{Actor, Clock, Sensitive, SystemClock, Timestamp};
@@ -31,6 +32,8 @@ Exit codes:
 
 Environment:
   PADMIN_DB               database (same as --db)
+  PADMIN_PORTAL           portal API URL (same as --portal)
+  BROWSER                 the browser `login` opens (default: the system's)
   PADMIN_DATA_DIR         folder of the embedded workspace (default: the OS data folder)
   PORTAL_MASTER_KEY       master key set `1:<base64>[,2:<base64>]` instead of the OS keychain
   PORTAL_MASTER_KEY_FILE  file holding the master key set (created on first use)
@@ -40,8 +43,17 @@ Environment:
 #[command(name = "padmin", version, about = "Provider Admin: federation keys, OIDC, integrations, clients and audit of the provider portal.", after_help = EXIT_CODES)]
 struct Cli {
     /// The database: a SQLite file path or a postgres:// URL. Default: the embedded workspace.
-    #[arg(long, global = true, env = "PADMIN_DB", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "PADMIN_DB",
+        hide_env_values = true,
+        conflicts_with = "portal"
+    )]
     db: Option<String>,
+    /// Work through a portal API (https://…) instead of a database; sign in first with `login`.
+    #[arg(long, global = true, env = "PADMIN_PORTAL")]
+    portal: Option<String>,
     /// Print JSON instead of tables (for scripts).
     #[arg(long, global = true)]
     json: bool,
@@ -71,6 +83,16 @@ enum Command {
     Secrets(SecretsCmd),
     /// Where the data and the master key live, and the version.
     Info,
+    /// Sign in to the portal given by --portal (OIDC in your browser; tokens go to the OS keychain).
+    Login {
+        /// Print the sign-in URL instead of opening a browser.
+        #[arg(long)]
+        no_browser: bool,
+    },
+    /// Sign out of the portal: revoke the session at the identity provider and forget it.
+    Logout,
+    /// Who you are signed in as at the portal, and what your role allows.
+    Whoami,
     /// Fill an empty workspace with realistic demo data.
     Seed {
         /// Demo data: 50 clients, keys in every state, OIDC configurations, integrations, a few thousand audit events.
@@ -378,12 +400,69 @@ fn main() -> ExitCode {
 }
 
 struct Session {
-    portal: LocalPortal,
+    portal: Arc<dyn Portal>,
     location: String,
     key_source: String,
-    store: Arc<dyn Store>,
+    /// The local store and portal, when working on a database (not through the API).
+    local: Option<(Arc<dyn Store>, Arc<LocalPortal>)>,
+    /// The API client, when working through a portal.
+    remote: Option<client::RemotePortal>,
     actor: Actor,
     json: bool,
+}
+
+impl Session {
+    fn portal_remote(&self) -> Option<&client::RemotePortal> {
+        self.remote.as_ref()
+    }
+}
+
+fn local_login() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_else(|_| "admin".into())
+}
+
+const UA: &str = concat!("padmin/", env!("CARGO_PKG_VERSION"));
+
+/// The keychain entry of a portal's session: one per portal URL.
+fn portal_sessions(url: &str) -> Result<client::os::KeychainSessions, Error> {
+    let base = client::parse_base_url(url)?;
+    Ok(client::os::KeychainSessions::new(base.as_str()))
+}
+
+async fn sign_in_config(url: &str) -> Result<client::signin::SignInConfig, Error> {
+    let info = client::RemotePortal::sign_in_info(url).await?;
+    Ok(client::signin::SignInConfig {
+        issuer: info.issuer,
+        client_id: info.client_id,
+        scopes: info.scopes,
+    })
+}
+
+/// Works through the portal API as the signed-in user.
+async fn open_remote(url: &str, json: bool) -> Result<Session, Error> {
+    let store = Arc::new(portal_sessions(url)?);
+    if store.load()?.is_none() {
+        return Err(Error::Unauthenticated(format!(
+            "not signed in to {url}: run `padmin --portal {url} login` first"
+        )));
+    }
+    let config = sign_in_config(url).await?;
+    let tokens = Arc::new(client::signin::SignedIn::load(config, store)?);
+    let remote = client::RemotePortal::new(url, tokens)?;
+    let location = remote.base_url().to_string();
+    let mut actor = Actor::local_admin(&local_login(), UA);
+    actor.ip = None;
+    Ok(Session {
+        portal: Arc::new(remote.clone()),
+        location,
+        key_source: "the portal server".into(),
+        local: None,
+        remote: Some(remote),
+        actor,
+        json,
+    })
 }
 
 async fn open(db: Option<String>, json: bool) -> Result<Session, Error> {
@@ -400,16 +479,14 @@ async fn open(db: Option<String>, json: bool) -> Result<Session, Error> {
     let location = store::redact_url(&target);
     let source = os::master_key_source(&workspace);
     let key_source = source.describe();
-    let portal = LocalPortal::open(store.clone(), source, Arc::new(SystemClock)).await?;
-    let login = std::env::var("USER")
-        .or_else(|_| std::env::var("USERNAME"))
-        .unwrap_or_else(|_| "admin".into());
-    let actor = Actor::local_admin(&login, concat!("padmin/", env!("CARGO_PKG_VERSION")));
+    let portal = Arc::new(LocalPortal::open(store.clone(), source, Arc::new(SystemClock)).await?);
+    let actor = Actor::local_admin(&local_login(), UA);
     Ok(Session {
-        portal,
+        portal: portal.clone(),
         location,
         key_source,
-        store,
+        local: Some((store, portal)),
+        remote: None,
         actor,
         json,
     })
@@ -451,8 +528,26 @@ fn progress_bar(hidden: bool, what: &'static str) -> ProgressBar {
 }
 
 async fn run(cli: Cli) -> Result<u8, Error> {
-    let s = open(cli.db, cli.json).await?;
+    match (&cli.command, &cli.portal) {
+        (Command::Login { no_browser }, Some(url)) => {
+            return login(url, *no_browser, cli.json).await
+        }
+        (Command::Logout, Some(url)) => return logout(url, cli.json).await,
+        (Command::Login { .. } | Command::Logout | Command::Whoami, None) => {
+            return Err(Error::invalid(
+                "portal",
+                "login, logout and whoami need the portal: --portal https://… (or PADMIN_PORTAL)",
+            ))
+        }
+        _ => {}
+    }
+    let s = match &cli.portal {
+        Some(url) => open_remote(url, cli.json).await?,
+        None => open(cli.db, cli.json).await?,
+    };
     match cli.command {
+        Command::Login { .. } | Command::Logout => Ok(0),
+        Command::Whoami => whoami(&s).await,
         Command::Keys(c) => keys(&s, c).await,
         Command::Oidc(c) => oidc(&s, c).await,
         Command::Integrations(c) => integrations(&s, c).await,
@@ -845,13 +940,113 @@ async fn seed(s: &Session) -> Result<u8, Error> {
         pb.set_length(total);
         pb.set_position(done);
     };
-    let keys = s.portal.master_key_set()?;
-    let report = portal::seed::demo(s.store.clone(), keys, SystemClock.now(), &progress).await?;
+    let Some((store, local)) = &s.local else {
+        return Err(Error::invalid(
+            "portal",
+            "seeding writes to a database directly: use --db or the embedded workspace, not --portal",
+        ));
+    };
+    let keys = local.master_key_set()?;
+    let report = portal::seed::demo(store.clone(), keys, SystemClock.now(), &progress).await?;
     pb.finish_and_clear();
     done(s, &report, |r| {
         println!(
             "seeded {} clients, {} keys, {} OIDC configurations, {} integrations; the audit trail holds {} events",
             r.clients, r.keys, r.oidc_configs, r.integrations, r.audit_events
         )
+    })
+}
+
+/// Opens `url` in the user's browser: `$BROWSER` when set, else the system's opener.
+fn open_browser(url: &str) -> bool {
+    let mut command = match std::env::var("BROWSER") {
+        Ok(b) if !b.trim().is_empty() => {
+            let mut parts = b.split_whitespace();
+            let mut c = std::process::Command::new(parts.next().unwrap_or_default());
+            c.args(parts);
+            c
+        }
+        _ if cfg!(target_os = "macos") => std::process::Command::new("open"),
+        _ if cfg!(target_os = "windows") => {
+            let mut c = std::process::Command::new("cmd");
+            c.args(["/C", "start", ""]);
+            c
+        }
+        _ => std::process::Command::new("xdg-open"),
+    };
+    command
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .is_ok()
+}
+
+async fn login(url: &str, no_browser: bool, json: bool) -> Result<u8, Error> {
+    let store = portal_sessions(url)?;
+    let config = sign_in_config(url).await?;
+    let pending = client::signin::begin(&config).await?;
+    let link = pending.authorize_url.to_string();
+    if no_browser || !open_browser(&link) {
+        eprintln!("Open this address in your browser to sign in:\n\n  {link}\n");
+    } else {
+        eprintln!(
+            "Signing in with {} in your browser…\n(if nothing opened: {link})",
+            config.issuer
+        );
+    }
+    let session = pending.finish(std::time::Duration::from_secs(300)).await?;
+    store.save(&session)?;
+    let tokens = Arc::new(client::signin::SignedIn::load(config, Arc::new(store))?);
+    let me = client::RemotePortal::new(url, tokens)?
+        .me(&Actor::local_admin(&local_login(), UA))
+        .await?;
+    if json {
+        output::json(&me);
+    } else {
+        println!("Signed in to {url} as {} ({}).", me.name, me.role);
+    }
+    Ok(0)
+}
+
+async fn logout(url: &str, json: bool) -> Result<u8, Error> {
+    let store = portal_sessions(url)?;
+    let config = sign_in_config(url).await;
+    let report = match config {
+        Ok(c) => client::signin::sign_out(&c, &store).await?,
+        Err(_) => {
+            // The portal cannot be reached: still forget the session here.
+            let had = store.load()?.is_some();
+            store.delete()?;
+            client::signin::SignOutReport {
+                revoked: false,
+                deleted: had,
+            }
+        }
+    };
+    if json {
+        output::json(&report);
+    } else if !report.deleted {
+        println!("You were not signed in to {url}.");
+    } else if report.revoked {
+        println!("Signed out of {url}; the session was revoked at the identity provider.");
+    } else {
+        println!("Signed out of {url}; the identity provider could not revoke the session (it expires on its own).");
+    }
+    Ok(0)
+}
+
+async fn whoami(s: &Session) -> Result<u8, Error> {
+    let Some(remote) = s.portal_remote() else {
+        return Err(Error::invalid("portal", "whoami needs --portal"));
+    };
+    let me = remote.me(&s.actor).await?;
+    done(s, &me, |m| {
+        println!("{} ({}) — role {}", m.name, m.id, m.role);
+        if let Some(org) = m.org_id {
+            println!("organisation {org}");
+        }
+        println!("may: {}", m.permissions.join(", "));
     })
 }

@@ -477,3 +477,131 @@ async fn master_key_rotation_survives_a_kill() {
     );
     assert_eq!(verify.code, 0, "{}", verify.stdout);
 }
+
+/// `padmin --portal URL login|whoami|…|logout` against the API server and a real OIDC provider:
+/// the sign-in runs in a (scripted) browser, the tokens live in a real Secret Service, every
+/// command then works through the API, and logout revokes and forgets the session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn padmin_signs_in_to_a_portal_and_works_through_the_api() {
+    use std::sync::Arc;
+    use stories::oidc::{browse_and_sign_in, RealProvider};
+    use stories::remote::{redis_url, server_config_for, TestServer};
+
+    let db = TestDb::new(Backend::Postgres).await;
+    let (p, _clock) = stories::portal(&db).await;
+    let stories::TestPortal::Local(local) = p else {
+        unreachable!()
+    };
+    let provider = RealProvider::start(300, "00000000-0000-4000-8000-000000000001");
+    let config = server_config_for(
+        &provider.issuer,
+        "portal-api",
+        Some(&redis_url()),
+        &[("OIDC_SCOPES", "portal")],
+    );
+    let server = TestServer::start(Arc::new(*local), &config).await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap().to_string();
+    let browser = format!("{d}/browser.sh");
+    std::fs::write(
+        &browser,
+        format!("#!/bin/sh\nprintf '%s' \"$1\" > {d}/url.tmp && mv {d}/url.tmp {d}/url\n"),
+    )
+    .unwrap();
+    Command::new("chmod")
+        .args(["+x", &browser])
+        .status()
+        .unwrap();
+    let bin = env!("CARGO_BIN_EXE_padmin");
+    let account = format!("portal-session/{}/", server.url);
+    let script = format!(
+        "set -e; export HOME={d}/home XDG_RUNTIME_DIR={d}/xdg XDG_DATA_HOME={d}/data PADMIN_DATA_DIR={d}/ws; mkdir -p $HOME $XDG_RUNTIME_DIR; chmod 700 $XDG_RUNTIME_DIR; \
+         echo -n test | gnome-keyring-daemon --unlock --components=secrets >/dev/null; \
+         export BROWSER={browser} PADMIN_PORTAL={url}; \
+         echo '--- login'; {bin} login; \
+         echo '--- stored'; secret-tool lookup service dev.provider-admin username {account} | wc -c; \
+         echo '--- whoami'; {bin} whoami --json; \
+         echo '--- create'; {bin} keys create --name via-cli --json; \
+         echo '--- list'; {bin} keys list --json; \
+         echo '--- logout'; {bin} logout --json; \
+         echo '--- stored'; secret-tool lookup service dev.provider-admin username {account} | wc -c; \
+         echo '--- whoami'; {bin} whoami --json || echo \"exit=$?\"",
+        url = server.url,
+    );
+    let child = Command::new("dbus-run-session")
+        .args(["--", "sh", "-c", &script])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Play the browser once padmin has opened the sign-in page.
+    let url_file = format!("{d}/url");
+    let mut waited = 0;
+    while !Path::new(&url_file).exists() {
+        assert!(waited < 600, "padmin login never opened the browser");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        waited += 1;
+    }
+    let link = std::fs::read_to_string(&url_file).unwrap();
+    browse_and_sign_in(&link, "alice").await;
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let sections: Vec<&str> = stdout.split("--- ").collect();
+    let section = |name: &str, nth: usize| -> String {
+        sections
+            .iter()
+            .filter(|s| s.starts_with(name))
+            .nth(nth)
+            .map(|s| s[name.len()..].trim().to_string())
+            .unwrap_or_default()
+    };
+    assert!(section("login", 0).contains("Signed in to"), "{stdout}");
+    assert!(
+        section("stored", 0).parse::<usize>().unwrap_or(0) > 100,
+        "the session is in the Secret Service: {stdout}"
+    );
+    let me: Value = serde_json::from_str(&section("whoami", 0)).expect("whoami JSON");
+    assert_eq!(me["id"], "alice");
+    assert_eq!(me["role"], "provider");
+    let created: Value = serde_json::from_str(&section("create", 0)).expect("create JSON");
+    assert!(created["full_key"].as_str().unwrap().starts_with("pak_"));
+    let listed: Value = serde_json::from_str(&section("list", 0)).expect("list JSON");
+    assert!(
+        listed.to_string().contains("via-cli"),
+        "the key was created on the server"
+    );
+    let logout: Value = serde_json::from_str(&section("logout", 0)).expect("logout JSON");
+    assert_eq!(logout["revoked"], true);
+    assert_eq!(logout["deleted"], true);
+    assert_eq!(
+        section("stored", 1),
+        "0",
+        "logout deleted the keychain entry"
+    );
+    assert!(
+        section("whoami", 1).contains("exit=6"),
+        "signed out: {stdout}"
+    );
+    assert!(
+        section("whoami", 1).contains("not signed in"),
+        "says what to do: {stdout}"
+    );
+    // Nothing of the session reached a file: only the keychain holds it.
+    let leaked = Command::new("grep")
+        .args(["-rl", "refresh_token", &format!("{d}/ws")])
+        .output()
+        .unwrap();
+    assert!(
+        leaked.stdout.is_empty(),
+        "no session file in the data folder"
+    );
+
+    server.stop().await;
+    db.drop_db().await;
+}

@@ -7,6 +7,8 @@
 //! call is handed to the [`TokenSource`], which picks the token (a signed-in session has one).
 //! This crate must not depend on the server, a store or any UI.
 
+#[cfg(feature = "os")]
+pub mod os;
 pub mod signin;
 
 use async_trait::async_trait;
@@ -99,6 +101,31 @@ impl RemotePortal {
         self.base
             .join(path.trim_start_matches('/'))
             .map_err(|e| Error::Internal(format!("bad API path {path}: {e}")))
+    }
+
+    /// `GET /v1/sign-in` (public): how apps sign in to the portal at `base_url`.
+    pub async fn sign_in_info(base_url: &str) -> Result<SignInInfo> {
+        let base = parse_base_url(base_url)?;
+        let url = base
+            .join("v1/sign-in")
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        let unreachable = |e: reqwest::Error| {
+            Error::Unavailable(format!(
+                "the portal at {base} cannot be reached ({e}); check the URL and your network"
+            ))
+        };
+        let r = reqwest::get(url.clone()).await.map_err(unreachable)?;
+        if !r.status().is_success() {
+            return Err(Error::Unavailable(format!(
+                "{url} answered {}: is this a Provider Portal API?",
+                r.status()
+            )));
+        }
+        r.json().await.map_err(|_| {
+            Error::Unavailable(format!(
+                "{url} did not describe a sign-in: is this a Provider Portal API?"
+            ))
+        })
     }
 
     /// `GET /v1/me`: who the token belongs to and what their role allows.

@@ -452,6 +452,19 @@ impl From<MasterKeyRotation> for MasterKeyRotationBody {
     }
 }
 
+/// How apps sign in to this portal (`GET /v1/sign-in`, public): enough for the desktop app and
+/// `padmin` to start an OIDC sign-in from the portal's URL alone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct SignInInfo {
+    /// The identity provider's issuer URL.
+    pub issuer: String,
+    /// The public client id apps use (authorization code + PKCE).
+    pub client_id: String,
+    /// Scopes to ask for besides `openid`.
+    pub scopes: Vec<String>,
+}
+
 /// Who the bearer of a token is, as the server sees them (`GET /v1/me`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]

@@ -74,6 +74,10 @@ impl TokenVerifier {
         &self.settings.issuer
     }
 
+    pub fn settings(&self) -> &OidcSettings {
+        &self.settings
+    }
+
     /// Verifies `token` and reads its principal. `Unauthenticated` for anything wrong with the
     /// token itself; `Forbidden` for a valid token that grants no portal role.
     pub async fn verify(&self, token: &str) -> Result<TokenPrincipal> {

@@ -41,6 +41,11 @@ pub struct OidcSettings {
     pub leeway_secs: u64,
     /// The least time between two JWKS fetches triggered by an unknown `kid`, in seconds.
     pub jwks_refetch_floor_secs: u64,
+    /// The public client id the desktop app and `padmin` sign in with (advertised at
+    /// `/v1/sign-in`).
+    pub app_client_id: String,
+    /// Extra scopes apps must ask for to get a token for this API (advertised).
+    pub app_scopes: Vec<String>,
 }
 
 /// Token-bucket budgets: `burst` requests at once, refilled at `per_minute`.
@@ -128,6 +133,8 @@ struct FileConfig {
     oidc_role_claim: Option<String>,
     oidc_org_claim: Option<String>,
     oidc_leeway_secs: Option<u64>,
+    oidc_client_id: Option<String>,
+    oidc_scopes: Option<String>,
     trusted_proxies: Option<Vec<String>>,
     master_key_file: Option<String>,
     rate_limit_principal: Option<String>,
@@ -318,6 +325,13 @@ impl Config {
                 org_claim: get("OIDC_ORG_CLAIM", &file.oidc_org_claim).unwrap_or("org_id".into()),
                 leeway_secs,
                 jwks_refetch_floor_secs: 10,
+                app_client_id: get("OIDC_CLIENT_ID", &file.oidc_client_id)
+                    .unwrap_or("provider-admin".into()),
+                app_scopes: get("OIDC_SCOPES", &file.oidc_scopes)
+                    .unwrap_or_default()
+                    .split_whitespace()
+                    .map(str::to_string)
+                    .collect(),
             },
             trusted_proxies,
             limits,

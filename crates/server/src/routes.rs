@@ -59,6 +59,7 @@ pub fn partner_routes() -> OpenApiRouter<AppState> {
 /// Routes without a principal: liveness, readiness and this document.
 pub fn public_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(sign_in_info))
         .routes(routes!(healthz))
         .routes(routes!(readyz))
         .routes(routes!(openapi_json))
@@ -563,6 +564,17 @@ async fn rotate_master_key(
 
 // ---------------------------------------------------------------------------------------------
 // Operations
+
+/// How apps sign in: the identity provider, the public client id and the scopes to ask for.
+#[utoipa::path(get, path = "/v1/sign-in", tag = "session",
+    responses((status = 200, body = SignInInfo)), security(()))]
+async fn sign_in_info(State(s): State<AppState>) -> Json<SignInInfo> {
+    Json(SignInInfo {
+        issuer: s.tokens.issuer().to_string(),
+        client_id: s.tokens.settings().app_client_id.clone(),
+        scopes: s.tokens.settings().app_scopes.clone(),
+    })
+}
 
 /// The process is up.
 #[utoipa::path(get, path = "/healthz", tag = "operations",
