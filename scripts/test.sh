@@ -73,7 +73,7 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 say "cargo test (unit, conformance × {SQLite, PostgreSQL, API server}, auth matrix, CLI acceptance, keychain, TS bindings, OpenAPI)"
 cargo test --workspace --locked
 say "desktop end-to-end (WebDriver)"
-cargo build --quiet --locked -p provider-admin
+cargo build --quiet --locked -p provider-admin -p server
 tests/e2e/run.sh target/debug/provider-admin
 
 # Test databases are dropped by each test; remove any a crashed test left behind.

@@ -6,9 +6,10 @@
 mod tests {
     use crate::commands::{
         integrations::IntegrationForm, keys::*, oidc::OidcForm, session::AppInfo,
+        session::PortalDiscovery,
     };
     use crate::error::CommandError;
-    use crate::profiles::{PostgresForm, ProfileBook};
+    use crate::profiles::{PortalForm, PostgresForm, ProfileBook};
     use crate::state::SessionInfo;
     use domain::audit::AuditEvent;
     use domain::model::*;
@@ -28,6 +29,8 @@ mod tests {
             SessionInfo,
             ProfileBook,
             PostgresForm,
+            PortalForm,
+            PortalDiscovery,
             CreatedKeyView,
             RotationView,
             OidcForm,

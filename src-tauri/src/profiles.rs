@@ -1,5 +1,6 @@
 //! Connection profiles: where the data is. Kept in `profiles.json` in the app's data folder;
-//! database passwords are never written there — they live in the OS keychain.
+//! database passwords and portal sign-ins are never written there — they live in the OS
+//! keychain.
 
 use domain::error::{Error, Result, Validator};
 use domain::validate::Name;
@@ -23,7 +24,17 @@ pub enum Connection {
         user: String,
         require_tls: bool,
     },
-    // The portal API with OIDC sign-in arrives with the server (issue 4).
+    /// The portal API, signed in with OIDC; the tokens are in the OS keychain.
+    Portal {
+        /// The API's base URL.
+        url: String,
+        /// The identity provider's issuer.
+        issuer: String,
+        /// This app's public client id at the provider.
+        client_id: String,
+        /// Scopes to ask for besides `openid`.
+        scopes: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -103,6 +114,84 @@ impl PostgresForm {
                 require_tls: self.require_tls,
             },
         })
+    }
+}
+
+/// A portal-API profile as typed in the form. Issuer and client id left empty are taken from
+/// the portal's own sign-in description (`GET /v1/sign-in`).
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct PortalForm {
+    pub id: Option<String>,
+    pub name: String,
+    pub url: String,
+    pub issuer: Option<String>,
+    pub client_id: Option<String>,
+}
+
+impl PortalForm {
+    /// Validates every field at once; `advertised` fills what the form leaves empty.
+    pub fn to_profile(&self, advertised: Option<&portal::wire::SignInInfo>) -> Result<Profile> {
+        let mut v = Validator::new();
+        let name = v.check("name", Name::parse(&self.name));
+        let url = v.check(
+            "url",
+            client::parse_base_url(&self.url).map_err(|e| {
+                e.fields()
+                    .first()
+                    .map(|f| f.message.clone())
+                    .unwrap_or_else(|| e.to_string())
+            }),
+        );
+        let given = |s: &Option<String>| {
+            s.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        let issuer = given(&self.issuer).or_else(|| advertised.map(|a| a.issuer.clone()));
+        match &issuer {
+            None => v.push(
+                "issuer",
+                "the portal does not say; enter the identity provider's issuer URL",
+            ),
+            Some(i) => {
+                if let Err(e) = check_issuer(i) {
+                    v.push("issuer", e);
+                }
+            }
+        }
+        let client_id = given(&self.client_id).or_else(|| advertised.map(|a| a.client_id.clone()));
+        if client_id.as_deref().is_none_or(|c| c.len() > 255) {
+            v.push(
+                "client_id",
+                "enter this app's client id at the identity provider (e.g. provider-admin)",
+            );
+        }
+        v.finish()?;
+        Ok(Profile {
+            id: self
+                .id
+                .clone()
+                .unwrap_or_else(|| format!("portal-{}", uuid::Uuid::new_v4().simple())),
+            name: name.map(|n| n.to_string()).unwrap_or_default(),
+            connection: Connection::Portal {
+                url: url.map(|u| u.to_string()).unwrap_or_default(),
+                issuer: issuer.unwrap_or_default().trim_end_matches('/').to_string(),
+                client_id: client_id.unwrap_or_default(),
+                scopes: advertised.map(|a| a.scopes.clone()).unwrap_or_default(),
+            },
+        })
+    }
+}
+
+/// An issuer is https, or http on this machine (a provider for development).
+fn check_issuer(issuer: &str) -> std::result::Result<(), String> {
+    let url = reqwest::Url::parse(issuer).map_err(|e| format!("not a URL ({e})"))?;
+    let local = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if local => Ok(()),
+        _ => Err("must be an https URL (http only for a provider on this machine)".into()),
     }
 }
 
@@ -202,7 +291,7 @@ pub fn database_url(
     password: Option<&str>,
 ) -> Result<Option<domain::Sensitive<String>>> {
     match &p.connection {
-        Connection::Embedded => Ok(None),
+        Connection::Embedded | Connection::Portal { .. } => Ok(None),
         Connection::Postgres {
             host,
             port,
@@ -263,6 +352,46 @@ mod tests {
             "postgres://admin:p%40ss%2Fw%3Ard@db.internal:5432/portal?sslmode=require"
         );
         assert_eq!(format!("{url:?}"), "<redacted>");
+    }
+
+    #[test]
+    fn a_portal_profile_takes_what_the_portal_advertises() {
+        let form = PortalForm {
+            id: None,
+            name: "Production portal".into(),
+            url: "https://portal.example.com/api".into(),
+            issuer: None,
+            client_id: None,
+        };
+        let info = portal::wire::SignInInfo {
+            issuer: "https://id.example.com/".into(),
+            client_id: "provider-admin".into(),
+            scopes: vec!["portal".into()],
+        };
+        let p = form.to_profile(Some(&info)).unwrap();
+        assert_eq!(
+            p.connection,
+            Connection::Portal {
+                url: "https://portal.example.com/api/".into(),
+                issuer: "https://id.example.com".into(),
+                client_id: "provider-admin".into(),
+                scopes: vec!["portal".into()],
+            }
+        );
+        let bad = PortalForm {
+            name: "".into(),
+            url: "http://portal.example.com".into(),
+            issuer: Some("http://id.example.com".into()),
+            ..form
+        };
+        let fields: Vec<_> = bad
+            .to_profile(None)
+            .unwrap_err()
+            .fields()
+            .iter()
+            .map(|f| f.field.clone())
+            .collect();
+        assert_eq!(fields, vec!["name", "url", "issuer", "client_id"]);
     }
 
     #[test]

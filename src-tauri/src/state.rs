@@ -1,10 +1,13 @@
 //! The app's state: the profile book and the open session (a Portal over the active profile's
-//! store). Switching profiles opens the new session first, then swaps: no restart.
+//! store, or over the portal API). Switching profiles opens the new session first, then swaps:
+//! no restart.
 
-use crate::profiles::{self, Profile, ProfileBook};
+use crate::profiles::{self, Connection, Profile, ProfileBook};
+use client::signin::{SessionStore, SignInConfig, SignedIn};
+use client::{RemotePortal, TokenSource};
 use domain::error::{Error, Result};
-use domain::{Actor, SystemClock};
-use portal::{os, LocalPortal};
+use domain::{Actor, Role, Sensitive, SystemClock};
+use portal::{os, LocalPortal, Portal};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -16,11 +19,24 @@ use ts_rs::TS;
 #[derive(Debug)]
 pub struct Session {
     pub profile: Profile,
-    pub portal: Arc<LocalPortal>,
-    pub store: Arc<SqlStore>,
+    pub portal: Arc<dyn Portal>,
+    /// The store and local portal, for the embedded and direct profiles.
+    pub local: Option<(Arc<SqlStore>, Arc<LocalPortal>)>,
+    /// The API client and sign-in settings, for a portal profile.
+    pub remote: Option<(RemotePortal, SignInConfig)>,
     /// Where the data is, password removed.
     pub location: String,
     pub key_source: String,
+}
+
+/// Who is signed in to a portal profile.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SignedInUser {
+    pub id: String,
+    pub name: String,
+    /// `provider`, `developer` or `client`.
+    pub role: String,
+    pub org_id: Option<String>,
 }
 
 /// What the UI shows about the session.
@@ -31,6 +47,25 @@ pub struct SessionInfo {
     pub key_source: String,
     /// An embedded workspace opened for the first time: offer demo data or an empty start.
     pub first_run: bool,
+    /// A portal profile without a valid sign-in: show the sign-in screen.
+    pub needs_sign_in: bool,
+    /// The signed-in user of a portal profile.
+    pub user: Option<SignedInUser>,
+    /// What the user's role allows (`manage_keys`, …): the UI disables the rest.
+    pub permissions: Vec<String>,
+}
+
+/// The token source of a portal profile nobody is signed in to.
+#[derive(Debug)]
+struct NotSignedIn;
+
+#[async_trait::async_trait]
+impl TokenSource for NotSignedIn {
+    async fn access_token(&self, _: &Actor) -> Result<Sensitive<String>> {
+        Err(Error::Unauthenticated(
+            "not signed in to this portal: sign in first".into(),
+        ))
+    }
 }
 
 #[derive(Debug)]
@@ -40,6 +75,8 @@ pub struct AppState {
     pub actor: Actor,
     book: Mutex<ProfileBook>,
     session: tokio::sync::RwLock<Option<Arc<Session>>>,
+    /// Wakes a sign-in that waits for the browser, to cancel it.
+    pub sign_in_cancel: tokio::sync::Notify,
 }
 
 const ONBOARDED: &str = "onboarded";
@@ -59,6 +96,7 @@ impl AppState {
             ),
             book: Mutex::new(book),
             session: tokio::sync::RwLock::new(None),
+            sign_in_cancel: tokio::sync::Notify::new(),
         })
     }
 
@@ -99,8 +137,16 @@ impl AppState {
         Ok(s)
     }
 
-    pub async fn portal(&self) -> Result<Arc<LocalPortal>> {
+    pub async fn portal(&self) -> Result<Arc<dyn Portal>> {
         Ok(self.session().await?.portal.clone())
+    }
+
+    /// Reopens the active profile (after signing in or out).
+    pub async fn reopen(&self) -> Result<Arc<Session>> {
+        let profile = self.book()?.active()?.clone();
+        let s = Arc::new(self.open(&profile, None).await?);
+        *self.session.write().await = Some(s.clone());
+        Ok(s)
     }
 
     /// Opens `id` and makes it the active profile; the previous session stays if this fails.
@@ -117,17 +163,47 @@ impl AppState {
 
     pub async fn info(&self) -> Result<SessionInfo> {
         let s = self.session().await?;
-        let first_run = matches!(s.profile.connection, profiles::Connection::Embedded)
-            && !self.data_dir.join(ONBOARDED).exists()
-            && store::Store::audit_head(s.store.as_ref())
-                .await
-                .map(|(seq, _)| seq <= 1)
-                .unwrap_or(false);
+        let first_run = match (&s.profile.connection, &s.local) {
+            (Connection::Embedded, Some((store, _))) => {
+                !self.data_dir.join(ONBOARDED).exists()
+                    && store::Store::audit_head(store.as_ref())
+                        .await
+                        .map(|(seq, _)| seq <= 1)
+                        .unwrap_or(false)
+            }
+            _ => false,
+        };
+        let names = |role: Role| -> Vec<String> {
+            role.permissions()
+                .into_iter()
+                .map(|p| p.as_str().to_string())
+                .collect()
+        };
+        let (needs_sign_in, user, permissions) = match &s.remote {
+            None => (false, None, names(Role::Provider)),
+            Some((remote, _)) => match remote.me(&self.actor).await {
+                Ok(me) => (
+                    false,
+                    Some(SignedInUser {
+                        id: me.id,
+                        name: me.name,
+                        role: me.role,
+                        org_id: me.org_id.map(|o| o.to_string()),
+                    }),
+                    me.permissions,
+                ),
+                Err(Error::Unauthenticated(_)) => (true, None, Vec::new()),
+                Err(e) => return Err(e),
+            },
+        };
         Ok(SessionInfo {
             profile: s.profile.clone(),
             location: s.location.clone(),
             key_source: s.key_source.clone(),
             first_run,
+            needs_sign_in,
+            user,
+            permissions,
         })
     }
 
@@ -140,6 +216,34 @@ impl AppState {
 
     /// Connects to a profile's data and opens the Portal over it.
     pub async fn open(&self, profile: &Profile, password: Option<&str>) -> Result<Session> {
+        if let Connection::Portal {
+            url,
+            issuer,
+            client_id,
+            scopes,
+        } = &profile.connection
+        {
+            let config = SignInConfig {
+                issuer: issuer.clone(),
+                client_id: client_id.clone(),
+                scopes: scopes.clone(),
+            };
+            let sessions = Arc::new(client::os::KeychainSessions::new(&profile.id));
+            let tokens: Arc<dyn TokenSource> = match sessions.load()? {
+                Some(_) => Arc::new(SignedIn::load(config.clone(), sessions)?),
+                None => Arc::new(NotSignedIn),
+            };
+            let remote = RemotePortal::new(url, tokens)?;
+            tracing::info!(profile = %profile.id, %url, "portal session opened");
+            return Ok(Session {
+                profile: profile.clone(),
+                portal: Arc::new(remote.clone()),
+                local: None,
+                remote: Some((remote, config)),
+                location: url.clone(),
+                key_source: "the portal server".into(),
+            });
+        }
         let url = profiles::database_url(profile, password)?;
         let (store, location, workspace) = match &url {
             None => {
@@ -167,10 +271,12 @@ impl AppState {
         let store = Arc::new(store);
         let portal = LocalPortal::open(store.clone(), source, Arc::new(SystemClock)).await?;
         tracing::info!(profile = %profile.id, %location, "session opened");
+        let portal = Arc::new(portal);
         Ok(Session {
             profile: profile.clone(),
-            portal: Arc::new(portal),
-            store,
+            portal: portal.clone(),
+            local: Some((store, portal)),
+            remote: None,
             location,
             key_source,
         })

@@ -312,6 +312,100 @@ await scenario("a direct PostgreSQL profile: test, save, switch without restart;
   await waitText("No keys match");
 });
 
+/** Plays the user's browser: signs in as `user` on the test provider's login form and follows
+ * the redirects back to the app's loopback address. */
+async function scriptedSignIn(authorizeUrl, user) {
+  const jar = new Map();
+  const cookie = () => [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
+  const keep = (res) => {
+    for (const c of res.headers.getSetCookie()) {
+      const kv = c.split(";")[0];
+      const i = kv.indexOf("=");
+      jar.set(kv.slice(0, i), kv.slice(i + 1));
+    }
+  };
+  let url = new URL(authorizeUrl);
+  for (let i = 0; i < 20; i++) {
+    if (url.pathname === "/callback") {
+      const r = await fetch(url);
+      assert(r.ok, `the app's callback answered ${r.status}`);
+      return;
+    }
+    let r = await fetch(url, { redirect: "manual", headers: { cookie: cookie() } });
+    keep(r);
+    if (r.status >= 300 && r.status < 400) { url = new URL(r.headers.get("location"), url); continue; }
+    const page = await r.text();
+    const form = page.includes('name="prompt" value="consent"') ? { prompt: "consent" } : { prompt: "login", login: user, password: "any" };
+    r = await fetch(url, { method: "POST", redirect: "manual", headers: { cookie: cookie(), "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(form) });
+    keep(r);
+    url = new URL(r.headers.get("location"), url);
+  }
+  throw new Error("the sign-in did not come back to the app");
+}
+
+async function signInAs(user) {
+  const file = process.env.E2E_SIGNIN_URL_FILE;
+  fs.rmSync(file, { force: true });
+  await click("Sign in with the identity provider");
+  await browser.waitUntil(() => fs.existsSync(file), { timeout: 20000, timeoutMsg: "the app did not open the browser" });
+  await scriptedSignIn(fs.readFileSync(file, "utf8"), user);
+}
+
+const PORTAL = process.env.E2E_PORTAL_URL;
+await scenario("a portal API profile: OIDC sign-in in the browser, work through the server, roles, sign-out", async () => {
+  assert(PORTAL, "E2E_PORTAL_URL is not set: tests/e2e/run.sh starts the server when DATABASE_URL is set and portal-server is built");
+  await goTo("Settings");
+  await clickText("button", "Add portal API profile");
+  await type("Profile name", "Portal API (E2E)");
+  await type("Portal URL", PORTAL);
+  await click("Check portal");
+  await waitText("Portal found");
+  await dialogButton("Save");
+  await waitText("Profile Portal API (E2E) saved");
+  await click("Use Portal API (E2E)");
+  await waitText("Now using Portal API (E2E)", 30000);
+  await goTo("Overview");
+  await waitText("Sign in to Portal API (E2E)");
+  await shot("14-portal-sign-in");
+  await signInAs("alice");
+  await browser.waitUntil(async () => (await (await byLabel("Current profile")).getText()).includes("Alice Admin · provider"), { timeout: 30000, timeoutMsg: "the sidebar does not show who is signed in" });
+  for (const [page, text] of pages) {
+    await goTo(page);
+    await waitText(text);
+    await browser.pause(300);
+    await noErrorState();
+  }
+  await goTo("Federation keys");
+  await clickText("button", "Generate key");
+  await type("Key name", "API partner");
+  await dialogButton("Generate");
+  await waitText("Save this key now");
+  await click("I have saved this key");
+  await clickText("button", "Done");
+  await waitText("API partner");
+  await goTo("Audit");
+  await waitText("Alice Admin");
+  await goTo("Settings");
+  await waitText("Signed in as");
+  await shot("15-portal-signed-in");
+  await clickText("button", "Sign out");
+  await waitText("Signed out");
+  await goTo("Overview");
+  await waitText("Sign in to Portal API (E2E)");
+  // A developer may manage keys but not OIDC: the UI says so instead of failing on click.
+  await signInAs("dev");
+  await browser.waitUntil(async () => (await (await byLabel("Current profile")).getText()).includes("developer"), { timeout: 30000 });
+  await goTo("OIDC");
+  await waitText("OIDC configurations");
+  const add = await browser.$("button=Add configuration");
+  assert(!(await add.isEnabled()), "a developer cannot add an OIDC configuration: the button is disabled");
+  await goTo("Settings");
+  await clickText("button", "Sign out");
+  await waitText("Signed out");
+  await click("Use Embedded workspace");
+  await waitText("Now using Embedded workspace", 30000);
+});
+
 if (failures.length === 0) {
   await scenario("screenshots of every page", async () => {
     for (const [page, text, name] of pages) {

@@ -30,6 +30,25 @@ type Nav = { page: PageId; params: Params; go: (page: PageId, params?: Params) =
 const NavContext = createContext<Nav>({ page: "overview", params: {}, go: () => {}, reloadSession: () => {} });
 export const useNav = () => useContext(NavContext);
 
+/** Whether the signed-in role may do `permission` (e.g. `manage_keys`); local profiles may do all. */
+export function useCan() {
+  const { session } = useNav();
+  return (permission: string) => !!session?.permissions.includes(permission);
+}
+
+/** The tooltip of an action the role does not allow. */
+export const notAllowed = (session?: SessionInfo) =>
+  `Your role (${session?.user?.role ?? "unknown"}) does not allow this; ask a provider admin`;
+
+/** What the sidebar says about the open profile. */
+function profileLine(s: SessionInfo): string {
+  switch (s.profile.connection.kind) {
+    case "embedded": return "Embedded SQLite";
+    case "postgres": return "Direct PostgreSQL";
+    case "portal": return s.user ? `${s.user.name} · ${s.user.role}` : "Portal API · not signed in";
+  }
+}
+
 type ThemeChoice = "system" | "light" | "dark";
 const ThemeContext = createContext<{ choice: ThemeChoice; dark: boolean; set: (c: ThemeChoice) => void }>({ choice: "system", dark: false, set: () => {} });
 export const useTheme = () => useContext(ThemeContext);
@@ -139,6 +158,8 @@ function Shell() {
     content = <main className="content"><Loading label="Opening the workspace…" /></main>;
   } else if (session.first_run) {
     content = <main className="content"><Onboarding onDone={reloadSession} /></main>;
+  } else if (session.needs_sign_in && page !== "settings") {
+    content = <main className="content"><SignIn session={session} onDone={setSession} /></main>;
   } else {
     content = (
       <main className="content" key={`${session.profile.id}-${params.nonce ?? ""}`}>
@@ -174,7 +195,7 @@ function Shell() {
               <span className={`dot ${session ? "on" : error ? "off" : ""}`} aria-hidden />
               <div>
                 <strong>{session?.profile.name ?? "Not connected"}</strong>
-                <small>{session ? (session.profile.connection.kind === "embedded" ? "Embedded SQLite" : "Direct PostgreSQL") : error ? "Connection failed" : "Connecting…"}</small>
+                <small aria-label="Signed in as">{session ? profileLine(session) : error ? "Connection failed" : "Connecting…"}</small>
               </div>
             </div>
           </div>
@@ -183,6 +204,38 @@ function Shell() {
         {paletteOpen && <Palette onClose={() => setPaletteOpen(false)} />}
       </div>
     </NavContext.Provider>
+  );
+}
+
+function SignIn({ session, onDone }: { session: SessionInfo; onDone: (s: SessionInfo) => void }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<CommandError>();
+  const conn = session.profile.connection;
+  const issuer = conn.kind === "portal" ? conn.issuer : "";
+  const start = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      onDone(await api.signIn());
+    } catch (e) {
+      setError(e as CommandError);
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="page onboarding" aria-label="Sign in">
+      <h1>Sign in to {session.profile.name}</h1>
+      <p className="subtitle">This profile works through the portal API at <span className="mono">{session.location}</span>. Sign in with your organisation's identity provider; your session is kept in the OS keychain.</p>
+      {busy ? (
+        <div className="panel">
+          <Loading label="Waiting for your browser… finish signing in there, then come back." />
+          <button onClick={() => api.signInCancel()}>Cancel</button>
+        </div>
+      ) : (
+        <button className="primary" onClick={start} aria-label="Sign in with the identity provider">Sign in with {issuer.replace(/^https?:\/\//, "")}</button>
+      )}
+      {error && <ErrorState error={error} />}
+    </div>
   );
 }
 

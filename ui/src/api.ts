@@ -18,6 +18,8 @@ import type { OidcProbeReport } from "./generated/OidcProbeReport";
 import type { Overview } from "./generated/Overview";
 import type { Page } from "./generated/Page";
 import type { PostgresForm } from "./generated/PostgresForm";
+import type { PortalDiscovery } from "./generated/PortalDiscovery";
+import type { PortalForm } from "./generated/PortalForm";
 import type { ProfileBook } from "./generated/ProfileBook";
 import type { RotationView } from "./generated/RotationView";
 import type { SessionInfo } from "./generated/SessionInfo";
@@ -25,7 +27,7 @@ import type { SessionInfo } from "./generated/SessionInfo";
 export type {
   AppInfo, AuditEvent, AuditFilter, ChainReport, Client, ClientFilter, CommandError, CreatedKeyView, FederationKey,
   Integration, IntegrationForm, KeyFilter, OidcConfig, OidcForm, OidcProbeReport, Overview, Page, PostgresForm,
-  ProfileBook, RotationView, SessionInfo,
+  PortalDiscovery, PortalForm, ProfileBook, RotationView, SessionInfo,
 };
 
 /** A command's error: always `{code, message, fields}`. */
@@ -53,6 +55,11 @@ export const api = {
   profileSave: (form: PostgresForm) => call<ProfileBook>("profile_save_postgres", { form }),
   profileActivate: (id: string) => call<SessionInfo>("profile_activate", { id }),
   profileDelete: (id: string) => call<ProfileBook>("profile_delete", { id }),
+  portalDiscover: (url: string) => call<PortalDiscovery>("profile_discover_portal", { url }),
+  portalProfileSave: (form: PortalForm) => call<ProfileBook>("profile_save_portal", { form }),
+  signIn: () => call<SessionInfo>("portal_sign_in"),
+  signInCancel: () => call<void>("portal_sign_in_cancel"),
+  signOut: () => call<SessionInfo>("portal_sign_out"),
   seedDemo: () => call<unknown>("onboarding_seed_demo"),
   startEmpty: () => call<void>("onboarding_start_empty"),
 

@@ -2,12 +2,14 @@
 // as the screens.
 import { useEffect, useMemo, useRef, useState } from "react";
 import { api } from "./api";
-import { PAGES, useNav, type PageId } from "./App";
+import { PAGES, useCan, useNav, type PageId } from "./App";
 
 type Item = { id: string; label: string; hint?: string; run: () => void | Promise<void> };
 
 export function Palette({ onClose }: { onClose: () => void }) {
   const { go } = useNav();
+  const can = useCan();
+  const manageKeys = can("manage_keys");
   const [query, setQuery] = useState("");
   const [mode, setMode] = useState<"root" | "revoke" | "client">("root");
   const [entities, setEntities] = useState<Item[]>([]);
@@ -17,11 +19,13 @@ export function Palette({ onClose }: { onClose: () => void }) {
 
   const root: Item[] = useMemo(() => [
     ...PAGES.map((p) => ({ id: `go-${p.id}`, label: `Go to ${p.label}`, run: () => { go(p.id as PageId); onClose(); } })),
-    { id: "generate", label: "Generate key", hint: "Federation keys", run: () => { go("keys", { action: "generate" }); onClose(); } },
-    { id: "revoke", label: "Revoke key…", hint: "choose a key", run: () => { setMode("revoke"); setQuery(""); } },
+    ...(manageKeys ? [
+      { id: "generate", label: "Generate key", hint: "Federation keys", run: () => { go("keys", { action: "generate" }); onClose(); } },
+      { id: "revoke", label: "Revoke key…", hint: "choose a key", run: () => { setMode("revoke"); setQuery(""); } },
+    ] : []),
     { id: "client", label: "Open client…", hint: "choose a client", run: () => { setMode("client"); setQuery(""); } },
     { id: "verify", label: "Verify audit chain", hint: "Audit", run: () => { go("audit"); onClose(); } },
-  ], [go, onClose]);
+  ], [go, onClose, manageKeys]);
 
   useEffect(() => {
     if (mode === "root") return;

@@ -957,38 +957,12 @@ async fn seed(s: &Session) -> Result<u8, Error> {
     })
 }
 
-/// Opens `url` in the user's browser: `$BROWSER` when set, else the system's opener.
-fn open_browser(url: &str) -> bool {
-    let mut command = match std::env::var("BROWSER") {
-        Ok(b) if !b.trim().is_empty() => {
-            let mut parts = b.split_whitespace();
-            let mut c = std::process::Command::new(parts.next().unwrap_or_default());
-            c.args(parts);
-            c
-        }
-        _ if cfg!(target_os = "macos") => std::process::Command::new("open"),
-        _ if cfg!(target_os = "windows") => {
-            let mut c = std::process::Command::new("cmd");
-            c.args(["/C", "start", ""]);
-            c
-        }
-        _ => std::process::Command::new("xdg-open"),
-    };
-    command
-        .arg(url)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .is_ok()
-}
-
 async fn login(url: &str, no_browser: bool, json: bool) -> Result<u8, Error> {
     let store = portal_sessions(url)?;
     let config = sign_in_config(url).await?;
     let pending = client::signin::begin(&config).await?;
     let link = pending.authorize_url.to_string();
-    if no_browser || !open_browser(&link) {
+    if no_browser || !client::os::open_in_browser(&link) {
         eprintln!("Open this address in your browser to sign in:\n\n  {link}\n");
     } else {
         eprintln!(

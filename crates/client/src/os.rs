@@ -67,3 +67,29 @@ impl SessionStore for KeychainSessions {
         }
     }
 }
+
+/// Opens `url` in the user's browser: `$BROWSER` when set, else the system's opener.
+pub fn open_in_browser(url: &str) -> bool {
+    let mut command = match std::env::var("BROWSER") {
+        Ok(b) if !b.trim().is_empty() => {
+            let mut parts = b.split_whitespace();
+            let mut c = std::process::Command::new(parts.next().unwrap_or_default());
+            c.args(parts);
+            c
+        }
+        _ if cfg!(target_os = "macos") => std::process::Command::new("open"),
+        _ if cfg!(target_os = "windows") => {
+            let mut c = std::process::Command::new("cmd");
+            c.args(["/C", "start", ""]);
+            c
+        }
+        _ => std::process::Command::new("xdg-open"),
+    };
+    command
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .is_ok()
+}

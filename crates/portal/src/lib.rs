@@ -128,7 +128,7 @@ pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Send + Sync);
 /// rotate or revoke accept an idempotency key: a retry with the same key and the same input
 /// returns the first result, with other input it is a `Conflict`.
 #[async_trait]
-pub trait Portal: Send + Sync {
+pub trait Portal: Send + Sync + std::fmt::Debug {
     // Federation keys
     async fn create_key(
         &self,

@@ -5,7 +5,6 @@ use crate::error::CmdResult;
 use crate::state::AppState;
 use domain::audit::AuditEvent;
 use domain::model::{AuditFilter, ChainReport, Page};
-use portal::Portal;
 use tauri::State;
 
 #[tauri::command]

@@ -4,7 +4,6 @@ use super::portal;
 use crate::error::CmdResult;
 use crate::state::AppState;
 use domain::model::{Client, ClientFilter, Page};
-use portal::Portal;
 use tauri::State;
 
 #[tauri::command]

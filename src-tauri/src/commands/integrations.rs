@@ -5,7 +5,7 @@ use crate::error::CmdResult;
 use crate::state::AppState;
 use domain::model::Integration;
 use domain::Sensitive;
-use portal::{IntegrationChanges, NewIntegration, Portal};
+use portal::{IntegrationChanges, NewIntegration};
 use serde::Deserialize;
 use tauri::State;
 use ts_rs::TS;

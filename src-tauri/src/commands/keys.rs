@@ -4,7 +4,7 @@ use super::portal;
 use crate::error::CmdResult;
 use crate::state::AppState;
 use domain::model::{FederationKey, KeyFilter, Page};
-use portal::{NewKey, Portal};
+use portal::NewKey;
 use serde::Serialize;
 use tauri::State;
 use ts_rs::TS;

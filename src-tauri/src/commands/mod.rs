@@ -11,10 +11,10 @@ pub mod session;
 
 use crate::error::CmdResult;
 use crate::state::AppState;
-use portal::LocalPortal;
+use portal::Portal;
 use std::sync::Arc;
 
 /// The Portal of the open session.
-pub(crate) async fn portal(state: &AppState) -> CmdResult<Arc<LocalPortal>> {
+pub(crate) async fn portal(state: &AppState) -> CmdResult<Arc<dyn Portal>> {
     Ok(state.portal().await?)
 }

@@ -6,7 +6,7 @@ use crate::state::AppState;
 use domain::model::OidcConfig;
 use domain::oidc::OidcProbeReport;
 use domain::Sensitive;
-use portal::{NewOidc, OidcChanges, Portal};
+use portal::{NewOidc, OidcChanges};
 use serde::Deserialize;
 use std::time::Duration;
 use tauri::State;

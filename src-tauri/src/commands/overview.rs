@@ -5,7 +5,6 @@ use crate::error::CmdResult;
 use crate::state::AppState;
 use charts::{ChartSpec, Series, SeriesKind, Theme};
 use domain::model::Overview;
-use portal::Portal;
 use tauri::State;
 
 #[tauri::command]

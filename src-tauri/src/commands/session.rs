@@ -1,8 +1,9 @@
 //! The session, connection profiles, first run, and "about".
 
 use crate::error::CmdResult;
-use crate::profiles::{self, PostgresForm, ProfileBook, EMBEDDED_ID};
+use crate::profiles::{self, PortalForm, PostgresForm, ProfileBook, EMBEDDED_ID};
 use crate::state::{AppState, SessionInfo};
+use client::signin::SessionStore;
 use domain::{Clock, Error, SystemClock};
 use serde::Serialize;
 use tauri::State;
@@ -65,6 +66,108 @@ pub async fn profile_save_postgres(
     })?)
 }
 
+/// What a portal says about signing in to it (to prefill the profile form).
+#[derive(Debug, Serialize, TS)]
+pub struct PortalDiscovery {
+    pub issuer: String,
+    pub client_id: String,
+    pub scopes: Vec<String>,
+}
+
+/// Asks the portal at `url` how apps sign in to it; changes nothing.
+#[tauri::command]
+pub async fn profile_discover_portal(url: String) -> CmdResult<PortalDiscovery> {
+    let info = client::RemotePortal::sign_in_info(&url).await?;
+    Ok(PortalDiscovery {
+        issuer: info.issuer,
+        client_id: info.client_id,
+        scopes: info.scopes,
+    })
+}
+
+/// Saves a portal-API profile. Issuer and client id left empty come from the portal itself.
+#[tauri::command]
+pub async fn profile_save_portal(
+    state: State<'_, AppState>,
+    form: PortalForm,
+) -> CmdResult<ProfileBook> {
+    let blank = |s: &Option<String>| s.as_deref().is_none_or(|v| v.trim().is_empty());
+    let advertised = match client::RemotePortal::sign_in_info(&form.url).await {
+        Ok(info) => Some(info),
+        Err(e) if blank(&form.issuer) || blank(&form.client_id) => {
+            // Without the portal's description the form must say it all.
+            form.to_profile(None)?;
+            return Err(e.into());
+        }
+        Err(_) => None,
+    };
+    let profile = form.to_profile(advertised.as_ref())?;
+    Ok(state.update_book(|b| {
+        b.upsert(profile);
+        Ok(())
+    })?)
+}
+
+/// Signs in to the active portal profile: opens the identity provider in the system browser
+/// and waits (up to 5 minutes, or until cancelled) for it to come back to this app.
+#[tauri::command]
+pub async fn portal_sign_in(state: State<'_, AppState>) -> CmdResult<SessionInfo> {
+    let s = state.session().await?;
+    let Some((_, config)) = &s.remote else {
+        return Err(Error::invalid("profile", "sign-in is for portal profiles").into());
+    };
+    let pending = client::signin::begin(config).await?;
+    let link = pending.authorize_url.to_string();
+    if !client::os::open_in_browser(&link) {
+        return Err(Error::Unavailable(format!(
+            "no browser could be opened; open this address yourself: {link}"
+        ))
+        .into());
+    }
+    tracing::info!(issuer = %config.issuer, "sign-in started in the browser");
+    let session = tokio::select! {
+        r = pending.finish(std::time::Duration::from_secs(300)) => r?,
+        _ = state.sign_in_cancel.notified() => {
+            return Err(Error::Unauthenticated("sign-in cancelled".into()).into())
+        }
+    };
+    client::os::KeychainSessions::new(&s.profile.id).save(&session)?;
+    tracing::info!(subject = %session.subject, "signed in");
+    state.reopen().await?;
+    Ok(state.info().await?)
+}
+
+/// Cancels a sign-in waiting for the browser.
+#[tauri::command]
+pub fn portal_sign_in_cancel(state: State<'_, AppState>) {
+    state.sign_in_cancel.notify_waiters();
+}
+
+/// Signs out of the active portal profile: revokes the session at the identity provider when
+/// it can, and deletes it from the OS keychain.
+#[tauri::command]
+pub async fn portal_sign_out(state: State<'_, AppState>) -> CmdResult<SessionInfo> {
+    let s = state.session().await?;
+    let Some((_, config)) = &s.remote else {
+        return Err(Error::invalid("profile", "sign-out is for portal profiles").into());
+    };
+    let store = client::os::KeychainSessions::new(&s.profile.id);
+    let report = match client::signin::sign_out(config, &store).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(error = %e, "sign-out could not reach the provider");
+            store.delete()?;
+            client::signin::SignOutReport {
+                revoked: false,
+                deleted: true,
+            }
+        }
+    };
+    tracing::info!(revoked = report.revoked, "signed out");
+    state.reopen().await?;
+    Ok(state.info().await?)
+}
+
 /// Switches to a profile without restarting.
 #[tauri::command]
 pub async fn profile_activate(state: State<'_, AppState>, id: String) -> CmdResult<SessionInfo> {
@@ -87,6 +190,7 @@ pub async fn profile_delete(state: State<'_, AppState>, id: String) -> CmdResult
         Ok(())
     })?;
     profiles::delete_password(&id);
+    let _ = client::os::KeychainSessions::new(&id).delete();
     Ok(book)
 }
 
@@ -96,8 +200,11 @@ pub async fn onboarding_seed_demo(
     state: State<'_, AppState>,
 ) -> CmdResult<portal::seed::SeedReport> {
     let s = state.session().await?;
-    let keys = s.portal.master_key_set()?;
-    let report = portal::seed::demo(s.store.clone(), keys, SystemClock.now(), &|_, _| {}).await?;
+    let Some((store, local)) = &s.local else {
+        return Err(Error::invalid("profile", "demo data goes into a local workspace only").into());
+    };
+    let keys = local.master_key_set()?;
+    let report = portal::seed::demo(store.clone(), keys, SystemClock.now(), &|_, _| {}).await?;
     state.mark_onboarded()?;
     Ok(report)
 }

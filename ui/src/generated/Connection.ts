@@ -3,4 +3,20 @@
 /**
  * How a profile reaches its data.
  */
-export type Connection = { "kind": "embedded" } | { "kind": "postgres", host: string, port: number, database: string, user: string, require_tls: boolean, };
+export type Connection = { "kind": "embedded" } | { "kind": "postgres", host: string, port: number, database: string, user: string, require_tls: boolean, } | { "kind": "portal", 
+/**
+ * The API's base URL.
+ */
+url: string, 
+/**
+ * The identity provider's issuer.
+ */
+issuer: string, 
+/**
+ * This app's public client id at the provider.
+ */
+client_id: string, 
+/**
+ * Scopes to ask for besides `openid`.
+ */
+scopes: Array<string>, };

@@ -1,6 +1,6 @@
 import { useEffect, useState } from "react";
 import { api, type Client, type CommandError } from "../api";
-import { useNav } from "../App";
+import { notAllowed, useCan, useNav } from "../App";
 import { Badge, Empty, ErrorState, Field, Loading, Modal, PageHeader, fieldError, fmtTime, onRowKey, useToast } from "../ui";
 
 const statusTone = (s: string) => (s === "active" ? "good" : s === "trial" ? "info" : s === "suspended" ? "warn" : "muted");
@@ -64,7 +64,8 @@ export function ClientsPage() {
 }
 
 function ClientDetails({ id, onClose, onChanged }: { id: string; onClose: () => void; onChanged: (c: Client) => void }) {
-  const { go } = useNav();
+  const { go, session } = useNav();
+  const can = useCan();
   const [client, setClient] = useState<Client>();
   const [error, setError] = useState<CommandError>();
   const [name, setName] = useState("");
@@ -106,7 +107,7 @@ function ClientDetails({ id, onClose, onChanged }: { id: string; onClose: () => 
             <Field label="Name" error={fieldError(saveError, "name")}>
               <input aria-label="Client name" value={name} onChange={(e) => setName(e.target.value)} />
             </Field>
-            <button className="primary" disabled={busy || name === client.name}>{busy ? "Saving…" : "Rename"}</button>
+            <button className="primary" disabled={busy || name === client.name || !can("manage_clients")} title={can("manage_clients") ? undefined : notAllowed(session)}>{busy ? "Saving…" : "Rename"}</button>
           </form>
           {saveError && !saveError.fields.length && <ErrorState error={saveError} />}
         </>

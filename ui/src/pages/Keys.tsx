@@ -1,6 +1,6 @@
 import { useEffect, useState } from "react";
 import { api, emptyKeyFilter, newIdempotencyKey, type CommandError, type CreatedKeyView, type FederationKey, type KeyFilter, type RotationView } from "../api";
-import { useNav } from "../App";
+import { notAllowed, useCan, useNav } from "../App";
 import { Badge, Confirm, CopyButton, Empty, ErrorState, Field, Loading, Modal, PageHeader, fieldError, fmtDate, fmtTime, onRowKey, relTime, useToast } from "../ui";
 
 export function statusBadge(k: FederationKey) {
@@ -11,7 +11,8 @@ export function statusBadge(k: FederationKey) {
 }
 
 export function KeysPage() {
-  const { params, go } = useNav();
+  const { params, go, session } = useNav();
+  const can = useCan();
   const [filter, setFilter] = useState<KeyFilter>({
     ...emptyKeyFilter,
     status: (params.status as KeyFilter["status"]) ?? null,
@@ -58,8 +59,8 @@ export function KeysPage() {
   return (
     <div className="page">
       <PageHeader title="Federation keys" subtitle="API keys of partner systems. A key is shown once, when it is created." actions={<>
-        {selected.size > 0 && <button className="danger" onClick={() => setRevoke([...selected])}>Revoke {selected.size} selected</button>}
-        <button className="primary" onClick={() => setGenerate(true)}>Generate key</button>
+        {selected.size > 0 && <button className="danger" disabled={!can("manage_keys")} title={can("manage_keys") ? undefined : notAllowed(session)} onClick={() => setRevoke([...selected])}>Revoke {selected.size} selected</button>}
+        <button className="primary" disabled={!can("manage_keys")} title={can("manage_keys") ? undefined : notAllowed(session)} onClick={() => setGenerate(true)}>Generate key</button>
       </>} />
       <div className="filters" role="search">
         <Field label="Search"><input aria-label="Search keys by name" placeholder="Name contains…" value={filter.search ?? ""} onChange={(e) => setFilter({ ...filter, search: e.target.value || null })} /></Field>
@@ -80,7 +81,7 @@ export function KeysPage() {
         </Field>
       </div>
       {error ? <ErrorState error={error} onRetry={() => load()} /> : items.length === 0 && loading ? <Loading /> : items.length === 0 ? (
-        <Empty title="No keys match" hint="Generate a key for a partner system, or change the filters." action={<button className="primary" onClick={() => setGenerate(true)}>Generate key</button>} />
+        <Empty title="No keys match" hint="Generate a key for a partner system, or change the filters." action={<button className="primary" disabled={!can("manage_keys")} title={can("manage_keys") ? undefined : notAllowed(session)} onClick={() => setGenerate(true)}>Generate key</button>} />
       ) : (
         <table className="table" aria-label="Federation keys">
           <thead>
@@ -99,9 +100,9 @@ export function KeysPage() {
                 <td className="nowrap" title={fmtTime(k.expires_at)}>{k.expires_at ? fmtDate(k.expires_at) : <span className="muted">never</span>}</td>
                 <td className="nowrap">{k.last_used_at ? <>{relTime(k.last_used_at)}<small className="muted block">{k.last_used_ip}</small></> : <span className="muted">never</span>}</td>
                 <td className="actions-cell"><div className="row-actions">
-                  {k.status === "active" && !k.rotated_to && <button onClick={() => setRotate(k)} aria-label={`Rotate ${k.prefix}`}>Rotate</button>}
-                  {k.status === "active" && k.rotated_to && <button onClick={async () => { try { await api.keyEndOverlap(k.id); toast("Overlap ended: the old key no longer works"); load(); } catch (e) { toast((e as CommandError).message, "bad"); } }} aria-label={`End overlap of ${k.prefix}`}>End overlap</button>}
-                  {k.status !== "revoked" && <button className="danger-text" onClick={() => setRevoke([k.id])} aria-label={`Revoke ${k.prefix}`}>Revoke</button>}
+                  {k.status === "active" && !k.rotated_to && <button disabled={!can("manage_keys")} title={can("manage_keys") ? undefined : notAllowed(session)} onClick={() => setRotate(k)} aria-label={`Rotate ${k.prefix}`}>Rotate</button>}
+                  {k.status === "active" && k.rotated_to && <button disabled={!can("manage_keys")} title={can("manage_keys") ? undefined : notAllowed(session)} onClick={async () => { try { await api.keyEndOverlap(k.id); toast("Overlap ended: the old key no longer works"); load(); } catch (e) { toast((e as CommandError).message, "bad"); } }} aria-label={`End overlap of ${k.prefix}`}>End overlap</button>}
+                  {k.status !== "revoked" && <button className="danger-text" disabled={!can("manage_keys")} title={can("manage_keys") ? undefined : notAllowed(session)} onClick={() => setRevoke([k.id])} aria-label={`Revoke ${k.prefix}`}>Revoke</button>}
                 </div></td>
               </tr>
             ))}

@@ -1,5 +1,5 @@
 import { useState } from "react";
-import { api, type CommandError, type PostgresForm } from "../api";
+import { api, type CommandError, type PortalForm, type PostgresForm, type ProfileBook } from "../api";
 import { useNav, useTheme } from "../App";
 import { Badge, Confirm, ErrorState, Field, Loading, Modal, PageHeader, fieldError, useAsync, useToast } from "../ui";
 
@@ -8,7 +8,8 @@ export function SettingsPage() {
   const theme = useTheme();
   const book = useAsync(() => api.profiles(), []);
   const info = useAsync(() => api.appInfo(), []);
-  const [adding, setAdding] = useState(false);
+  const [adding, setAdding] = useState<"postgres" | "portal" | null>(null);
+  const [signingOut, setSigningOut] = useState(false);
   const [removing, setRemoving] = useState<string | null>(null);
   const [switching, setSwitching] = useState<string | null>(null);
   const [switchError, setSwitchError] = useState<CommandError>();
@@ -39,7 +40,7 @@ export function SettingsPage() {
               <li key={p.id} className={p.id === book.data!.active ? "active" : ""}>
                 <div>
                   <strong>{p.name}</strong> {p.id === book.data!.active && <Badge tone="good">in use</Badge>}
-                  <small className="block muted">{p.connection.kind === "embedded" ? "Embedded SQLite workspace on this computer" : `PostgreSQL ${p.connection.user}@${p.connection.host}:${p.connection.port}/${p.connection.database}${p.connection.require_tls ? " (TLS required)" : ""}`}</small>
+                  <small className="block muted">{describe(p.connection)}</small>
                 </div>
                 <div className="row-actions">
                   {p.id !== book.data!.active && <button onClick={() => activate(p.id)} disabled={!!switching} aria-label={`Use ${p.name}`}>{switching === p.id ? "Connecting…" : "Use"}</button>}
@@ -50,8 +51,29 @@ export function SettingsPage() {
           </ul>
         )}
         {switchError && <ErrorState error={switchError} />}
-        <button onClick={() => setAdding(true)}>Add PostgreSQL profile</button>
+        <div className="row-actions">
+          <button onClick={() => setAdding("postgres")}>Add PostgreSQL profile</button>
+          <button onClick={() => setAdding("portal")}>Add portal API profile</button>
+        </div>
       </section>
+      {session?.profile.connection.kind === "portal" && (
+        <section className="panel" aria-label="Portal sign-in">
+          <h2>Portal sign-in</h2>
+          {session.user ? (
+            <>
+              <dl className="details">
+                <dt>Signed in as</dt><dd>{session.user.name} <span className="muted">({session.user.id})</span></dd>
+                <dt>Role</dt><dd><Badge tone="good">{session.user.role}</Badge>{session.user.org_id && <span className="muted small"> organisation {session.user.org_id}</span>}</dd>
+                <dt>Allowed</dt><dd className="small">{session.permissions.map((p) => p.replace(/_/g, " ")).join(", ")}</dd>
+              </dl>
+              <button className="danger-text" disabled={signingOut} onClick={async () => {
+                setSigningOut(true);
+                try { await api.signOut(); toast("Signed out"); reloadSession(); } catch (e) { toast((e as CommandError).message, "bad"); } finally { setSigningOut(false); }
+              }}>{signingOut ? "Signing out…" : "Sign out"}</button>
+            </>
+          ) : <p className="muted">Not signed in. Open any page to sign in.</p>}
+        </section>
+      )}
       <section className="panel">
         <h2>Appearance</h2>
         <div className="segmented" role="radiogroup" aria-label="Theme">
@@ -73,10 +95,73 @@ export function SettingsPage() {
           </dl>
         )}
       </section>
-      {adding && <AddProfile onClose={() => setAdding(false)} onSaved={book.reload} />}
+      {adding === "postgres" && <AddProfile onClose={() => setAdding(null)} onSaved={book.reload} />}
+      {adding === "portal" && <AddPortalProfile onClose={() => setAdding(null)} onSaved={book.reload} />}
       {removing && <Confirm title="Remove this profile?" confirmLabel="Remove" danger message={<p>The profile and its saved password are removed from this computer. The database is not touched.</p>}
         onClose={() => setRemoving(null)} onConfirm={async () => { await api.profileDelete(removing); book.reload(); }} />}
     </div>
+  );
+}
+
+function describe(c: ProfileBook["profiles"][number]["connection"]): string {
+  switch (c.kind) {
+    case "embedded": return "Embedded SQLite workspace on this computer";
+    case "postgres": return `PostgreSQL ${c.user}@${c.host}:${c.port}/${c.database}${c.require_tls ? " (TLS required)" : ""}`;
+    case "portal": return `Portal API ${c.url} · sign-in ${c.issuer}`;
+  }
+}
+
+function AddPortalProfile({ onClose, onSaved }: { onClose: () => void; onSaved: () => void }) {
+  const [form, setForm] = useState<PortalForm>({ id: null, name: "", url: "https://", issuer: "", client_id: "" });
+  const [error, setError] = useState<CommandError>();
+  const [found, setFound] = useState(false);
+  const [busy, setBusy] = useState<"discover" | "save" | null>(null);
+  const toast = useToast();
+  const set = (k: keyof PortalForm) => (e: React.ChangeEvent<HTMLInputElement>) => {
+    if (k === "url") setFound(false);
+    setForm({ ...form, [k]: e.target.value });
+  };
+  const discover = async () => {
+    setBusy("discover");
+    setError(undefined);
+    try {
+      const d = await api.portalDiscover(form.url);
+      setForm({ ...form, issuer: d.issuer, client_id: d.client_id });
+      setFound(true);
+    } catch (e) {
+      setError(e as CommandError);
+    } finally {
+      setBusy(null);
+    }
+  };
+  const save = async (e: React.FormEvent) => {
+    e.preventDefault();
+    setBusy("save");
+    try {
+      await api.portalProfileSave(form);
+      toast(`Profile ${form.name} saved: use it, then sign in`);
+      onSaved();
+      onClose();
+    } catch (err) {
+      setError(err as CommandError);
+      setBusy(null);
+    }
+  };
+  return (
+    <Modal title="Add a portal API profile" onClose={onClose} footer={<>
+      <button className="ghost" onClick={onClose}>Cancel</button>
+      <button onClick={discover} disabled={!!busy} aria-label="Check portal">{busy === "discover" ? "Checking…" : "Check portal"}</button>
+      <button className="primary" form="portal-profile-form" disabled={!!busy}>Save</button>
+    </>}>
+      <form id="portal-profile-form" onSubmit={save} autoComplete="off" className="grid-form">
+        <Field label="Name" error={fieldError(error, "name")}><input aria-label="Profile name" value={form.name} onChange={set("name")} placeholder="Production portal" /></Field>
+        <Field label="Portal URL" error={fieldError(error, "url")} hint="The portal API's address"><input aria-label="Portal URL" value={form.url} onChange={set("url")} placeholder="https://portal.example.com" /></Field>
+        <Field label="Identity provider (issuer)" error={fieldError(error, "issuer")} hint="Filled in by Check portal"><input aria-label="Issuer" value={form.issuer ?? ""} onChange={set("issuer")} /></Field>
+        <Field label="Client id" error={fieldError(error, "client_id")} hint="This app's id at the identity provider"><input aria-label="Client id" value={form.client_id ?? ""} onChange={set("client_id")} /></Field>
+      </form>
+      {found && <p><Badge tone="good">Portal found</Badge> <span className="small muted">sign-in with {form.issuer}</span></p>}
+      {error && !error.fields.length && <ErrorState error={error} />}
+    </Modal>
   );
 }
 
