@@ -7,6 +7,7 @@
 import { remote } from "webdriverio";
 import fs from "node:fs";
 import path from "node:path";
+import { scriptedSignIn } from "../oidc/signin.mjs";
 
 const APP = process.env.APP;
 const PORT = Number(process.env.DRIVER_PORT || 4444);
@@ -311,37 +312,6 @@ await scenario("a direct PostgreSQL profile: test, save, switch without restart;
   await type("Search keys by name", "PG partner");
   await waitText("No keys match");
 });
-
-/** Plays the user's browser: signs in as `user` on the test provider's login form and follows
- * the redirects back to the app's loopback address. */
-async function scriptedSignIn(authorizeUrl, user) {
-  const jar = new Map();
-  const cookie = () => [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
-  const keep = (res) => {
-    for (const c of res.headers.getSetCookie()) {
-      const kv = c.split(";")[0];
-      const i = kv.indexOf("=");
-      jar.set(kv.slice(0, i), kv.slice(i + 1));
-    }
-  };
-  let url = new URL(authorizeUrl);
-  for (let i = 0; i < 20; i++) {
-    if (url.pathname === "/callback") {
-      const r = await fetch(url);
-      assert(r.ok, `the app's callback answered ${r.status}`);
-      return;
-    }
-    let r = await fetch(url, { redirect: "manual", headers: { cookie: cookie() } });
-    keep(r);
-    if (r.status >= 300 && r.status < 400) { url = new URL(r.headers.get("location"), url); continue; }
-    const page = await r.text();
-    const form = page.includes('name="prompt" value="consent"') ? { prompt: "consent" } : { prompt: "login", login: user, password: "any" };
-    r = await fetch(url, { method: "POST", redirect: "manual", headers: { cookie: cookie(), "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(form) });
-    keep(r);
-    url = new URL(r.headers.get("location"), url);
-  }
-  throw new Error("the sign-in did not come back to the app");
-}
 
 async function signInAs(user) {
   const file = process.env.E2E_SIGNIN_URL_FILE;
