@@ -232,3 +232,90 @@ async fn two_instances_share_one_budget_and_revocations_reach_both_within_a_seco
     b.stop().await;
     f.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn shutdown_finishes_the_requests_in_flight() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let f = Fixture::start(&[]).await;
+    let token = f.token(&actor("user:alice", Role::Provider));
+    let body = br#"{"name":"in flight at shutdown"}"#;
+    let addr = f.server.url.trim_start_matches("http://").to_string();
+    let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    // Headers and half the body now; the rest after shutdown has begun.
+    let head = format!(
+        "POST /v1/keys HTTP/1.1\r\nhost: {addr}\r\nauthorization: Bearer {token}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    conn.write_all(head.as_bytes()).await.unwrap();
+    conn.write_all(&body[..10]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let Fixture { db, server, .. } = f;
+    let stopping = tokio::spawn(server.stop());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    conn.write_all(&body[10..]).await.unwrap();
+    let mut response = Vec::new();
+    conn.read_to_end(&mut response).await.unwrap();
+    let text = String::from_utf8_lossy(&response);
+    assert!(
+        text.starts_with("HTTP/1.1 201"),
+        "the request in flight when shutdown began is answered: {text}"
+    );
+    stopping.await.unwrap();
+    let stored = db
+        .store
+        .keys(&store::KeyQuery {
+            filter: Default::default(),
+            now: stories::T0,
+            limit: 50,
+        })
+        .await
+        .unwrap();
+    assert!(
+        stored
+            .items
+            .iter()
+            .any(|k| k.name == "in flight at shutdown"),
+        "and its effect is committed"
+    );
+    db.drop_db().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn made_up_key_ids_cannot_make_the_server_hammer_the_issuer() {
+    let f = Fixture::start(&[]).await;
+    let good = f.token(&actor("user:alice", Role::Provider));
+    let r = f
+        .http
+        .get(f.url("/v1/me"))
+        .bearer_auth(&good)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let before = f
+        .issuer
+        .jwks_fetches
+        .load(std::sync::atomic::Ordering::SeqCst);
+    for i in 0..25 {
+        let forged = stories::remote::SigningPair::generate(&format!("made-up-{i}"))
+            .sign(&f.issuer.claims_for(&actor("user:alice", Role::Provider)));
+        let r = f
+            .http
+            .get(f.url("/v1/me"))
+            .bearer_auth(&forged)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    let after = f
+        .issuer
+        .jwks_fetches
+        .load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        after - before <= 1,
+        "unknown kids refetch the JWKS at most once per floor interval: {} fetches",
+        after - before
+    );
+    f.finish().await;
+}
