@@ -138,6 +138,12 @@ pub struct KeyFilter {
     pub unused_for_days: Option<u32>,
     /// Case-insensitive substring of the name.
     pub search: Option<String>,
+    /// Page size, 1 to 500 (default 50).
+    #[cfg_attr(
+        feature = "openapi",
+        param(minimum = 1, maximum = 500),
+        schema(minimum = 1, maximum = 500)
+    )]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -425,6 +431,12 @@ pub struct Client {
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct ClientFilter {
     pub search: Option<String>,
+    /// Page size, 1 to 500 (default 50).
+    #[cfg_attr(
+        feature = "openapi",
+        param(minimum = 1, maximum = 500),
+        schema(minimum = 1, maximum = 500)
+    )]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -441,6 +453,12 @@ pub struct AuditFilter {
     pub action: Option<String>,
     pub from: Option<Timestamp>,
     pub to: Option<Timestamp>,
+    /// Page size, 1 to 500 (default 50).
+    #[cfg_attr(
+        feature = "openapi",
+        param(minimum = 1, maximum = 500),
+        schema(minimum = 1, maximum = 500)
+    )]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }

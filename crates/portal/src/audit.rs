@@ -94,6 +94,8 @@ impl LocalPortal {
     ) -> Result<u64> {
         self.authorize(actor, Permission::ReadAudit, None)?;
         check_filter(&filter)?;
+        // The export holds every matching event: `limit` is checked like a list's, then unused.
+        crate::local::page_limit(filter.limit)?;
         let io = |e: csv::Error| Error::Internal(format!("writing the CSV failed: {e}"));
         let mut w = csv::Writer::from_writer(out);
         w.write_record([

@@ -117,8 +117,8 @@ fn with_limit_headers(mut response: Response, d: Decision) -> Response {
     response
 }
 
-async fn spend(state: &AppState, bucket: &str, budget: Budget) -> Result<Decision, Response> {
-    let d = state.limiter.check(bucket, budget).await;
+async fn spend(state: &AppState, buckets: &[(&str, Budget)]) -> Result<Decision, Response> {
+    let d = state.limiter.check_all(buckets).await;
     if d.allowed {
         Ok(d)
     } else {
@@ -176,13 +176,8 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
             .into_response();
         }
     }
-    let decision = match spend(
-        &state,
-        &format!("principal:{}", actor.id),
-        state.limits.principal,
-    )
-    .await
-    {
+    let bucket = format!("principal:{}", actor.id);
+    let decision = match spend(&state, &[(&bucket, state.limits.principal)]).await {
         Ok(d) => d,
         Err(refused) => return refused,
     };
@@ -236,38 +231,47 @@ pub async fn partner(State(state): State<AppState>, mut req: Request, next: Next
         .into_response();
     }
     let ip = request_ip(&state, &req);
-    if let Err(refused) = spend(
-        &state,
-        &format!("ip:{}", ip.as_deref().unwrap_or("unknown")),
-        state.limits.ip,
-    )
-    .await
-    {
-        return refused;
-    }
+    let ip_bucket = format!("ip:{}", ip.as_deref().unwrap_or("unknown"));
     let Some(presented) = bearer(&req)
         .filter(|t| t.starts_with("pak_"))
         .map(str::to_string)
     else {
+        if let Err(refused) = spend(&state, &[(&ip_bucket, state.limits.ip)]).await {
+            return refused;
+        }
         return ApiError(Error::Unauthenticated(
             "present your federation key: `Authorization: Bearer pak_…`".into(),
         ))
         .into_response();
     };
-    // A malformed key costs nothing to reject, and the Portal says precisely what is wrong
-    // with it; a well-formed one spends from its own key's budget first.
-    let (key_id, decision) = match FullKey::parse(&presented) {
-        Ok(k) => {
-            let id = k.id().as_str().to_string();
-            match spend(&state, &format!("key:{id}"), state.limits.federation_key).await {
-                Ok(d) => (id, Some(d)),
+    // The client IP's budget and the key's (by its public id, read from the key's format before
+    // any hashing), in one round trip. A malformed key spends only the IP's: the Portal says
+    // precisely what is wrong with it.
+    let key_id = FullKey::parse(&presented)
+        .map(|k| k.id().as_str().to_string())
+        .ok();
+    let decision = match &key_id {
+        Some(id) => {
+            let key_bucket = format!("key:{id}");
+            match spend(
+                &state,
+                &[
+                    (&ip_bucket, state.limits.ip),
+                    (&key_bucket, state.limits.federation_key),
+                ],
+            )
+            .await
+            {
+                Ok(d) => Some(d),
                 Err(refused) => return refused,
             }
         }
-        Err(_) => ("malformed".to_string(), None),
+        None => match spend(&state, &[(&ip_bucket, state.limits.ip)]).await {
+            Ok(_) => None,
+            Err(refused) => return refused,
+        },
     };
-    req.extensions_mut()
-        .insert(PresentedKey(domain::Sensitive::new(presented)));
+    let key_id = key_id.unwrap_or_else(|| "malformed".into());
     let actor = partner_actor(&key_id, ip, user_agent(&req));
     req.extensions_mut().insert(actor);
     let response = next.run(req).await;

@@ -24,26 +24,38 @@ pub struct Decision {
     pub retry_after_secs: u64,
 }
 
+/// Spends one request from every bucket in KEYS (ARGV: per-minute rate and burst of each), all
+/// or none: when any bucket is empty, none is charged. Returns `allowed`, then for each bucket
+/// its remaining tokens, ms until full and ms until one token.
 const SCRIPT: &str = r#"
-local rate = tonumber(ARGV[1]) / 60000.0
-local burst = tonumber(ARGV[2])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
-local tokens = tonumber(state[1]) or burst
-local ts = tonumber(state[2]) or now
-tokens = math.min(burst, tokens + math.max(0, now - ts) * rate)
-local allowed = 0
-if tokens >= 1 then
-  tokens = tokens - 1
-  allowed = 1
+local states = {}
+local allowed = 1
+for i = 1, #KEYS do
+  local rate = tonumber(ARGV[2 * i - 1]) / 60000.0
+  local burst = tonumber(ARGV[2 * i])
+  local s = redis.call('HMGET', KEYS[i], 'tokens', 'ts')
+  local tokens = tonumber(s[1]) or burst
+  local ts = tonumber(s[2]) or now
+  tokens = math.min(burst, tokens + math.max(0, now - ts) * rate)
+  states[i] = {tokens, rate, burst}
+  if tokens < 1 then allowed = 0 end
 end
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', now)
-local full_ms = math.ceil((burst - tokens) / rate)
-redis.call('PEXPIRE', KEYS[1], full_ms + 1000)
-local wait_ms = 0
-if allowed == 0 then wait_ms = math.ceil((1 - tokens) / rate) end
-return {allowed, math.floor(tokens), full_ms, wait_ms}
+local out = {allowed}
+for i = 1, #KEYS do
+  local tokens, rate, burst = states[i][1], states[i][2], states[i][3]
+  if allowed == 1 then tokens = tokens - 1 end
+  redis.call('HSET', KEYS[i], 'tokens', tostring(tokens), 'ts', now)
+  local full_ms = math.ceil((burst - tokens) / rate)
+  redis.call('PEXPIRE', KEYS[i], full_ms + 1000)
+  local wait_ms = 0
+  if tokens < 1 then wait_ms = math.ceil((1 - tokens) / rate) end
+  out[#out + 1] = math.floor(tokens)
+  out[#out + 1] = full_ms
+  out[#out + 1] = wait_ms
+end
+return out
 "#;
 
 /// Spends requests from named buckets.
@@ -74,30 +86,35 @@ impl RateLimiter {
         }
     }
 
-    /// Spends one request from `bucket` (e.g. `principal:oidc:alice`).
+    /// Spends one request from `bucket` (e.g. `principal:alice`).
     pub async fn check(&self, bucket: &str, budget: Budget) -> Decision {
+        self.check_all(&[(bucket, budget)]).await
+    }
+
+    /// Spends one request from every bucket, all or none, in one round trip. The decision's
+    /// headers describe the last (most specific) bucket; a refusal waits for the slowest.
+    pub async fn check_all(&self, buckets: &[(&str, Budget)]) -> Decision {
         if let Some(conn) = &self.redis {
             let mut conn = conn.clone();
-            let result: redis::RedisResult<(i64, i64, i64, i64)> = self
-                .script
-                .key(format!("{}:rl:{bucket}", self.prefix))
-                .arg(budget.per_minute)
-                .arg(budget.burst)
-                .invoke_async(&mut conn)
-                .await;
+            let mut invocation = self.script.prepare_invoke();
+            for (bucket, budget) in buckets {
+                invocation
+                    .key(format!("{}:rl:{bucket}", self.prefix))
+                    .arg(budget.per_minute)
+                    .arg(budget.burst);
+            }
+            let result: redis::RedisResult<Vec<i64>> = invocation.invoke_async(&mut conn).await;
             match result {
-                Ok((allowed, remaining, full_ms, wait_ms)) => {
+                Ok(v) if v.len() == 1 + 3 * buckets.len() => {
                     if self.redis_down.swap(false, Ordering::Relaxed) {
                         tracing::info!("rate limits are shared through Redis again");
                     }
-                    return Decision {
-                        allowed: allowed == 1,
-                        limit: budget.burst,
-                        remaining: remaining.max(0) as u32,
-                        reset_secs: ceil_secs(full_ms),
-                        retry_after_secs: ceil_secs(wait_ms).max(u64::from(allowed != 1)),
-                    };
+                    let allowed = v[0] == 1;
+                    let per: Vec<(i64, i64, i64)> =
+                        v[1..].chunks(3).map(|c| (c[0], c[1], c[2])).collect();
+                    return combine(allowed, buckets, &per);
                 }
+                Ok(_) => tracing::warn!("unexpected answer from the rate-limit script"),
                 Err(e) => {
                     if !self.redis_down.swap(true, Ordering::Relaxed) {
                         tracing::warn!(error = %e, "Redis unreachable: rate limits fall back to this instance until it answers");
@@ -105,49 +122,81 @@ impl RateLimiter {
                 }
             }
         }
-        self.check_local(bucket, budget)
+        self.check_local(buckets)
     }
 
-    fn check_local(&self, bucket: &str, budget: Budget) -> Decision {
-        let rate = f64::from(budget.per_minute) / 60_000.0;
-        let burst = f64::from(budget.burst);
+    fn check_local(&self, buckets: &[(&str, Budget)]) -> Decision {
         let now = Instant::now();
         let Ok(mut map) = self.local.lock() else {
             return Decision {
                 allowed: true,
-                limit: budget.burst,
+                limit: buckets.last().map(|b| b.1.burst).unwrap_or(0),
                 remaining: 0,
                 reset_secs: 0,
                 retry_after_secs: 0,
             };
         };
         if map.len() > 100_000 {
-            // Forget full buckets: they hold no information.
+            // Forget buckets that have refilled: they hold no information.
+            let slowest = buckets
+                .iter()
+                .map(|b| b.1)
+                .max_by_key(|b| b.burst)
+                .unwrap_or(Budget {
+                    per_minute: 1,
+                    burst: 1,
+                });
+            let rate = f64::from(slowest.per_minute) / 60_000.0;
             map.retain(|_, (tokens, at)| {
-                *tokens + now.duration_since(*at).as_millis() as f64 * rate < burst
+                *tokens + now.duration_since(*at).as_millis() as f64 * rate
+                    < f64::from(slowest.burst)
             });
         }
-        let (tokens, at) = map.entry(bucket.to_string()).or_insert((burst, now));
-        let elapsed = now.duration_since(*at).as_millis() as f64;
-        *tokens = (*tokens + elapsed * rate).min(burst);
-        *at = now;
-        let allowed = *tokens >= 1.0;
-        if allowed {
-            *tokens -= 1.0;
+        let mut levels = Vec::with_capacity(buckets.len());
+        for (bucket, budget) in buckets {
+            let rate = f64::from(budget.per_minute) / 60_000.0;
+            let burst = f64::from(budget.burst);
+            let (tokens, at) = map.entry(bucket.to_string()).or_insert((burst, now));
+            let elapsed = now.duration_since(*at).as_millis() as f64;
+            *tokens = (*tokens + elapsed * rate).min(burst);
+            *at = now;
+            levels.push(*tokens);
         }
-        let full_ms = ((burst - *tokens) / rate).ceil() as i64;
-        let wait_ms = if allowed {
+        let allowed = levels.iter().all(|t| *t >= 1.0);
+        let mut per = Vec::with_capacity(buckets.len());
+        for ((bucket, budget), level) in buckets.iter().zip(levels) {
+            let rate = f64::from(budget.per_minute) / 60_000.0;
+            let burst = f64::from(budget.burst);
+            let tokens = if allowed { level - 1.0 } else { level };
+            if let Some(slot) = map.get_mut(*bucket) {
+                slot.0 = tokens;
+            }
+            let full_ms = ((burst - tokens) / rate).ceil() as i64;
+            let wait_ms = if tokens < 1.0 {
+                ((1.0 - tokens) / rate).ceil() as i64
+            } else {
+                0
+            };
+            per.push((tokens.floor() as i64, full_ms, wait_ms));
+        }
+        combine(allowed, buckets, &per)
+    }
+}
+
+/// One decision from each bucket's (remaining, ms until full, ms until one token).
+fn combine(allowed: bool, buckets: &[(&str, Budget)], per: &[(i64, i64, i64)]) -> Decision {
+    let (remaining, full_ms, _) = per.last().copied().unwrap_or((0, 0, 0));
+    let wait_ms = per.iter().map(|p| p.2).max().unwrap_or(0);
+    Decision {
+        allowed,
+        limit: buckets.last().map(|b| b.1.burst).unwrap_or(0),
+        remaining: remaining.max(0) as u32,
+        reset_secs: ceil_secs(full_ms),
+        retry_after_secs: if allowed {
             0
         } else {
-            ((1.0 - *tokens) / rate).ceil() as i64
-        };
-        Decision {
-            allowed,
-            limit: budget.burst,
-            remaining: tokens.floor() as u32,
-            reset_secs: ceil_secs(full_ms),
-            retry_after_secs: ceil_secs(wait_ms).max(u64::from(!allowed)),
-        }
+            ceil_secs(wait_ms).max(1)
+        },
     }
 }
 
@@ -177,6 +226,34 @@ mod tests {
         assert!(
             limiter.check("p:b", budget).await.allowed,
             "another principal has its own bucket"
+        );
+    }
+
+    #[tokio::test]
+    async fn several_buckets_are_charged_all_or_none() {
+        let limiter = RateLimiter::new(None, "t");
+        let wide = Budget {
+            per_minute: 60,
+            burst: 10,
+        };
+        let narrow = Budget {
+            per_minute: 60,
+            burst: 1,
+        };
+        assert!(
+            limiter
+                .check_all(&[("ip:a", wide), ("key:k", narrow)])
+                .await
+                .allowed
+        );
+        let refused = limiter
+            .check_all(&[("ip:a", wide), ("key:k", narrow)])
+            .await;
+        assert!(!refused.allowed, "the key's bucket is empty");
+        let ip_only = limiter.check("ip:a", wide).await;
+        assert_eq!(
+            ip_only.remaining, 8,
+            "the refused request did not charge the IP's bucket (10 - 1 - this one)"
         );
     }
 }

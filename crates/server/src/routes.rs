@@ -123,7 +123,7 @@ async fn create_key(
 }
 
 /// One federation key.
-#[utoipa::path(get, path = "/v1/keys/{id}", tag = "keys", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/v1/keys/{id}", tag = "keys", params(("id" = domain::key::KeyId, Path, description = "The key id (16 characters)")),
     responses((status = 200, body = FederationKey), (status = "default", body = Problem, content_type = PROBLEM_JSON)),
     security(("bearer" = ["read_keys"])))]
 async fn get_key(
@@ -137,7 +137,7 @@ async fn get_key(
 /// Revokes a key at once (every server instance stops accepting it within a second).
 /// Revoking a revoked key returns it unchanged.
 #[utoipa::path(post, path = "/v1/keys/{id}/revoke", tag = "keys",
-    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    params(("id" = domain::key::KeyId, Path, description = "The key id (16 characters)"), ("Idempotency-Key" = Option<String>, Header)),
     responses((status = 200, body = FederationKey), (status = "default", body = Problem, content_type = PROBLEM_JSON)),
     security(("bearer" = ["manage_keys"])))]
 async fn revoke_key(
@@ -172,7 +172,7 @@ async fn revoke_keys(
 /// Mints a successor; the old key keeps working for the overlap. The successor's full key is
 /// in this response only.
 #[utoipa::path(post, path = "/v1/keys/{id}/rotate", tag = "keys", request_body = RotateBody,
-    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    params(("id" = domain::key::KeyId, Path, description = "The key id (16 characters)"), ("Idempotency-Key" = Option<String>, Header)),
     responses((status = 200, body = RotationBody), (status = "default", body = Problem, content_type = PROBLEM_JSON)),
     security(("bearer" = ["manage_keys"])))]
 async fn rotate_key(
@@ -191,7 +191,7 @@ async fn rotate_key(
 
 /// Ends a rotated key's overlap now (idempotent: ending an ended overlap changes nothing).
 #[utoipa::path(post, path = "/v1/keys/{id}/end-overlap", tag = "keys",
-    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    params(("id" = domain::key::KeyId, Path, description = "The key id (16 characters)"), ("Idempotency-Key" = Option<String>, Header)),
     responses((status = 200, body = FederationKey), (status = "default", body = Problem, content_type = PROBLEM_JSON)),
     security(("bearer" = ["manage_keys"])))]
 async fn end_overlap(
@@ -248,7 +248,7 @@ async fn create_oidc(
 }
 
 /// One OIDC configuration.
-#[utoipa::path(get, path = "/v1/oidc/{id}", tag = "oidc", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/v1/oidc/{id}", tag = "oidc", params(("id" = uuid::Uuid, Path, description = "The id (a UUID)")),
     responses((status = 200, body = OidcConfig), (status = "default", body = Problem, content_type = PROBLEM_JSON)),
     security(("bearer" = ["read_oidc"])))]
 async fn get_oidc(
@@ -260,7 +260,7 @@ async fn get_oidc(
 }
 
 /// Changes the fields given.
-#[utoipa::path(patch, path = "/v1/oidc/{id}", tag = "oidc", params(("id" = String, Path)),
+#[utoipa::path(patch, path = "/v1/oidc/{id}", tag = "oidc", params(("id" = uuid::Uuid, Path, description = "The id (a UUID)")),
     request_body = OidcChangesBody,
     responses((status = 200, body = OidcConfig), (status = "default", body = Problem, content_type = PROBLEM_JSON)),
     security(("bearer" = ["manage_oidc"])))]
@@ -274,7 +274,7 @@ async fn update_oidc(
 }
 
 /// Enables or disables a configuration.
-#[utoipa::path(put, path = "/v1/oidc/{id}/enabled", tag = "oidc", params(("id" = String, Path)),
+#[utoipa::path(put, path = "/v1/oidc/{id}/enabled", tag = "oidc", params(("id" = uuid::Uuid, Path, description = "The id (a UUID)")),
     request_body = EnabledBody,
     responses((status = 200, body = OidcConfig), (status = "default", body = Problem, content_type = PROBLEM_JSON)),
     security(("bearer" = ["manage_oidc"])))]
@@ -290,7 +290,7 @@ async fn set_oidc_enabled(
 }
 
 /// Deletes a configuration.
-#[utoipa::path(delete, path = "/v1/oidc/{id}", tag = "oidc", params(("id" = String, Path)),
+#[utoipa::path(delete, path = "/v1/oidc/{id}", tag = "oidc", params(("id" = uuid::Uuid, Path, description = "The id (a UUID)")),
     responses((status = 204), (status = "default", body = Problem, content_type = PROBLEM_JSON)),
     security(("bearer" = ["manage_oidc"])))]
 async fn delete_oidc(
@@ -335,7 +335,7 @@ async fn create_integration(
 }
 
 /// One integration.
-#[utoipa::path(get, path = "/v1/integrations/{id}", tag = "integrations", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/v1/integrations/{id}", tag = "integrations", params(("id" = uuid::Uuid, Path, description = "The id (a UUID)")),
     responses((status = 200, body = Integration), (status = "default", body = Problem, content_type = PROBLEM_JSON)),
     security(("bearer" = ["read_integrations"])))]
 async fn get_integration(
@@ -347,7 +347,7 @@ async fn get_integration(
 }
 
 /// Renames an integration or replaces its configuration.
-#[utoipa::path(patch, path = "/v1/integrations/{id}", tag = "integrations", params(("id" = String, Path)),
+#[utoipa::path(patch, path = "/v1/integrations/{id}", tag = "integrations", params(("id" = uuid::Uuid, Path, description = "The id (a UUID)")),
     request_body = IntegrationChangesBody,
     responses((status = 200, body = Integration), (status = "default", body = Problem, content_type = PROBLEM_JSON)),
     security(("bearer" = ["manage_integrations"])))]
@@ -365,7 +365,7 @@ async fn update_integration(
 }
 
 /// Pauses or resumes an integration.
-#[utoipa::path(put, path = "/v1/integrations/{id}/paused", tag = "integrations", params(("id" = String, Path)),
+#[utoipa::path(put, path = "/v1/integrations/{id}/paused", tag = "integrations", params(("id" = uuid::Uuid, Path, description = "The id (a UUID)")),
     request_body = PausedBody,
     responses((status = 200, body = Integration), (status = "default", body = Problem, content_type = PROBLEM_JSON)),
     security(("bearer" = ["manage_integrations"])))]
@@ -384,7 +384,7 @@ async fn set_integration_paused(
 
 /// Records the outcome of a synchronisation run.
 #[utoipa::path(post, path = "/v1/integrations/{id}/syncs", tag = "integrations",
-    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    params(("id" = uuid::Uuid, Path, description = "The id (a UUID)"), ("Idempotency-Key" = Option<String>, Header)),
     request_body = SyncBody,
     responses((status = 200, body = Integration), (status = "default", body = Problem, content_type = PROBLEM_JSON)),
     security(("bearer" = ["manage_integrations"])))]
@@ -402,7 +402,7 @@ async fn record_integration_sync(
 }
 
 /// Deletes an integration.
-#[utoipa::path(delete, path = "/v1/integrations/{id}", tag = "integrations", params(("id" = String, Path)),
+#[utoipa::path(delete, path = "/v1/integrations/{id}", tag = "integrations", params(("id" = uuid::Uuid, Path, description = "The id (a UUID)")),
     responses((status = 204), (status = "default", body = Problem, content_type = PROBLEM_JSON)),
     security(("bearer" = ["manage_integrations"])))]
 async fn delete_integration(
@@ -445,7 +445,7 @@ async fn create_client(
 }
 
 /// One organisation. Another tenant's organisation is a 404, as if it did not exist.
-#[utoipa::path(get, path = "/v1/clients/{id}", tag = "clients", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/v1/clients/{id}", tag = "clients", params(("id" = uuid::Uuid, Path, description = "The id (a UUID)")),
     responses((status = 200, body = Client), (status = "default", body = Problem, content_type = PROBLEM_JSON)),
     security(("bearer" = ["read_clients"])))]
 async fn get_client(
@@ -457,7 +457,7 @@ async fn get_client(
 }
 
 /// Renames an organisation.
-#[utoipa::path(patch, path = "/v1/clients/{id}", tag = "clients", params(("id" = String, Path)),
+#[utoipa::path(patch, path = "/v1/clients/{id}", tag = "clients", params(("id" = uuid::Uuid, Path, description = "The id (a UUID)")),
     request_body = RenameBody,
     responses((status = 200, body = Client), (status = "default", body = Problem, content_type = PROBLEM_JSON)),
     security(("bearer" = ["manage_clients"])))]
