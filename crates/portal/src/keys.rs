@@ -60,6 +60,11 @@ fn not_found(id: &KeyId) -> Error {
 impl LocalPortal {
     /// Mints a key and its hash; hashing runs off the async threads.
     async fn mint(&self) -> Result<(FullKey, String)> {
+        let _permit = self
+            .hashing
+            .acquire()
+            .await
+            .map_err(|_| Error::Internal("the key service is shutting down".into()))?;
         tokio::task::spawn_blocking(|| {
             let key = FullKey::generate(&mut rand::rngs::OsRng);
             let hash = key.hash(&mut rand::rngs::OsRng).map_err(Error::Internal)?;
@@ -416,6 +421,22 @@ impl LocalPortal {
                     "this federation key has expired".into(),
                 ))
             }
+        }
+        // At most one argon2id per core at a time (each takes 19 MiB): a burst of cold
+        // verifications queues instead of exhausting memory, and the many requests of a client
+        // presenting the same key wait for the first one, then hit the cache.
+        let _permit = self
+            .hashing
+            .acquire()
+            .await
+            .map_err(|_| Error::Internal("the verifier is shutting down".into()))?;
+        if let Some(hit) = self.cache.get(&digest, now) {
+            self.touch(&hit.key_id, now, actor.ip.as_deref()).await;
+            return Ok(Verified {
+                key_id: hit.key_id,
+                name: hit.name,
+                expires_at: hit.expires_at,
+            });
         }
         let phc = rec.hashed_key.clone();
         let ok = tokio::task::spawn_blocking(move || key.verify(&phc))

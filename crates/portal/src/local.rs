@@ -25,6 +25,8 @@ pub struct LocalPortal {
     pub(crate) touched: Mutex<HashMap<KeyId, crate::keys::Usage>>,
     pub(crate) known_keys: tokio::sync::Mutex<KnownKeys>,
     pub(crate) key_listener: RwLock<Option<KeyListener>>,
+    /// Permits to run argon2id (one per core).
+    pub(crate) hashing: tokio::sync::Semaphore,
 }
 
 /// Told the id of every key revoked, rotated or whose overlap ended here, after the commit —
@@ -79,6 +81,11 @@ impl LocalPortal {
             touched: Mutex::new(HashMap::new()),
             known_keys: tokio::sync::Mutex::new(KnownKeys::default()),
             key_listener: RwLock::new(None),
+            hashing: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism()
+                    .map(|n| n.get())
+                    .unwrap_or(2),
+            ),
         }
     }
 

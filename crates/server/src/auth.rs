@@ -6,6 +6,10 @@
 //! issuer's JWKS (discovered, cached, refetched on an unknown `kid` at most once per floor
 //! interval); `iss`, `aud`, `exp` and `nbf` are checked with a small leeway. The role comes from a
 //! configurable claim; a client-role principal is bound to the organisation in its org claim.
+//!
+//! A token that verified is remembered (by its SHA-256, never the token) until it expires, so a
+//! client's next requests skip the signature check; the cache is bounded and starts over when
+//! full.
 
 use crate::config::OidcSettings;
 use domain::error::{Error, Result};
@@ -14,6 +18,7 @@ use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
@@ -27,7 +32,11 @@ pub struct TokenVerifier {
     http: reqwest::Client,
     keys: RwLock<KeyCache>,
     refresh: tokio::sync::Mutex<()>,
+    verified: RwLock<HashMap<[u8; 32], (TokenPrincipal, u64)>>,
 }
+
+/// Verified tokens remembered at most.
+const VERIFIED_CAPACITY: usize = 10_000;
 
 impl std::fmt::Debug for TokenVerifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -67,6 +76,7 @@ impl TokenVerifier {
                 .unwrap_or_default(),
             keys: RwLock::new(KeyCache::default()),
             refresh: tokio::sync::Mutex::new(()),
+            verified: RwLock::new(HashMap::new()),
         }
     }
 
@@ -81,6 +91,23 @@ impl TokenVerifier {
     /// Verifies `token` and reads its principal. `Unauthenticated` for anything wrong with the
     /// token itself; `Forbidden` for a valid token that grants no portal role.
     pub async fn verify(&self, token: &str) -> Result<TokenPrincipal> {
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        let now = jsonwebtoken::get_current_timestamp();
+        if let Some((p, exp)) = self
+            .verified
+            .read()
+            .ok()
+            .and_then(|m| m.get(&digest).cloned())
+        {
+            if now < exp {
+                return Ok(p);
+            }
+        }
+        let principal = self.verify_signed(token).await?;
+        Ok(principal)
+    }
+
+    async fn verify_signed(&self, token: &str) -> Result<TokenPrincipal> {
         let invalid =
             |why: &str| Error::Unauthenticated(format!("the access token {why}; sign in again"));
         let header = jsonwebtoken::decode_header(token).map_err(|_| invalid("is malformed"))?;
@@ -120,7 +147,17 @@ impl TokenVerifier {
                 _ => invalid("is not valid"),
             }
         })?;
-        self.principal(&data.claims)
+        let principal = self.principal(&data.claims)?;
+        if let Some(exp) = data.claims.get("exp").and_then(Value::as_u64) {
+            let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+            if let Ok(mut m) = self.verified.write() {
+                if m.len() >= VERIFIED_CAPACITY {
+                    m.clear();
+                }
+                m.insert(digest, (principal.clone(), exp));
+            }
+        }
+        Ok(principal)
     }
 
     fn principal(&self, claims: &Value) -> Result<TokenPrincipal> {

@@ -272,6 +272,8 @@ pub async fn partner(State(state): State<AppState>, mut req: Request, next: Next
         },
     };
     let key_id = key_id.unwrap_or_else(|| "malformed".into());
+    req.extensions_mut()
+        .insert(PresentedKey(domain::Sensitive::new(presented)));
     let actor = partner_actor(&key_id, ip, user_agent(&req));
     req.extensions_mut().insert(actor);
     let response = next.run(req).await;
