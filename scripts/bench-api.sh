@@ -8,7 +8,7 @@
 # shared, and the load generator runs on the same cores as the server, PostgreSQL and Redis.
 #
 #   scripts/bench-api.sh                     # DURATION=60 LIST_RATE=2000 VERIFY_RATE=5000
-#   DURATION=10 scripts/bench-api.sh         # a quick look
+#   DURATION=10 scripts/bench-api.sh         # a quick look; WORKERS=50 for 50 connections (default 10)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 DURATION=${DURATION:-60}
 LIST_RATE=${LIST_RATE:-2000}
 VERIFY_RATE=${VERIFY_RATE:-5000}
-WORKERS=${WORKERS:-50}
+WORKERS=${WORKERS:-10}
 
 ensure_packages hey
 say "building portal-server (profile server)"
