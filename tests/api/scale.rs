@@ -319,3 +319,66 @@ async fn made_up_key_ids_cannot_make_the_server_hammer_the_issuer() {
     );
     f.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_post_with_an_idempotency_key_has_one_effect() {
+    let f = Fixture::start(&[]).await;
+    let s = seed(f.portal()).await;
+    let token = f.token(&actor("user:alice", Role::Provider));
+    let post = |path: String, key: &'static str, body: serde_json::Value| {
+        f.http
+            .post(f.url(&path))
+            .bearer_auth(&token)
+            .header("Idempotency-Key", key)
+            .json(&body)
+            .send()
+    };
+    // A sync report retried: recorded once.
+    let sync = format!("/v1/integrations/{}/syncs", s.integration_id);
+    let head = f.db.store.audit_head().await.unwrap().0;
+    let first = post(sync.clone(), "sync-1", json!({"error": "timeout"}))
+        .await
+        .unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    let again = post(sync.clone(), "sync-1", json!({"error": "timeout"}))
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::OK);
+    assert_eq!(
+        f.db.store.audit_head().await.unwrap().0,
+        head + 1,
+        "the retried sync report is not recorded twice"
+    );
+    let other = post(sync, "sync-1", json!({"error": null})).await.unwrap();
+    assert_eq!(other.status(), StatusCode::CONFLICT, "same key, other body");
+
+    // A master-key rotation request retried: the first report again, nothing run twice.
+    let r1 = json_of(
+        post(
+            "/v1/secrets/rotations".into(),
+            "rot-1",
+            json!({"dry_run": true}),
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    let r2 = post(
+        "/v1/secrets/rotations".into(),
+        "rot-1",
+        json!({"dry_run": true}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r2.status(), StatusCode::OK);
+    assert_eq!(json_of(r2).await, r1, "the kept report is replayed");
+    let r3 = post(
+        "/v1/secrets/rotations".into(),
+        "rot-1",
+        json!({"dry_run": false}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r3.status(), StatusCode::CONFLICT, "same key, other body");
+    f.finish().await;
+}

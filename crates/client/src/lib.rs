@@ -501,13 +501,14 @@ impl Portal for RemotePortal {
         actor: &Actor,
         id: &str,
         error: Option<String>,
+        idem: Option<&str>,
     ) -> Result<Integration> {
         let path = format!("v1/integrations/{}/syncs", seg(id));
         self.call(
             actor,
             Method::POST,
             &path,
-            None,
+            idem,
             Some(&SyncBody { error }),
             &[],
         )

@@ -121,8 +121,10 @@ impl Portal for LocalPortal {
         actor: &Actor,
         id: &str,
         error: Option<String>,
+        idem: Option<&str>,
     ) -> Result<Integration> {
-        self.record_integration_sync_impl(actor, id, error).await
+        self.record_integration_sync_impl(actor, id, error, idem)
+            .await
     }
 
     async fn list_clients(&self, actor: &Actor, filter: ClientFilter) -> Result<Page<Client>> {

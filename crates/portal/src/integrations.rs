@@ -190,17 +190,25 @@ impl LocalPortal {
     }
 
     /// Pause, resume, or record a sync outcome: one status transition, audited.
+    /// One state change of an integration; with `idem`, a retry replays the first result.
     async fn transition(
         &self,
         actor: &Actor,
         id: &str,
         action: &'static str,
+        idem: Option<(&str, serde_json::Value)>,
         apply: impl FnOnce(&mut IntegrationRecord) -> Result<bool> + Send,
     ) -> Result<Integration> {
         self.authorize(actor, Permission::ManageIntegrations, None)?;
         let id = parse_id("id", id)?;
         let now = self.now();
-        self.write(actor, |mut tx| async move {
+        let operation = format!("integrations.{action}");
+        let (key, request) = match idem {
+            Some((k, r)) => (Some(k), r),
+            None => (None, serde_json::Value::Null),
+        };
+        let request = serde_json::json!({ "id": id, "request": request });
+        self.write_idempotent(actor, &operation, key, &request, |mut tx| async move {
             let mut rec = tx
                 .integration_for_update(id)
                 .await
@@ -232,7 +240,7 @@ impl LocalPortal {
         paused: bool,
     ) -> Result<Integration> {
         let action = if paused { "pause" } else { "resume" };
-        self.transition(actor, id, action, move |rec| {
+        self.transition(actor, id, action, None, move |rec| {
             let target = if paused {
                 IntegrationStatus::Paused
             } else {
@@ -255,12 +263,14 @@ impl LocalPortal {
         actor: &Actor,
         id: &str,
         error: Option<String>,
+        idem: Option<&str>,
     ) -> Result<Integration> {
         if error.as_ref().is_some_and(|e| e.chars().count() > 2000) {
             return Err(Error::invalid("error", "must be at most 2000 characters"));
         }
         let now = self.now();
-        self.transition(actor, id, "sync", move |rec| {
+        let request = serde_json::json!({ "error": error });
+        self.transition(actor, id, "sync", idem.map(|k| (k, request)), move |rec| {
             if rec.status == IntegrationStatus::Paused {
                 return Err(Error::Conflict(
                     "the integration is paused: resume it before syncing".into(),

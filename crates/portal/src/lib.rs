@@ -211,6 +211,7 @@ pub trait Portal: Send + Sync + std::fmt::Debug {
         actor: &Actor,
         id: &str,
         error: Option<String>,
+        idempotency_key: Option<&str>,
     ) -> Result<Integration>;
 
     // Clients (tenant organisations)

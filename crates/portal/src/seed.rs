@@ -233,7 +233,7 @@ pub async fn demo(
                     "401 Unauthorized from the provider: the API key was rejected".to_string()
                 });
                 if portal
-                    .record_integration_sync(who, id, error)
+                    .record_integration_sync(who, id, error, None)
                     .await
                     .is_err()
                 {
@@ -295,6 +295,7 @@ pub async fn demo(
             &admins[0],
             &integrations[1],
             Some("connection timed out after 30 s".into()),
+            None,
         )
         .await;
     report.audit_events = portal

@@ -392,11 +392,12 @@ async fn record_integration_sync(
     State(s): State<AppState>,
     Extension(actor): Actor_,
     Path(id): Path<String>,
+    idem: IdempotencyKey,
     Body(body): Body<SyncBody>,
 ) -> ApiResult<Json<Integration>> {
     Ok(Json(
         s.portal
-            .record_integration_sync(&actor, &id, body.error)
+            .record_integration_sync(&actor, &id, body.error, idem.as_deref())
             .await?,
     ))
 }
@@ -553,13 +554,35 @@ async fn master_key_status(
 async fn rotate_master_key(
     State(s): State<AppState>,
     Extension(actor): Actor_,
+    idem: IdempotencyKey,
     Body(body): Body<MasterKeyRotationBody>,
 ) -> ApiResult<Json<MasterKeyReport>> {
-    Ok(Json(
-        s.portal
-            .rotate_master_key(&actor, body.into(), &|_, _| {})
-            .await?,
-    ))
+    // A rotation spans many transactions, so its answer is kept here rather than by the Portal:
+    // a retry after it finished gets the same report instead of adding another key version.
+    let request = serde_json::to_string(&body).unwrap_or_default();
+    let slot = idem
+        .as_deref()
+        .map(|k| format!("{}:rotations:{k}", actor.id));
+    if let Some(slot) = &slot {
+        if let Some(kept) = s.inflight.recall(slot).await {
+            return match serde_json::from_str::<(String, MasterKeyReport)>(&kept) {
+                Ok((same, report)) if same == request => Ok(Json(report)),
+                _ => Err(domain::Error::Conflict(
+                    "this Idempotency-Key was already used for another request".into(),
+                )
+                .into()),
+            };
+        }
+    }
+    let report = s
+        .portal
+        .rotate_master_key(&actor, body.into(), &|_, _| {})
+        .await?;
+    if let Some(slot) = &slot {
+        let kept = serde_json::to_string(&(&request, &report)).unwrap_or_default();
+        s.inflight.remember(slot, &kept).await;
+    }
+    Ok(Json(report))
 }
 
 // ---------------------------------------------------------------------------------------------
