@@ -32,7 +32,7 @@ DESKTOP_PACKAGES=(libwebkit2gtk-4.1-dev build-essential libxdo-dev libssl-dev li
   librsvg2-dev pkg-config)
 # The services the tests talk to (started throwaway when none answers).
 SERVICE_PACKAGES=(postgresql postgresql-client redis-server redis-tools)
-E2E_PACKAGES=(xvfb xauth webkit2gtk-driver imagemagick dbus dbus-x11 gnome-keyring libsecret-tools)
+E2E_PACKAGES=(curl xvfb xauth webkit2gtk-driver imagemagick dbus dbus-x11 gnome-keyring libsecret-tools)
 
 ensure_node() {
   if ! command -v npm >/dev/null; then ensure_packages nodejs npm; fi

@@ -4,4 +4,8 @@ import type { Timestamp } from "./Timestamp";
 /**
  * Filters of the audit list, newest first.
  */
-export type AuditFilter = { entity_type: string | null, entity_id: string | null, actor: string | null, action: string | null, from: Timestamp | null, to: Timestamp | null, limit: number | null, cursor: string | null, };
+export type AuditFilter = { entity_type: string | null, entity_id: string | null, actor: string | null, action: string | null, from: Timestamp | null, to: Timestamp | null, 
+/**
+ * Page size, 1 to 500 (default 50).
+ */
+limit: number | null, cursor: string | null, };
