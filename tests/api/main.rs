@@ -44,6 +44,16 @@ impl Fixture {
         format!("{}{path}", self.server.url)
     }
 
+    /// `GET path` with `token` as the bearer.
+    pub async fn get(&self, path: &str, token: &str) -> reqwest::Response {
+        self.http
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("the server answers")
+    }
+
     pub fn token(&self, actor: &Actor) -> String {
         self.issuer.token_for(actor)
     }

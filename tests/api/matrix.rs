@@ -223,35 +223,15 @@ async fn every_route_is_guarded_and_each_role_gets_what_its_permissions_say() {
 
     // Another tenant's resource is a 404, as if it did not exist; its own is visible.
     let t = f.token(&client);
-    let other = f
-        .http
-        .get(f.url(&format!("/v1/clients/{}", s.other_org)))
-        .bearer_auth(&t)
-        .send()
-        .await
-        .unwrap();
+    let other = f.get(&format!("/v1/clients/{}", s.other_org), &t).await;
     assert_eq!(
         other.status(),
         StatusCode::NOT_FOUND,
         "another tenant's organisation must look absent"
     );
-    let mine = f
-        .http
-        .get(f.url(&format!("/v1/clients/{}", s.own_org)))
-        .bearer_auth(&t)
-        .send()
-        .await
-        .unwrap();
+    let mine = f.get(&format!("/v1/clients/{}", s.own_org), &t).await;
     assert_eq!(mine.status(), StatusCode::OK);
-    let list = json_of(
-        f.http
-            .get(f.url("/v1/clients"))
-            .bearer_auth(&t)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let list = json_of(f.get("/v1/clients", &t).await).await;
     let ids: Vec<&str> = list["items"]
         .as_array()
         .unwrap()
@@ -304,13 +284,7 @@ async fn errors_are_problem_documents_with_the_request_id() {
     );
     assert!(p["request_id"].as_str().is_some_and(|s| !s.is_empty()));
 
-    let r = f
-        .http
-        .get(f.url("/v1/keys/0000000000000000"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let r = f.get("/v1/keys/0000000000000000", &token).await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert_eq!(r.headers()["content-type"], "application/problem+json");
 
@@ -318,13 +292,7 @@ async fn errors_are_problem_documents_with_the_request_id() {
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert_eq!(json_of(r).await["code"], "not_found");
 
-    let r = f
-        .http
-        .get(f.url("/v1/keys?limit=lots"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let r = f.get("/v1/keys?limit=lots", &token).await;
     assert_eq!(
         r.status(),
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -384,14 +352,11 @@ async fn audit_events_carry_the_actor_ip_user_agent_and_request_id() {
     let id = json_of(r).await["key"]["id"].as_str().unwrap().to_string();
     let admin = f.token(&actor("user:alice", Role::Provider));
     let page = json_of(
-        f.http
-            .get(f.url(&format!(
-                "/v1/audit?entity_type=federation_key&entity_id={id}"
-            )))
-            .bearer_auth(&admin)
-            .send()
-            .await
-            .unwrap(),
+        f.get(
+            &format!("/v1/audit?entity_type=federation_key&entity_id={id}"),
+            &admin,
+        )
+        .await,
     )
     .await;
     let e = &page["items"][0];
@@ -406,15 +371,7 @@ async fn audit_events_carry_the_actor_ip_user_agent_and_request_id() {
     );
     assert_eq!(e["ua"], "acceptance/1.0");
     assert_eq!(e["request_id"], "req-audit-1");
-    let chain = json_of(
-        f.http
-            .get(f.url("/v1/audit/verification"))
-            .bearer_auth(&admin)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let chain = json_of(f.get("/v1/audit/verification", &admin).await).await;
     assert!(
         chain["first_broken"].is_null(),
         "the request id is part of an intact chain"

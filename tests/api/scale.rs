@@ -94,13 +94,7 @@ async fn a_principal_over_budget_gets_429_with_retry_after() {
     let f = Fixture::start(&[("PORTAL_RATE_LIMIT_PRINCIPAL", "60/min burst 5")]).await;
     let token = f.token(&actor("user:alice", Role::Provider));
     for i in 0..5 {
-        let r = f
-            .http
-            .get(f.url("/v1/oidc"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
+        let r = f.get("/v1/oidc", &token).await;
         assert_eq!(
             r.status(),
             StatusCode::OK,
@@ -112,13 +106,7 @@ async fn a_principal_over_budget_gets_429_with_retry_after() {
             (4 - i).to_string().as_str()
         );
     }
-    let r = f
-        .http
-        .get(f.url("/v1/oidc"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let r = f.get("/v1/oidc", &token).await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
     let retry: u64 = r.headers()["retry-after"]
         .to_str()
@@ -132,13 +120,7 @@ async fn a_principal_over_budget_gets_429_with_retry_after() {
     assert_eq!(r.headers()["ratelimit-remaining"], "0");
     assert_eq!(json_of(r).await["code"], "rate_limited");
     let other = f.token(&actor("user:bob", Role::Provider));
-    let r = f
-        .http
-        .get(f.url("/v1/oidc"))
-        .bearer_auth(&other)
-        .send()
-        .await
-        .unwrap();
+    let r = f.get("/v1/oidc", &other).await;
     assert_eq!(
         r.status(),
         StatusCode::OK,
@@ -284,13 +266,7 @@ async fn shutdown_finishes_the_requests_in_flight() {
 async fn made_up_key_ids_cannot_make_the_server_hammer_the_issuer() {
     let f = Fixture::start(&[]).await;
     let good = f.token(&actor("user:alice", Role::Provider));
-    let r = f
-        .http
-        .get(f.url("/v1/me"))
-        .bearer_auth(&good)
-        .send()
-        .await
-        .unwrap();
+    let r = f.get("/v1/me", &good).await;
     assert_eq!(r.status(), StatusCode::OK);
     let before = f
         .issuer
@@ -299,13 +275,7 @@ async fn made_up_key_ids_cannot_make_the_server_hammer_the_issuer() {
     for i in 0..25 {
         let forged = stories::remote::SigningPair::generate(&format!("made-up-{i}"))
             .sign(&f.issuer.claims_for(&actor("user:alice", Role::Provider)));
-        let r = f
-            .http
-            .get(f.url("/v1/me"))
-            .bearer_auth(&forged)
-            .send()
-            .await
-            .unwrap();
+        let r = f.get("/v1/me", &forged).await;
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     }
     let after = f

@@ -5,7 +5,7 @@
 use crate::json_of;
 use client::signin::{self, MemorySessions, SessionStore, SignInConfig, SignedIn};
 use client::RemotePortal;
-use domain::{ErrorCode, Role};
+use domain::ErrorCode;
 use portal::{NewClient, NewKey, Portal};
 use std::sync::Arc;
 use std::time::Duration;
@@ -169,7 +169,6 @@ async fn sign_in_with_a_real_provider_then_work_refresh_and_sign_out() {
         reqwest::StatusCode::FORBIDDEN,
         "a tenant may not read federation keys"
     );
-    let _ = Role::Provider;
 
     server.stop().await;
     db.drop_db().await;

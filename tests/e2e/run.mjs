@@ -298,13 +298,7 @@ await scenario("a direct PostgreSQL profile: test, save, switch without restart;
     await noErrorState();
   }
   await goTo("Federation keys");
-  await clickText("button", "Generate key");
-  await type("Key name", "PG partner");
-  await dialogButton("Generate");
-  await waitText("Save this key now");
-  await click("I have saved this key");
-  await clickText("button", "Done");
-  await waitText("PG partner");
+  await generateKey("PG partner");
   await goTo("Settings");
   await click("Use Embedded workspace");
   await waitText("Now using Embedded workspace", 30000);
@@ -312,6 +306,17 @@ await scenario("a direct PostgreSQL profile: test, save, switch without restart;
   await type("Search keys by name", "PG partner");
   await waitText("No keys match");
 });
+
+/** Generates a key on the keys page, acknowledges it and waits for its row. */
+async function generateKey(name) {
+  await clickText("button", "Generate key");
+  await type("Key name", name);
+  await dialogButton("Generate");
+  await waitText("Save this key now");
+  await click("I have saved this key");
+  await clickText("button", "Done");
+  await waitText(name);
+}
 
 async function signInAs(user) {
   const file = process.env.E2E_SIGNIN_URL_FILE;
@@ -346,13 +351,7 @@ await scenario("a portal API profile: OIDC sign-in in the browser, work through 
     await noErrorState();
   }
   await goTo("Federation keys");
-  await clickText("button", "Generate key");
-  await type("Key name", "API partner");
-  await dialogButton("Generate");
-  await waitText("Save this key now");
-  await click("I have saved this key");
-  await clickText("button", "Done");
-  await waitText("API partner");
+  await generateKey("API partner");
   await goTo("Audit");
   await waitText("Alice Admin");
   await goTo("Settings");

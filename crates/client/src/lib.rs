@@ -130,8 +130,7 @@ impl RemotePortal {
 
     /// `GET /v1/me`: who the token belongs to and what their role allows.
     pub async fn me(&self, actor: &Actor) -> Result<Me> {
-        self.call(actor, Method::GET, "v1/me", None, None::<&()>, &[])
-            .await
+        self.get(actor, "v1/me").await
     }
 
     async fn call<B: Serialize + ?Sized, T: DeserializeOwned>(
@@ -173,14 +172,7 @@ impl RemotePortal {
             if let Some(k) = idem {
                 req = req.header("Idempotency-Key", k);
             }
-            // Context for the audit trail, honoured by the server only from a trusted proxy
-            // (a front end calling on a person's behalf).
-            if let Some(ip) = &actor.ip {
-                req = req.header("X-Forwarded-For", ip);
-            }
-            if let Some(ua) = &actor.ua {
-                req = req.header(reqwest::header::USER_AGENT, ua);
-            }
+            req = with_context(req, actor);
             if let Some(b) = body {
                 req = req.json(b);
             }
@@ -200,14 +192,24 @@ impl RemotePortal {
                 retried = true;
                 continue;
             }
-            return Err(match serde_json::from_slice::<Problem>(&bytes) {
-                Ok(p) => p.into_error(),
-                Err(_) => Error::Unavailable(format!(
-                    "the portal at {} answered {status} without an explanation; try again, or ask its operator",
-                    self.base
-                )),
-            });
+            return Err(self.problem(status, &bytes));
         }
+    }
+
+    /// The error a failed answer reports (problem+json), or what to do when it says nothing.
+    fn problem(&self, status: StatusCode, bytes: &[u8]) -> Error {
+        match serde_json::from_slice::<Problem>(bytes) {
+            Ok(p) => p.into_error(),
+            Err(_) => Error::Unavailable(format!(
+                "the portal at {} answered {status} without an explanation; try again, or ask its operator",
+                self.base
+            )),
+        }
+    }
+
+    async fn get<T: DeserializeOwned>(&self, actor: &Actor, path: &str) -> Result<T> {
+        self.call(actor, Method::GET, path, None, NO_BODY, &[])
+            .await
     }
 
     fn unreachable(&self, e: &reqwest::Error) -> Error {
@@ -223,6 +225,18 @@ impl RemotePortal {
             self.base
         ))
     }
+}
+
+/// Context for the audit trail, honoured by the server only from a trusted proxy (a front end
+/// calling on a person's behalf).
+fn with_context(mut req: RequestBuilder, actor: &Actor) -> RequestBuilder {
+    if let Some(ip) = &actor.ip {
+        req = req.header("X-Forwarded-For", ip);
+    }
+    if let Some(ua) = &actor.ua {
+        req = req.header(reqwest::header::USER_AGENT, ua);
+    }
+    req
 }
 
 fn q<T: ToString>(name: &'static str, v: &Option<T>) -> Option<(&'static str, String)> {
@@ -299,15 +313,7 @@ impl Portal for RemotePortal {
         .await
     }
     async fn get_key(&self, actor: &Actor, id: &str) -> Result<FederationKey> {
-        self.call(
-            actor,
-            Method::GET,
-            &format!("v1/keys/{}", seg(id)),
-            None,
-            NO_BODY,
-            &[],
-        )
-        .await
+        self.get(actor, &format!("v1/keys/{}", seg(id))).await
     }
     async fn revoke_key(
         &self,
@@ -361,40 +367,22 @@ impl Portal for RemotePortal {
     /// session's token is not sent.
     async fn verify_key(&self, actor: &Actor, presented: &str) -> Result<Verified> {
         let url = self.url("v1/federation/verify")?;
-        let mut req = self.http.post(url).bearer_auth(presented);
-        if let Some(ip) = &actor.ip {
-            req = req.header("X-Forwarded-For", ip);
-        }
-        if let Some(ua) = &actor.ua {
-            req = req.header(reqwest::header::USER_AGENT, ua);
-        }
+        let req = with_context(self.http.post(url).bearer_auth(presented), actor);
         let response = req.send().await.map_err(|e| self.unreachable(&e))?;
         let status = response.status();
         let bytes = response.bytes().await.map_err(|e| self.unreachable(&e))?;
-        if status.is_success() {
-            return serde_json::from_slice(&bytes)
-                .map_err(|e| Error::Internal(format!("unexpected verify answer: {e}")));
+        if !status.is_success() {
+            return Err(self.problem(status, &bytes));
         }
-        Err(match serde_json::from_slice::<Problem>(&bytes) {
-            Ok(p) => p.into_error(),
-            Err(_) => Error::Unavailable(format!("the portal answered {status}")),
-        })
+        serde_json::from_slice(&bytes)
+            .map_err(|e| Error::Internal(format!("unexpected verify answer: {e}")))
     }
 
     async fn list_oidc(&self, actor: &Actor) -> Result<Vec<OidcConfig>> {
-        self.call(actor, Method::GET, "v1/oidc", None, NO_BODY, &[])
-            .await
+        self.get(actor, "v1/oidc").await
     }
     async fn get_oidc(&self, actor: &Actor, id: &str) -> Result<OidcConfig> {
-        self.call(
-            actor,
-            Method::GET,
-            &format!("v1/oidc/{}", seg(id)),
-            None,
-            NO_BODY,
-            &[],
-        )
-        .await
+        self.get(actor, &format!("v1/oidc/{}", seg(id))).await
     }
     async fn create_oidc(
         &self,
@@ -437,13 +425,11 @@ impl Portal for RemotePortal {
     }
 
     async fn list_integrations(&self, actor: &Actor) -> Result<Vec<Integration>> {
-        self.call(actor, Method::GET, "v1/integrations", None, NO_BODY, &[])
-            .await
+        self.get(actor, "v1/integrations").await
     }
     async fn get_integration(&self, actor: &Actor, id: &str) -> Result<Integration> {
         let path = format!("v1/integrations/{}", seg(id));
-        self.call(actor, Method::GET, &path, None, NO_BODY, &[])
-            .await
+        self.get(actor, &path).await
     }
     async fn create_integration(
         &self,
@@ -529,8 +515,7 @@ impl Portal for RemotePortal {
     }
     async fn get_client(&self, actor: &Actor, id: &str) -> Result<Client> {
         let path = format!("v1/clients/{}", seg(id));
-        self.call(actor, Method::GET, &path, None, NO_BODY, &[])
-            .await
+        self.get(actor, &path).await
     }
     async fn create_client(
         &self,
@@ -562,15 +547,7 @@ impl Portal for RemotePortal {
         .await
     }
     async fn verify_audit(&self, actor: &Actor) -> Result<ChainReport> {
-        self.call(
-            actor,
-            Method::GET,
-            "v1/audit/verification",
-            None,
-            NO_BODY,
-            &[],
-        )
-        .await
+        self.get(actor, "v1/audit/verification").await
     }
     async fn export_audit_csv(
         &self,
@@ -596,19 +573,10 @@ impl Portal for RemotePortal {
     }
 
     async fn overview(&self, actor: &Actor) -> Result<Overview> {
-        self.call(actor, Method::GET, "v1/overview", None, NO_BODY, &[])
-            .await
+        self.get(actor, "v1/overview").await
     }
     async fn master_key_status(&self, actor: &Actor) -> Result<MasterKeyStatus> {
-        self.call(
-            actor,
-            Method::GET,
-            "v1/secrets/master-key",
-            None,
-            NO_BODY,
-            &[],
-        )
-        .await
+        self.get(actor, "v1/secrets/master-key").await
     }
     async fn rotate_master_key(
         &self,
