@@ -24,6 +24,11 @@ pub mod wire;
 
 pub use local::{KeyListener, LocalPortal};
 
+/// Everything a front end needs in scope to call Portal operations: `use portal::prelude::*;`.
+pub mod prelude {
+    pub use crate::Portal;
+}
+
 use async_trait::async_trait;
 use domain::audit::AuditEvent;
 use domain::error::Result;
