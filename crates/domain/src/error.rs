@@ -114,6 +114,16 @@ impl Error {
         Error::Invalid(vec![FieldError::new(field, message)])
     }
 
+    /// A conflict with the current state, said for the person who will resolve it.
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Error::Conflict(message.into())
+    }
+
+    /// An unexpected failure; `cause` is for the log.
+    pub fn internal(cause: impl Into<String>) -> Self {
+        Error::Internal(cause.into())
+    }
+
     pub fn not_found(what: impl fmt::Display) -> Self {
         Error::NotFound(format!("{what} was not found"))
     }

@@ -13,7 +13,8 @@
 use domain::key::FullKey;
 use domain::model::AuditFilter;
 use domain::{Actor, Clock, SystemClock};
-use portal::{LocalPortal, NewKey, Portal};
+use portal::prelude::*;
+use portal::{LocalPortal, NewKey};
 use rand::SeedableRng;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

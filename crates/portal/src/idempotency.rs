@@ -5,6 +5,7 @@
 //! the write, under `sha256(actor | operation | key)`. Records are honoured for 24 hours.
 
 use crate::local::{store_err, LocalPortal};
+use domain::audit::AuditDraft;
 use domain::envelope::Binding;
 use domain::error::{Error, Result};
 use domain::Actor;
@@ -58,14 +59,7 @@ impl LocalPortal {
         let Some(key) = key else {
             return self.write(actor, work).await;
         };
-        check_key(key)?;
-        let claim = Claim {
-            id: hex_sha256(&format!("{}\0{operation}\0{key}", actor.id)),
-            request_hash: hex_sha256(&format!(
-                "{operation}\0{}",
-                serde_json::to_string(request).unwrap_or_default()
-            )),
-        };
+        let claim = claim(actor, operation, Some(key), request)?;
         if let Some(replayed) = self.replay(&claim).await? {
             return Ok(replayed);
         }
@@ -102,6 +96,37 @@ impl LocalPortal {
         }
     }
 
+    /// Runs a long operation (one that spans many transactions) at most once per idempotency
+    /// key: a retry after it finished gets its result back. The result is remembered in its own
+    /// transaction, with `audit` describing the completed operation.
+    pub(crate) async fn once<S, R, Fut>(
+        &self,
+        actor: &Actor,
+        operation: &str,
+        key: Option<&str>,
+        request: &R,
+        run: Fut,
+        audit: impl FnOnce(&S) -> AuditDraft,
+    ) -> Result<S>
+    where
+        S: Serialize + DeserializeOwned + Send,
+        R: Serialize,
+        Fut: Future<Output = Result<S>>,
+    {
+        if key.is_none() {
+            return run.await;
+        }
+        if let Some(replayed) = self.replay(&claim(actor, operation, key, request)?).await? {
+            return Ok(replayed);
+        }
+        let value = run.await?;
+        let draft = audit(&value);
+        self.write_idempotent(actor, operation, key, request, |tx| async move {
+            Ok((tx, value, Some(AuditBatch::one(draft))))
+        })
+        .await
+    }
+
     async fn replay<S: DeserializeOwned>(&self, claim: &Claim) -> Result<Option<S>> {
         let Some(rec) = self.store.idempotency(&claim.id).await.map_err(store_err)? else {
             return Ok(None);
@@ -119,6 +144,23 @@ impl LocalPortal {
             .map(Some)
             .map_err(|e| Error::Internal(format!("the stored result cannot be read: {e}")))
     }
+}
+
+fn claim<R: Serialize>(
+    actor: &Actor,
+    operation: &str,
+    key: Option<&str>,
+    request: &R,
+) -> Result<Claim> {
+    let key = key.unwrap_or_default();
+    check_key(key)?;
+    Ok(Claim {
+        id: hex_sha256(&format!("{}\0{operation}\0{key}", actor.id)),
+        request_hash: hex_sha256(&format!(
+            "{operation}\0{}",
+            serde_json::to_string(request).unwrap_or_default()
+        )),
+    })
 }
 
 pub(crate) fn hex_sha256(s: &str) -> String {

@@ -1,37 +1,29 @@
 //! `LocalPortal`: the Portal over a Store — shared plumbing (authorization, transactions,
-//! sealing, error mapping). Each capability lives in its own module.
+//! sealing, error mapping). Each capability implements its trait for it in its own module
+//! (`keys/local.rs`, `oidc/local.rs`, …).
 
-use crate::known_keys::KnownKeys;
+use crate::keys::state::KeyState;
+use crate::oidc::JsonFetcher;
 use crate::secrets::MasterKeySource;
-use crate::verify_cache::VerifyCache;
 use domain::audit::AuditDraft;
 use domain::envelope::{Binding, MasterKeySet};
 use domain::error::{Error, Result};
-use domain::key::KeyId;
 use domain::{Actor, Clock, Permission, Sensitive, Timestamp};
-use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 use store::{AuditBatch, Store, StoreError, WriteTx};
 use uuid::Uuid;
 
 /// The Portal over a [`Store`]: the embedded and direct profiles, and the server's engine.
 pub struct LocalPortal {
     pub(crate) store: Arc<dyn Store>,
-    pub(crate) keys: RwLock<MasterKeySet>,
+    pub(crate) master: RwLock<MasterKeySet>,
     pub(crate) key_source: Option<Arc<dyn MasterKeySource>>,
     pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) cache: VerifyCache,
-    pub(crate) touched: Mutex<HashMap<KeyId, crate::keys::Usage>>,
-    pub(crate) known_keys: tokio::sync::Mutex<KnownKeys>,
-    pub(crate) key_listener: RwLock<Option<KeyListener>>,
-    /// Permits to run argon2id (one per core).
-    pub(crate) hashing: tokio::sync::Semaphore,
+    /// Fetches public documents for *Test connection* (none: the test says it cannot run).
+    pub(crate) fetcher: Option<Arc<dyn JsonFetcher>>,
+    pub(crate) key_state: KeyState,
 }
-
-/// Told the id of every key revoked, rotated or whose overlap ended here, after the commit —
-/// so other processes' verification caches can forget it (the server publishes it on Redis).
-pub type KeyListener = Arc<dyn Fn(&KeyId) + Send + Sync>;
 
 impl std::fmt::Debug for LocalPortal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -74,49 +66,23 @@ impl LocalPortal {
     ) -> Self {
         LocalPortal {
             store,
-            keys: RwLock::new(keys),
+            master: RwLock::new(keys),
             key_source,
             clock,
-            cache: VerifyCache::new(10_000),
-            touched: Mutex::new(HashMap::new()),
-            known_keys: tokio::sync::Mutex::new(KnownKeys::default()),
-            key_listener: RwLock::new(None),
-            hashing: tokio::sync::Semaphore::new(
-                std::thread::available_parallelism()
-                    .map(|n| n.get())
-                    .unwrap_or(2),
-            ),
+            fetcher: None,
+            key_state: KeyState::new(),
         }
+    }
+
+    /// Gives the portal a way to fetch public documents over HTTPS (OIDC *Test connection*).
+    pub fn with_fetcher(mut self, fetcher: Arc<dyn JsonFetcher>) -> Self {
+        self.fetcher = Some(fetcher);
+        self
     }
 
     /// The master key set in use (for seeding another portal over the same store).
     pub fn master_key_set(&self) -> Result<MasterKeySet> {
         self.master_keys()
-    }
-
-    /// Calls `listener` after each commit that revokes, rotates or ends the overlap of a key.
-    pub fn set_key_listener(&self, listener: KeyListener) {
-        if let Ok(mut l) = self.key_listener.write() {
-            *l = Some(listener);
-        }
-    }
-
-    /// Forgets cached verifications of `id`: another process changed that key.
-    pub fn forget_key(&self, id: &KeyId) {
-        self.cache.invalidate(id);
-    }
-
-    /// Forgets every cached verification (e.g. after missing change notifications).
-    pub fn forget_all_keys(&self) {
-        self.cache.clear();
-    }
-
-    pub(crate) fn key_changed(&self, id: &KeyId) {
-        self.cache.invalidate(id);
-        let listener = self.key_listener.read().ok().and_then(|l| l.clone());
-        if let Some(listener) = listener {
-            listener(id);
-        }
     }
 
     /// The store underneath (for seeding and tests).
@@ -160,7 +126,7 @@ impl LocalPortal {
 
     pub(crate) fn seal(&self, binding: Binding<'_>, plaintext: &[u8]) -> Result<Vec<u8>> {
         let keys = self
-            .keys
+            .master
             .read()
             .map_err(|_| Error::Internal("master key lock poisoned".into()))?;
         keys.seal(&mut rand::rngs::OsRng, binding, plaintext)
@@ -173,7 +139,7 @@ impl LocalPortal {
         sealed: &[u8],
     ) -> Result<Sensitive<Vec<u8>>> {
         let keys = self
-            .keys
+            .master
             .read()
             .map_err(|_| Error::Internal("master key lock poisoned".into()))?;
         keys.open(binding, sealed)
@@ -181,7 +147,7 @@ impl LocalPortal {
     }
 
     pub(crate) fn master_keys(&self) -> Result<MasterKeySet> {
-        self.keys
+        self.master
             .read()
             .map(|k| k.clone())
             .map_err(|_| Error::Internal("master key lock poisoned".into()))

@@ -1,6 +1,8 @@
-//! The audit trail: browse, verify the hash chain, export as CSV.
+//! `impl Audit for LocalPortal`: browse, verify the hash chain, export as CSV.
 
+use super::Audit;
 use crate::local::{page_limit, store_err, LocalPortal};
+use async_trait::async_trait;
 use domain::audit::{AuditEvent, BrokenLink, ChainVerifier};
 use domain::error::{Error, Result};
 use domain::model::{AuditFilter, ChainReport, Page};
@@ -27,19 +29,16 @@ fn check_filter(f: &AuditFilter) -> Result<()> {
     Ok(())
 }
 
-impl LocalPortal {
-    pub(crate) async fn list_audit_impl(
-        &self,
-        actor: &Actor,
-        filter: AuditFilter,
-    ) -> Result<Page<AuditEvent>> {
+#[async_trait]
+impl Audit for LocalPortal {
+    async fn list_audit(&self, actor: &Actor, filter: AuditFilter) -> Result<Page<AuditEvent>> {
         self.authorize(actor, Permission::ReadAudit, None)?;
         let limit = page_limit(filter.limit)?;
         check_filter(&filter)?;
         self.store.audit(&filter, limit).await.map_err(store_err)
     }
 
-    pub(crate) async fn verify_audit_impl(&self, actor: &Actor) -> Result<ChainReport> {
+    async fn verify_audit(&self, actor: &Actor) -> Result<ChainReport> {
         self.authorize(actor, Permission::ReadAudit, None)?;
         // Read the tip first: events committed after it are checked on the next run.
         let (head_seq, head_hash) = self.store.audit_head().await.map_err(store_err)?;
@@ -86,7 +85,7 @@ impl LocalPortal {
         })
     }
 
-    pub(crate) async fn export_audit_csv_impl(
+    async fn export_audit_csv(
         &self,
         actor: &Actor,
         mut filter: AuditFilter,

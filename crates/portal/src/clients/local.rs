@@ -1,7 +1,8 @@
-//! Clients: the tenant organisations of the portal.
+//! `impl Clients for LocalPortal`: the tenant organisations of the portal.
 
+use super::{Clients, NewClient};
 use crate::local::{json, page_limit, parse_id, store_err, LocalPortal};
-use crate::NewClient;
+use async_trait::async_trait;
 use domain::audit::AuditDraft;
 use domain::error::{Error, Result, Validator};
 use domain::model::{Client, ClientFilter, Page};
@@ -31,12 +32,9 @@ fn one_of(field: &str, value: &str, allowed: &[&str]) -> Result<String, String> 
     }
 }
 
-impl LocalPortal {
-    pub(crate) async fn list_clients_impl(
-        &self,
-        actor: &Actor,
-        filter: ClientFilter,
-    ) -> Result<Page<Client>> {
+#[async_trait]
+impl Clients for LocalPortal {
+    async fn list_clients(&self, actor: &Actor, filter: ClientFilter) -> Result<Page<Client>> {
         let limit = page_limit(filter.limit)?;
         if filter
             .search
@@ -63,7 +61,7 @@ impl LocalPortal {
         self.store.clients(&filter, limit).await.map_err(store_err)
     }
 
-    pub(crate) async fn get_client_impl(&self, actor: &Actor, id: &str) -> Result<Client> {
+    async fn get_client(&self, actor: &Actor, id: &str) -> Result<Client> {
         let id = parse_id("id", id)?;
         // Another tenant's organisation reads as "not found", never as "forbidden".
         if !actor.role.allows(Permission::ReadClients, Some(id)) {
@@ -79,7 +77,7 @@ impl LocalPortal {
             .ok_or_else(|| not_found(id))
     }
 
-    pub(crate) async fn create_client_impl(
+    async fn create_client(
         &self,
         actor: &Actor,
         new: NewClient,
@@ -112,12 +110,7 @@ impl LocalPortal {
         .await
     }
 
-    pub(crate) async fn rename_client_impl(
-        &self,
-        actor: &Actor,
-        id: &str,
-        name: &str,
-    ) -> Result<Client> {
+    async fn rename_client(&self, actor: &Actor, id: &str, name: &str) -> Result<Client> {
         self.authorize(actor, Permission::ManageClients, None)?;
         let mut v = Validator::new();
         let id = v.check("id", domain::validate::parse_uuid(id));

@@ -1,11 +1,13 @@
-//! OIDC configurations: the client secret is sealed and never read back.
+//! `impl Oidc for LocalPortal`: the client secret is sealed and never read back.
 
+use super::{probe, NewOidc, Oidc, OidcChanges};
 use crate::local::{json, parse_id, store_err, LocalPortal};
-use crate::{NewOidc, OidcChanges};
+use async_trait::async_trait;
 use domain::audit::{AuditDraft, REDACTED};
 use domain::envelope::Binding;
 use domain::error::{Error, Result, Validator};
 use domain::model::{OidcConfig, OidcRecord};
+use domain::oidc::OidcProbeReport;
 use domain::validate::{check_secret, ClientId, IssuerUrl, RedirectUri};
 use domain::{Actor, Permission, Sensitive};
 use serde_json::Value;
@@ -55,14 +57,15 @@ fn check_secret_field(v: &mut Validator, s: &Option<Sensitive<String>>) {
     }
 }
 
-impl LocalPortal {
-    pub(crate) async fn list_oidc_impl(&self, actor: &Actor) -> Result<Vec<OidcConfig>> {
+#[async_trait]
+impl Oidc for LocalPortal {
+    async fn list_oidc(&self, actor: &Actor) -> Result<Vec<OidcConfig>> {
         self.authorize(actor, Permission::ReadOidc, None)?;
         let all = self.store.oidc_configs().await.map_err(store_err)?;
         Ok(all.iter().map(OidcRecord::view).collect())
     }
 
-    pub(crate) async fn get_oidc_impl(&self, actor: &Actor, id: &str) -> Result<OidcConfig> {
+    async fn get_oidc(&self, actor: &Actor, id: &str) -> Result<OidcConfig> {
         self.authorize(actor, Permission::ReadOidc, None)?;
         let id = parse_id("id", id)?;
         let rec = self
@@ -74,7 +77,19 @@ impl LocalPortal {
         Ok(rec.view())
     }
 
-    pub(crate) async fn create_oidc_impl(
+    async fn test_oidc(&self, actor: &Actor, id: &str) -> Result<OidcProbeReport> {
+        let config = self.get_oidc(actor, id).await?;
+        let issuer = IssuerUrl::parse(&config.issuer).map_err(|m| Error::invalid("issuer", m))?;
+        let fetcher = self.fetcher.as_deref().ok_or_else(|| {
+            Error::Unavailable(
+                "this portal was opened without network access, so it cannot test a connection"
+                    .into(),
+            )
+        })?;
+        Ok(probe::probe(fetcher, &issuer).await)
+    }
+
+    async fn create_oidc(
         &self,
         actor: &Actor,
         new: NewOidc,
@@ -128,12 +143,7 @@ impl LocalPortal {
         .await
     }
 
-    pub(crate) async fn update_oidc_impl(
-        &self,
-        actor: &Actor,
-        id: &str,
-        ch: OidcChanges,
-    ) -> Result<OidcConfig> {
+    async fn update_oidc(&self, actor: &Actor, id: &str, ch: OidcChanges) -> Result<OidcConfig> {
         self.authorize(actor, Permission::ManageOidc, None)?;
         let id = parse_id("id", id)?;
         let mut v = Validator::new();
@@ -202,12 +212,7 @@ impl LocalPortal {
         .await
     }
 
-    pub(crate) async fn set_oidc_enabled_impl(
-        &self,
-        actor: &Actor,
-        id: &str,
-        enabled: bool,
-    ) -> Result<OidcConfig> {
+    async fn set_oidc_enabled(&self, actor: &Actor, id: &str, enabled: bool) -> Result<OidcConfig> {
         self.authorize(actor, Permission::ManageOidc, None)?;
         let id = parse_id("id", id)?;
         let now = self.now();
@@ -239,7 +244,7 @@ impl LocalPortal {
         .await
     }
 
-    pub(crate) async fn delete_oidc_impl(&self, actor: &Actor, id: &str) -> Result<()> {
+    async fn delete_oidc(&self, actor: &Actor, id: &str) -> Result<()> {
         self.authorize(actor, Permission::ManageOidc, None)?;
         let id = parse_id("id", id)?;
         self.write(actor, |mut tx| async move {

@@ -4,7 +4,8 @@
 //! Seeding goes through the Portal like any other writer, with a clock that walks forward
 //! from 90 days ago, so every row and audit event is real and the chain verifies.
 
-use crate::{LocalPortal, NewClient, NewIntegration, NewKey, NewOidc, Portal, Progress};
+use crate::prelude::*;
+use crate::{LocalPortal, NewClient, NewIntegration, NewKey, NewOidc, Progress};
 use domain::envelope::MasterKeySet;
 use domain::error::Result;
 use domain::{Actor, ActorType, Clock, ManualClock, Role, Sensitive, Timestamp};
@@ -14,7 +15,8 @@ use std::sync::Arc;
 use store::Store;
 
 /// What the seed wrote.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SeedReport {
     pub clients: u32,
     pub keys: u32,

@@ -1,7 +1,8 @@
-//! Provider integrations: their configuration JSON is sealed; reads show its field names only.
+//! `impl Integrations for LocalPortal`: their configuration JSON is sealed; reads show its field names only.
 
+use super::{IntegrationChanges, Integrations, NewIntegration};
 use crate::local::{json, parse_id, store_err, LocalPortal};
-use crate::{IntegrationChanges, NewIntegration};
+use async_trait::async_trait;
 use domain::audit::{AuditDraft, REDACTED};
 use domain::envelope::Binding;
 use domain::error::{Error, Result, Validator};
@@ -57,18 +58,15 @@ fn mark_config_changed(d: &mut AuditDraft) {
     }
 }
 
-impl LocalPortal {
-    pub(crate) async fn list_integrations_impl(&self, actor: &Actor) -> Result<Vec<Integration>> {
+#[async_trait]
+impl Integrations for LocalPortal {
+    async fn list_integrations(&self, actor: &Actor) -> Result<Vec<Integration>> {
         self.authorize(actor, Permission::ReadIntegrations, None)?;
         let all = self.store.integrations().await.map_err(store_err)?;
         Ok(all.iter().map(IntegrationRecord::view).collect())
     }
 
-    pub(crate) async fn get_integration_impl(
-        &self,
-        actor: &Actor,
-        id: &str,
-    ) -> Result<Integration> {
+    async fn get_integration(&self, actor: &Actor, id: &str) -> Result<Integration> {
         self.authorize(actor, Permission::ReadIntegrations, None)?;
         let id = parse_id("id", id)?;
         let rec = self
@@ -80,7 +78,7 @@ impl LocalPortal {
         Ok(rec.view())
     }
 
-    pub(crate) async fn create_integration_impl(
+    async fn create_integration(
         &self,
         actor: &Actor,
         new: NewIntegration,
@@ -133,7 +131,7 @@ impl LocalPortal {
         .await
     }
 
-    pub(crate) async fn update_integration_impl(
+    async fn update_integration(
         &self,
         actor: &Actor,
         id: &str,
@@ -189,6 +187,85 @@ impl LocalPortal {
         .await
     }
 
+    async fn set_integration_paused(
+        &self,
+        actor: &Actor,
+        id: &str,
+        paused: bool,
+    ) -> Result<Integration> {
+        let action = if paused { "pause" } else { "resume" };
+        self.transition(actor, id, action, None, move |rec| {
+            let target = if paused {
+                IntegrationStatus::Paused
+            } else {
+                IntegrationStatus::Active
+            };
+            if rec.status == target {
+                return Ok(false);
+            }
+            if !paused {
+                rec.last_error = None;
+            }
+            rec.status = target;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn record_integration_sync(
+        &self,
+        actor: &Actor,
+        id: &str,
+        error: Option<String>,
+        idem: Option<&str>,
+    ) -> Result<Integration> {
+        if error.as_ref().is_some_and(|e| e.chars().count() > 2000) {
+            return Err(Error::invalid("error", "must be at most 2000 characters"));
+        }
+        let now = self.now();
+        let request = serde_json::json!({ "error": error });
+        self.transition(actor, id, "sync", idem.map(|k| (k, request)), move |rec| {
+            if rec.status == IntegrationStatus::Paused {
+                return Err(Error::Conflict(
+                    "the integration is paused: resume it before syncing".into(),
+                ));
+            }
+            rec.status = if error.is_some() {
+                IntegrationStatus::Error
+            } else {
+                IntegrationStatus::Active
+            };
+            rec.last_error = error;
+            rec.last_sync_at = Some(now);
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn delete_integration(&self, actor: &Actor, id: &str) -> Result<()> {
+        self.authorize(actor, Permission::ManageIntegrations, None)?;
+        let id = parse_id("id", id)?;
+        self.write(actor, |mut tx| async move {
+            let rec = tx
+                .integration_for_update(id)
+                .await
+                .map_err(store_err)?
+                .ok_or_else(|| not_found(id))?;
+            tx.delete_integration(id).await.map_err(store_err)?;
+            let audit = AuditDraft::change(
+                ENTITY,
+                &id.to_string(),
+                "delete",
+                Some(&json(&rec.view())),
+                None,
+            );
+            Ok((tx, (), Some(AuditBatch::one(audit))))
+        })
+        .await
+    }
+}
+
+impl LocalPortal {
     /// Pause, resume, or record a sync outcome: one status transition, audited.
     /// One state change of an integration; with `idem`, a retry replays the first result.
     async fn transition(
@@ -229,83 +306,6 @@ impl LocalPortal {
                 Some(&json(&view)),
             );
             Ok((tx, view, Some(AuditBatch::one(audit))))
-        })
-        .await
-    }
-
-    pub(crate) async fn set_integration_paused_impl(
-        &self,
-        actor: &Actor,
-        id: &str,
-        paused: bool,
-    ) -> Result<Integration> {
-        let action = if paused { "pause" } else { "resume" };
-        self.transition(actor, id, action, None, move |rec| {
-            let target = if paused {
-                IntegrationStatus::Paused
-            } else {
-                IntegrationStatus::Active
-            };
-            if rec.status == target {
-                return Ok(false);
-            }
-            if !paused {
-                rec.last_error = None;
-            }
-            rec.status = target;
-            Ok(true)
-        })
-        .await
-    }
-
-    pub(crate) async fn record_integration_sync_impl(
-        &self,
-        actor: &Actor,
-        id: &str,
-        error: Option<String>,
-        idem: Option<&str>,
-    ) -> Result<Integration> {
-        if error.as_ref().is_some_and(|e| e.chars().count() > 2000) {
-            return Err(Error::invalid("error", "must be at most 2000 characters"));
-        }
-        let now = self.now();
-        let request = serde_json::json!({ "error": error });
-        self.transition(actor, id, "sync", idem.map(|k| (k, request)), move |rec| {
-            if rec.status == IntegrationStatus::Paused {
-                return Err(Error::Conflict(
-                    "the integration is paused: resume it before syncing".into(),
-                ));
-            }
-            rec.status = if error.is_some() {
-                IntegrationStatus::Error
-            } else {
-                IntegrationStatus::Active
-            };
-            rec.last_error = error;
-            rec.last_sync_at = Some(now);
-            Ok(true)
-        })
-        .await
-    }
-
-    pub(crate) async fn delete_integration_impl(&self, actor: &Actor, id: &str) -> Result<()> {
-        self.authorize(actor, Permission::ManageIntegrations, None)?;
-        let id = parse_id("id", id)?;
-        self.write(actor, |mut tx| async move {
-            let rec = tx
-                .integration_for_update(id)
-                .await
-                .map_err(store_err)?
-                .ok_or_else(|| not_found(id))?;
-            tx.delete_integration(id).await.map_err(store_err)?;
-            let audit = AuditDraft::change(
-                ENTITY,
-                &id.to_string(),
-                "delete",
-                Some(&json(&rec.view())),
-                None,
-            );
-            Ok((tx, (), Some(AuditBatch::one(audit))))
         })
         .await
     }

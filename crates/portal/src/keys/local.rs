@@ -1,7 +1,8 @@
-//! Federation keys: create, list, revoke, rotate with an overlap, verify.
+//! `impl Keys for LocalPortal`: create, list, revoke, rotate with an overlap, verify.
 
+use super::{Keys, NewKey};
 use crate::local::{json, page_limit, store_err, LocalPortal};
-use crate::NewKey;
+use async_trait::async_trait;
 use domain::audit::AuditDraft;
 use domain::error::{Error, Result, Validator};
 use domain::key::{FullKey, KeyId};
@@ -57,24 +58,9 @@ fn not_found(id: &KeyId) -> Error {
     Error::NotFound(format!("no federation key {} exists", id.display_prefix()))
 }
 
-impl LocalPortal {
-    /// Mints a key and its hash; hashing runs off the async threads.
-    async fn mint(&self) -> Result<(FullKey, String)> {
-        let _permit = self
-            .hashing
-            .acquire()
-            .await
-            .map_err(|_| Error::Internal("the key service is shutting down".into()))?;
-        tokio::task::spawn_blocking(|| {
-            let key = FullKey::generate(&mut rand::rngs::OsRng);
-            let hash = key.hash(&mut rand::rngs::OsRng).map_err(Error::Internal)?;
-            Ok((key, hash))
-        })
-        .await
-        .map_err(|e| Error::Internal(format!("key generation failed: {e}")))?
-    }
-
-    pub(crate) async fn create_key_impl(
+#[async_trait]
+impl Keys for LocalPortal {
+    async fn create_key(
         &self,
         actor: &Actor,
         new: NewKey,
@@ -124,15 +110,15 @@ impl LocalPortal {
                 Ok((tx, stored, Some(AuditBatch::one(audit))))
             })
             .await?;
-        self.known_keys.lock().await.insert(stored.key.id.clone());
+        self.key_state
+            .known_keys
+            .lock()
+            .await
+            .insert(stored.key.id.clone());
         Ok(stored.into())
     }
 
-    pub(crate) async fn list_keys_impl(
-        &self,
-        actor: &Actor,
-        filter: KeyFilter,
-    ) -> Result<Page<FederationKey>> {
+    async fn list_keys(&self, actor: &Actor, filter: KeyFilter) -> Result<Page<FederationKey>> {
         self.authorize(actor, Permission::ReadKeys, None)?;
         let limit = page_limit(filter.limit)?;
         let mut v = Validator::new();
@@ -165,7 +151,7 @@ impl LocalPortal {
         })
     }
 
-    pub(crate) async fn get_key_impl(&self, actor: &Actor, id: &str) -> Result<FederationKey> {
+    async fn get_key(&self, actor: &Actor, id: &str) -> Result<FederationKey> {
         self.authorize(actor, Permission::ReadKeys, None)?;
         let id = parse_key_id(id)?;
         let rec = self
@@ -177,7 +163,7 @@ impl LocalPortal {
         Ok(rec.view(self.now()))
     }
 
-    pub(crate) async fn revoke_keys_impl(
+    async fn revoke_keys(
         &self,
         actor: &Actor,
         ids: &[String],
@@ -235,7 +221,7 @@ impl LocalPortal {
         Ok(views)
     }
 
-    pub(crate) async fn rotate_key_impl(
+    async fn rotate_key(
         &self,
         actor: &Actor,
         id: &str,
@@ -331,7 +317,8 @@ impl LocalPortal {
             })
             .await?;
         self.key_changed(&stored.old.id);
-        self.known_keys
+        self.key_state
+            .known_keys
             .lock()
             .await
             .insert(stored.successor.key.id.clone());
@@ -341,7 +328,7 @@ impl LocalPortal {
         })
     }
 
-    pub(crate) async fn end_overlap_impl(&self, actor: &Actor, id: &str) -> Result<FederationKey> {
+    async fn end_overlap(&self, actor: &Actor, id: &str) -> Result<FederationKey> {
         self.authorize(actor, Permission::ManageKeys, None)?;
         let id = parse_key_id(id)?;
         let now = self.now();
@@ -379,12 +366,12 @@ impl LocalPortal {
         Ok(view)
     }
 
-    pub(crate) async fn verify_key_impl(&self, actor: &Actor, presented: &str) -> Result<Verified> {
+    async fn verify_key(&self, actor: &Actor, presented: &str) -> Result<Verified> {
         self.authorize(actor, Permission::VerifyKeys, None)?;
         let key = FullKey::parse(presented).map_err(|e| Error::invalid("key", e.to_string()))?;
         let now = self.now();
         let digest = key.fast_digest();
-        if let Some(hit) = self.cache.get(&digest, now) {
+        if let Some(hit) = self.key_state.cache.get(&digest, now) {
             self.touch(&hit.key_id, now, actor.ip.as_deref()).await;
             return Ok(Verified {
                 key_id: hit.key_id,
@@ -394,6 +381,7 @@ impl LocalPortal {
         }
         let rejected = || Error::Unauthenticated("this federation key is not valid".into());
         let known = self
+            .key_state
             .known_keys
             .lock()
             .await
@@ -426,11 +414,12 @@ impl LocalPortal {
         // verifications queues instead of exhausting memory, and the many requests of a client
         // presenting the same key wait for the first one, then hit the cache.
         let _permit = self
+            .key_state
             .hashing
             .acquire()
             .await
             .map_err(|_| Error::Internal("the verifier is shutting down".into()))?;
-        if let Some(hit) = self.cache.get(&digest, now) {
+        if let Some(hit) = self.key_state.cache.get(&digest, now) {
             self.touch(&hit.key_id, now, actor.ip.as_deref()).await;
             return Ok(Verified {
                 key_id: hit.key_id,
@@ -445,7 +434,7 @@ impl LocalPortal {
         if !ok {
             return Err(rejected());
         }
-        self.cache.insert(
+        self.key_state.cache.insert(
             digest,
             rec.id.clone(),
             rec.name.clone(),
@@ -459,11 +448,30 @@ impl LocalPortal {
             expires_at: rec.expires_at,
         })
     }
+}
+
+impl LocalPortal {
+    /// Mints a key and its hash; hashing runs off the async threads.
+    async fn mint(&self) -> Result<(FullKey, String)> {
+        let _permit = self
+            .key_state
+            .hashing
+            .acquire()
+            .await
+            .map_err(|_| Error::Internal("the key service is shutting down".into()))?;
+        tokio::task::spawn_blocking(|| {
+            let key = FullKey::generate(&mut rand::rngs::OsRng);
+            let hash = key.hash(&mut rand::rngs::OsRng).map_err(Error::Internal)?;
+            Ok((key, hash))
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("key generation failed: {e}")))?
+    }
 
     /// Records usage at most once a minute per key. A failure here never fails a verification.
     async fn touch(&self, id: &KeyId, now: Timestamp, ip: Option<&str>) {
         // Count every verification; write (last use + the count so far) at most once a minute.
-        let flush = match self.touched.lock() {
+        let flush = match self.key_state.touched.lock() {
             Ok(mut t) => {
                 let entry = t.entry(id.clone()).or_insert(Usage {
                     flushed_at: None,
