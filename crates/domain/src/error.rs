@@ -74,17 +74,48 @@ pub enum Error {
     Forbidden(String),
     #[error("{0}")]
     NotFound(String),
-    #[error("{0}")]
-    Conflict(String),
+    /// The change conflicts with the current state (see [`Conflict`] for what the caller needs
+    /// to resolve it).
+    #[error("{}", .0.message)]
+    Conflict(Conflict),
     #[error("{}", invalid_message(.0))]
     Invalid(Vec<FieldError>),
     #[error("too many requests: try again in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     #[error("{0}")]
     Unavailable(String),
-    /// An unexpected failure. The message is safe to show; details went to the log.
-    #[error("{0}")]
+    /// An unexpected failure. It carries its cause for the log ([`Error::cause`]); what a person
+    /// (or an API client) sees is a fixed sentence, so no database or library text leaks out.
+    #[error("{INTERNAL_MESSAGE}")]
     Internal(String),
+}
+
+/// What an internal error says to a person, whatever its cause.
+pub const INTERNAL_MESSAGE: &str =
+    "an unexpected error occurred and was logged; try again, and if it persists report it with the time it happened";
+
+/// A conflict with the current state: what happened, and what the caller needs to resolve it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Conflict {
+    /// Said for the person who will resolve it.
+    pub message: String,
+    /// The current version of the record, when the write was based on an older one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_version: Option<i64>,
+    /// The fields whose current values conflict with the change.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<String>,
+}
+
+impl Conflict {
+    pub fn new(message: impl Into<String>) -> Self {
+        Conflict {
+            message: message.into(),
+            ..Conflict::default()
+        }
+    }
 }
 
 fn invalid_message(fields: &[FieldError]) -> String {
@@ -116,7 +147,24 @@ impl Error {
 
     /// A conflict with the current state, said for the person who will resolve it.
     pub fn conflict(message: impl Into<String>) -> Self {
-        Error::Conflict(message.into())
+        Error::Conflict(Conflict::new(message))
+    }
+
+    /// A conflict with a record that moved on: its current version and the fields in conflict.
+    pub fn stale(message: impl Into<String>, current_version: i64, fields: Vec<String>) -> Self {
+        Error::Conflict(Conflict {
+            message: message.into(),
+            current_version: Some(current_version),
+            fields,
+        })
+    }
+
+    /// What caused an internal error, for the log only (never for the person or the wire).
+    pub fn cause(&self) -> Option<&str> {
+        match self {
+            Error::Internal(cause) => Some(cause),
+            _ => None,
+        }
     }
 
     /// An unexpected failure; `cause` is for the log.

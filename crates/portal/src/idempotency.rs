@@ -87,10 +87,7 @@ impl LocalPortal {
             Ok(()) => Ok(value),
             // A concurrent duplicate committed first: ours rolled back, replay theirs.
             Err(StoreError::Conflict(_)) => self.replay(&claim).await?.ok_or_else(|| {
-                Error::Conflict(
-                    "a request with this idempotency key is still in progress; retry shortly"
-                        .into(),
-                )
+                Error::conflict("a request with this idempotency key is still in progress; retry shortly")
             }),
             Err(e) => Err(store_err(e)),
         }
@@ -135,9 +132,7 @@ impl LocalPortal {
             return Ok(None);
         }
         if rec.request_hash != claim.request_hash {
-            return Err(Error::Conflict(
-                "this idempotency key was already used with different parameters; use a new key for a new request".into(),
-            ));
+            return Err(Error::conflict("this idempotency key was already used with different parameters; use a new key for a new request"));
         }
         let bytes = self.open_sealed(binding(&claim.id), &rec.response_sealed)?;
         serde_json::from_slice(bytes.expose())

@@ -217,7 +217,7 @@ pub(crate) fn store_err(e: StoreError) -> Error {
             Error::NotFound("the item was not found (it may have been deleted meanwhile)".into())
         }
         StoreError::Conflict(what) => {
-            Error::Conflict(format!("this conflicts with existing data ({what})"))
+            Error::conflict(format!("this conflicts with existing data ({what})"))
         }
         StoreError::Refused(m) => Error::Forbidden(m),
         StoreError::Unavailable(m) => Error::Unavailable(format!(
@@ -227,10 +227,9 @@ pub(crate) fn store_err(e: StoreError) -> Error {
             "cursor",
             "is not a cursor returned by this list; start again from the first page",
         ),
-        StoreError::Internal(m) => {
-            tracing::error!(error = %m, "store failure");
-            Error::Internal(format!("an unexpected database error occurred: {m}"))
-        }
+        // The database's own words go to the log (with the request id of the span), never to
+        // the person: `Error::Internal` shows a fixed sentence.
+        StoreError::Internal(m) => Error::Internal(format!("database: {m}")),
     }
 }
 

@@ -249,20 +249,20 @@ impl Keys for LocalPortal {
                 match old.status(now) {
                     KeyStatus::Active => {}
                     KeyStatus::Revoked => {
-                        return Err(Error::Conflict(format!(
+                        return Err(Error::conflict(format!(
                             "{} is revoked: create a new key instead of rotating it",
                             id.display_prefix()
                         )))
                     }
                     KeyStatus::Expired => {
-                        return Err(Error::Conflict(format!(
+                        return Err(Error::conflict(format!(
                             "{} has expired: create a new key instead of rotating it",
                             id.display_prefix()
                         )))
                     }
                 }
                 if let Some(next) = &old.rotated_to {
-                    return Err(Error::Conflict(format!(
+                    return Err(Error::conflict(format!(
                         "{} was already rotated to {}: rotate that key instead",
                         id.display_prefix(),
                         next.display_prefix()
@@ -340,7 +340,7 @@ impl Keys for LocalPortal {
                     .map_err(store_err)?
                     .ok_or_else(|| not_found(&id))?;
                 if rec.rotated_to.is_none() {
-                    return Err(Error::Conflict(format!(
+                    return Err(Error::conflict(format!(
                         "{} has not been rotated: there is no overlap to end",
                         id.display_prefix()
                     )));

@@ -32,7 +32,7 @@ fn not_found(id: Uuid) -> Error {
 fn issuer_taken(issuer: &str) -> impl Fn(StoreError) -> Error + '_ {
     move |e| {
         match e {
-        StoreError::Conflict(_) => Error::Conflict(format!(
+        StoreError::Conflict(_) => Error::conflict(format!(
             "an enabled configuration for {issuer} already exists: disable it first (at most one enabled configuration per issuer)"
         )),
         other => store_err(other),

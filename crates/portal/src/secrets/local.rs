@@ -168,7 +168,7 @@ impl LocalPortal {
 
     async fn add_master_key_version(&self, actor: &Actor) -> Result<u32> {
         let source = self.key_source.clone().ok_or_else(|| {
-            Error::Conflict("this portal was opened with a fixed master key set: add a version to it and run the rotation again".into())
+            Error::conflict("this portal was opened with a fixed master key set: add a version to it and run the rotation again")
         })?;
         let mut keys = self.master_keys()?;
         let version = keys.add_version(&mut rand::rngs::OsRng);

@@ -46,7 +46,7 @@ impl MasterKeySource for StaticKeys {
         })
     }
     fn save(&self, _: &MasterKeySet) -> Result<()> {
-        Err(Error::Conflict(format!(
+        Err(Error::conflict(format!(
             "the master key comes from {}, which cannot be changed from here: add a new version to it (`1:…,2:<new key>`) and run the rotation again",
             self.origin
         )))
