@@ -3,7 +3,8 @@
 #   1. GET /v1/keys?limit=50 (a signed-in admin's list) at LIST_RATE req/s for DURATION s;
 #   2. POST /v1/federation/verify (a partner's warm verify) at VERIFY_RATE req/s for DURATION s.
 # Prints the achieved rate, p50/p99 latency and every non-2xx answer. The server is the
-# `server`-profile build over a fresh PostgreSQL database and Redis (REDIS_URL, or the local one),
+# `server`-profile build over a fresh PostgreSQL database and Redis (DATABASE_URL/REDIS_URL, the
+# local ones, or throwaway ones started from the system binaries: see ensure_services in lib.sh),
 # with a real OIDC provider issuing the admin's token. Figures, not assertions: the machine is
 # shared, and the load generator runs on the same cores as the server, PostgreSQL and Redis.
 #
@@ -19,7 +20,7 @@ LIST_RATE=${LIST_RATE:-2000}
 VERIFY_RATE=${VERIFY_RATE:-5000}
 WORKERS=${WORKERS:-10}
 
-ensure_packages hey
+ensure_packages hey "${TOOL_PACKAGES[@]}"
 say "building portal-server (profile server)"
 cargo build --profile server --locked --quiet -p server
 API_ENV=(PORTAL_RATE_LIMIT_PRINCIPAL="100000000/min burst 1000000")
@@ -30,7 +31,7 @@ for i in $(seq 200); do
   curl -sf -o "$WORK/key.json" -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' \
     -d "{\"name\":\"bench partner $i\"}" "$BASE/v1/keys"
 done
-key=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["full_key"])' "$WORK/key.json")
+key=$(json_field "$WORK/key.json" full_key)
 
 report() { # name, target rate, hey output file
   python3 - "$1" "$2" "$3" <<'PY'
@@ -67,6 +68,6 @@ hey -z "${DURATION}s" -c "$WORKERS" -q $((VERIFY_RATE / WORKERS)) -m POST -H "Au
   "$BASE/v1/federation/verify" >"$WORK/verify.txt"
 
 echo
-echo "portal API on loopback — $(nproc) cores, Redis: ${STACK_REDIS:-none}, $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "portal API on loopback — $(nproc) cores, Redis: $STACK_REDIS, $(date -u +%Y-%m-%dT%H:%MZ)"
 report "GET /v1/keys?limit=50 (admin)" "$LIST_RATE" "$WORK/list.txt"
 report "POST /v1/federation/verify (warm)" "$VERIFY_RATE" "$WORK/verify.txt"

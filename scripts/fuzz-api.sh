@@ -2,13 +2,15 @@
 # Fuzzes the portal API from its own OpenAPI document with schemathesis: every operation, with
 # generated valid and invalid input, signed in as a provider admin. Fails on any 5xx, any
 # response that breaks the document (status, content type, schema), or any accepted input the
-# schema forbids. MAX_TIME (default 300 s) bounds the run.
+# schema forbids. MAX_TIME (default 300 s) bounds the run. PostgreSQL and Redis: DATABASE_URL/
+# REDIS_URL, the local ones, or throwaway ones (see ensure_services in lib.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 . scripts/api-stack.sh
 
 MAX_TIME=${MAX_TIME:-300}
+ensure_packages "${TOOL_PACKAGES[@]}" python3-venv
 venv=target/schemathesis-venv
 if [ ! -x "$venv/bin/schemathesis" ]; then
   say "installing schemathesis (PyPI) into $venv"

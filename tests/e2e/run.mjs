@@ -3,7 +3,8 @@
 // display, D-Bus session, Secret Service (GNOME Keyring), HOME and data folder.
 //
 // On failure: a screenshot and the page source per failed scenario in $ARTIFACTS_DIR.
-// On success: a screenshot of every page in $SHOTS_DIR (docs/screenshots).
+// On success: a screenshot of every page in $SHOTS_DIR (target/e2e-screenshots, or docs/screenshots
+// with UPDATE_SCREENSHOTS=1: see scripts/screenshots.sh).
 import { remote } from "webdriverio";
 import fs from "node:fs";
 import path from "node:path";
