@@ -85,6 +85,12 @@ impl LocalPortal {
         self.master_keys()
     }
 
+    /// Checks that the database answers (readiness probes).
+    pub async fn ready(&self) -> Result<()> {
+        self.store.audit_head().await.map_err(store_err)?;
+        Ok(())
+    }
+
     /// The store underneath (for seeding and tests).
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store

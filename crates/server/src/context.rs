@@ -191,9 +191,7 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
                 Some(c) => Some(c),
                 None => {
                     return with_limit_headers(
-                        ApiError(Error::Conflict(
-                            "a request with this Idempotency-Key is still in progress; retry when it has finished to get its result".into(),
-                        ))
+                        ApiError(Error::conflict("a request with this Idempotency-Key is still in progress; retry when it has finished to get its result"))
                         .into_response(),
                         decision,
                     )

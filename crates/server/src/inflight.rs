@@ -3,9 +3,6 @@
 //! (Completed requests are replayed by the Portal from its stored response, for 24 hours.)
 //! Claims live in Redis when configured, so the rule holds across instances; in this process
 //! otherwise. A claim expires after a minute even if its holder dies.
-//!
-//! It also keeps, for 24 hours, the answers of the few POSTs whose idempotency the Portal cannot
-//! store itself (a master-key rotation spans many transactions). Those answers hold no secret.
 
 use redis::aio::ConnectionManager;
 use std::collections::HashSet;
@@ -17,11 +14,8 @@ const CLAIM_TTL_MS: u64 = 60_000;
 pub struct InFlight {
     redis: Option<ConnectionManager>,
     local: Arc<Mutex<HashSet<String>>>,
-    answers: Arc<Mutex<std::collections::HashMap<String, String>>>,
     prefix: String,
 }
-
-const ANSWER_TTL_SECS: u64 = 24 * 3600;
 
 impl std::fmt::Debug for InFlight {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -44,7 +38,6 @@ impl InFlight {
             prefix: prefix.to_string(),
             redis,
             local: Arc::new(Mutex::new(HashSet::new())),
-            answers: Arc::new(Mutex::new(std::collections::HashMap::new())),
         }
     }
 
@@ -78,46 +71,6 @@ impl InFlight {
             key,
             owner: self.clone(),
         })
-    }
-}
-
-impl InFlight {
-    /// Keeps a completed request's answer under `key` for 24 hours.
-    pub async fn remember(&self, key: &str, answer: &str) {
-        if let Some(conn) = &self.redis {
-            let mut conn = conn.clone();
-            let set: redis::RedisResult<()> = redis::cmd("SET")
-                .arg(format!("{}:answer:{key}", self.prefix))
-                .arg(answer)
-                .arg("EX")
-                .arg(ANSWER_TTL_SECS)
-                .query_async(&mut conn)
-                .await;
-            if set.is_ok() {
-                return;
-            }
-        }
-        if let Ok(mut m) = self.answers.lock() {
-            if m.len() > 10_000 {
-                m.clear();
-            }
-            m.insert(key.to_string(), answer.to_string());
-        }
-    }
-
-    /// The answer kept under `key`, if any.
-    pub async fn recall(&self, key: &str) -> Option<String> {
-        if let Some(conn) = &self.redis {
-            let mut conn = conn.clone();
-            let got: redis::RedisResult<Option<String>> = redis::cmd("GET")
-                .arg(format!("{}:answer:{key}", self.prefix))
-                .query_async(&mut conn)
-                .await;
-            if let Ok(v) = got {
-                return v;
-            }
-        }
-        self.answers.lock().ok()?.get(key).cloned()
     }
 }
 

@@ -104,11 +104,7 @@ impl AppState {
 
     /// Ready when the database (and Redis, when configured) answer.
     pub async fn ready(&self) -> Result<()> {
-        self.portal
-            .store()
-            .audit_head()
-            .await
-            .map_err(|e| Error::Unavailable(format!("the database does not answer: {e}")))?;
+        self.portal.ready().await?;
         if let Some(conn) = &self.redis {
             let mut conn = conn.clone();
             let pong: redis::RedisResult<String> = redis::cmd("PING").query_async(&mut conn).await;
@@ -260,10 +256,7 @@ pub async fn serve(
 /// Opens the portal the configuration describes: PostgreSQL (migrations applied), the master
 /// keys, and the shared state.
 pub async fn start(config: &Config) -> anyhow::Result<AppState> {
-    let store = store::SqlStore::connect_postgres(&config.database_url)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let source: Arc<dyn portal::secrets::MasterKeySource> = match &config.master_key {
+    let keys: Arc<dyn portal::secrets::MasterKeySource> = match &config.master_key {
         config::MasterKeyConfig::Env(text) => Arc::new(portal::secrets::StaticKeys::new(
             "PORTAL_MASTER_KEY",
             domain::Sensitive::new(text.clone()),
@@ -272,10 +265,16 @@ pub async fn start(config: &Config) -> anyhow::Result<AppState> {
             Arc::new(portal::secrets::FileKeys::new(path.clone()))
         }
     };
-    let portal = LocalPortal::open(Arc::new(store), source, Arc::new(domain::SystemClock))
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    AppState::new(Arc::new(portal), config).await
+    let mut open = portal::session::OpenLocal::new(config.database_url.clone(), keys);
+    if let Some(fetcher) = outbound::HttpFetcher::shared() {
+        open = open.with_fetcher(fetcher);
+    }
+    let session = open.open().await.map_err(|e| match e.cause() {
+        // The operator starting the server reads this: show the cause, not the fixed sentence.
+        Some(cause) => anyhow::anyhow!("{e} ({cause})"),
+        None => anyhow::anyhow!("{e}"),
+    })?;
+    AppState::new(session.portal, config).await
 }
 
 #[cfg(test)]

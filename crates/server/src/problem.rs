@@ -34,7 +34,10 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let problem = Problem::from_error(&self.0, current_request_id());
         if problem.status >= 500 {
-            tracing::error!(code = problem.code.as_str(), detail = %problem.detail, "request failed");
+            // The cause (e.g. the database's own words) goes to the log, on the request's span
+            // with its id; the client gets the fixed sentence and the request id to quote.
+            let cause = self.0.cause().unwrap_or_default();
+            tracing::error!(code = problem.code.as_str(), detail = %problem.detail, %cause, "request failed");
         }
         let status =
             StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

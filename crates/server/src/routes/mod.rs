@@ -14,8 +14,8 @@ mod health;
 mod integrations;
 mod keys;
 mod oidc;
-mod overview;
 mod secrets;
+mod workspace;
 
 use crate::AppState;
 use utoipa_axum::router::OpenApiRouter;
@@ -23,7 +23,7 @@ use utoipa_axum::router::OpenApiRouter;
 /// Routes for signed-in admins and users (OIDC bearer tokens).
 pub(crate) fn user_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .merge(overview::routes())
+        .merge(workspace::routes())
         .merge(keys::routes())
         .merge(oidc::routes())
         .merge(integrations::routes())

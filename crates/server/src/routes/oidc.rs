@@ -1,5 +1,5 @@
-//! OIDC configurations: list, read, create, change, enable or disable, delete. Client secrets
-//! are write-only.
+//! OIDC configurations: list, read, create, change, enable or disable, delete, test the
+//! connection. Client secrets are write-only.
 
 use crate::extract::{Body, IdempotencyKey, Path};
 use crate::problem::ApiResult;
@@ -8,6 +8,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use domain::model::OidcConfig;
+use domain::oidc::OidcProbeReport;
 use domain::Actor;
 use portal::prelude::*;
 use portal::wire::*;
@@ -19,6 +20,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_oidc, create_oidc))
         .routes(routes!(get_oidc, update_oidc, delete_oidc))
         .routes(routes!(set_oidc_enabled))
+        .routes(routes!(test_oidc))
 }
 
 /// Lists OIDC configurations. Secrets are never returned, only whether one is set.
@@ -103,4 +105,18 @@ async fn delete_oidc(
 ) -> ApiResult<StatusCode> {
     s.portal.delete_oidc(&actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// *Test connection*: fetches the issuer's discovery document and key set from this server and
+/// reports what was found and what is wrong (a failed test is a 200 with `problems`). Only
+/// public documents are read; the client secret is never sent.
+#[utoipa::path(post, path = "/v1/oidc/{id}/test", tag = "oidc", params(("id" = uuid::Uuid, Path, description = "The id (a UUID)")),
+    responses((status = 200, body = OidcProbeReport), (status = "default", body = Problem, content_type = PROBLEM_JSON)),
+    security(("bearer" = ["read_oidc"])))]
+async fn test_oidc(
+    State(s): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<OidcProbeReport>> {
+    Ok(Json(s.portal.test_oidc(&actor, &id).await?))
 }

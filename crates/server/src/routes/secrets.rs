@@ -32,7 +32,8 @@ async fn master_key_status(
 }
 
 /// Re-encrypts secrets under the newest master key, in resumable batches. The new key version
-/// must already be in the server's key source.
+/// must already be in the server's key source. With an `Idempotency-Key`, a retry after the
+/// rotation finished gets its report (24 h) instead of starting another one.
 #[utoipa::path(post, path = "/v1/secrets/rotations", tag = "secrets", request_body = MasterKeyRotationBody,
     params(("Idempotency-Key" = Option<String>, Header)),
     responses((status = 200, body = MasterKeyReport), (status = "default", body = Problem, content_type = PROBLEM_JSON)),
@@ -43,33 +44,9 @@ async fn rotate_master_key(
     idem: IdempotencyKey,
     Body(body): Body<MasterKeyRotationBody>,
 ) -> ApiResult<Json<MasterKeyReport>> {
-    // A rotation spans many transactions, so its answer is kept here rather than by the Portal:
-    // a retry after it finished gets the same report instead of adding another key version.
-    // TODO(issue 8): this is the one rule left in a handler. It moves into the Portal (which
-    // then keeps the report like every other idempotent answer, and `RemotePortal` sends the
-    // key); this handler then shrinks to parse, call, render like the others.
-    let request = serde_json::to_string(&body).unwrap_or_default();
-    let slot = idem
-        .as_deref()
-        .map(|k| format!("{}:rotations:{k}", actor.id));
-    if let Some(slot) = &slot {
-        if let Some(kept) = s.inflight.recall(slot).await {
-            return match serde_json::from_str::<(String, MasterKeyReport)>(&kept) {
-                Ok((same, report)) if same == request => Ok(Json(report)),
-                _ => Err(domain::Error::Conflict(
-                    "this Idempotency-Key was already used for another request".into(),
-                )
-                .into()),
-            };
-        }
-    }
     let report = s
         .portal
-        .rotate_master_key(&actor, body.into(), &|_, _| {})
+        .rotate_master_key(&actor, body.into(), &|_, _| {}, idem.as_deref())
         .await?;
-    if let Some(slot) = &slot {
-        let kept = serde_json::to_string(&(&request, &report)).unwrap_or_default();
-        s.inflight.remember(slot, &kept).await;
-    }
     Ok(Json(report))
 }
