@@ -1,0 +1,105 @@
+//! `padmin login`, `logout` and `whoami`: the signed-in user of a portal (`--portal`).
+
+use super::common::{done, render};
+use crate::session::{local_login, portal_sessions, sign_in_config, Session, UA};
+use clap::Subcommand;
+use client::signin::SessionStore;
+use domain::error::Error;
+use domain::Actor;
+use std::sync::Arc;
+
+/// How long `login` waits for the browser to come back.
+const SIGN_IN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+
+#[derive(Subcommand, Debug)]
+pub enum Cmd {
+    /// Sign in to the portal given by --portal (OIDC in your browser; tokens go to the OS keychain).
+    Login {
+        /// Print the sign-in URL instead of opening a browser.
+        #[arg(long)]
+        no_browser: bool,
+    },
+    /// Sign out of the portal: revoke the session at the identity provider and forget it.
+    Logout,
+    /// Who you are signed in as at the portal, and what your role allows.
+    Whoami,
+}
+
+/// Every account command needs the portal's address; only `whoami` needs a signed-in session.
+pub async fn run(portal: Option<&str>, json: bool, c: Cmd) -> Result<u8, Error> {
+    let Some(url) = portal else {
+        return Err(Error::invalid(
+            "portal",
+            "login, logout and whoami need the portal: --portal https://… (or PADMIN_PORTAL)",
+        ));
+    };
+    match c {
+        Cmd::Login { no_browser } => login(url, no_browser, json).await,
+        Cmd::Logout => logout(url, json).await,
+        Cmd::Whoami => whoami(&Session::open_remote(url, json).await?).await,
+    }
+}
+
+async fn login(url: &str, no_browser: bool, json: bool) -> Result<u8, Error> {
+    let store = portal_sessions(url)?;
+    let config = sign_in_config(url).await?;
+    let pending = client::signin::begin(&config).await?;
+    let link = pending.authorize_url.to_string();
+    if no_browser || !client::os::open_in_browser(&link) {
+        eprintln!("Open this address in your browser to sign in:\n\n  {link}\n");
+    } else {
+        eprintln!(
+            "Signing in with {} in your browser…\n(if nothing opened: {link})",
+            config.issuer
+        );
+    }
+    let session = pending.finish(SIGN_IN_TIMEOUT).await?;
+    store.save(&session)?;
+    let tokens = Arc::new(client::signin::SignedIn::load(config, Arc::new(store))?);
+    let me = client::RemotePortal::new(url, tokens)?
+        .me(&Actor::local_admin(&local_login(), UA))
+        .await?;
+    render(json, &me, |me| {
+        println!("Signed in to {url} as {} ({}).", me.name, me.role)
+    })
+}
+
+async fn logout(url: &str, json: bool) -> Result<u8, Error> {
+    let store = portal_sessions(url)?;
+    let report = match sign_in_config(url).await {
+        Ok(c) => client::signin::sign_out(&c, &store).await?,
+        Err(_) => {
+            // The portal cannot be reached: still forget the session here.
+            let had = store.load()?.is_some();
+            store.delete()?;
+            client::signin::SignOutReport {
+                revoked: false,
+                deleted: had,
+            }
+        }
+    };
+    render(json, &report, |r| {
+        if !r.deleted {
+            println!("You were not signed in to {url}.");
+        } else if r.revoked {
+            println!("Signed out of {url}; the session was revoked at the identity provider.");
+        } else {
+            println!("Signed out of {url}; the identity provider could not revoke the session (it expires on its own).");
+        }
+    })
+}
+
+/// Asks the portal server who the signed-in user is (`GET /me`); works only through the API.
+async fn whoami(s: &Session) -> Result<u8, Error> {
+    let Some(remote) = &s.remote else {
+        return Err(Error::invalid("portal", "whoami needs --portal"));
+    };
+    let me = remote.me(&s.actor).await?;
+    done(s, &me, |m| {
+        println!("{} ({}) — role {}", m.name, m.id, m.role);
+        if let Some(org) = m.org_id {
+            println!("organisation {org}");
+        }
+        println!("may: {}", m.permissions.join(", "));
+    })
+}

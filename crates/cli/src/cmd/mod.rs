@@ -1,0 +1,13 @@
+//! One module per capability: each owns its clap subcommands and a `run` that parses, makes one
+//! Portal call and renders the result through `output`.
+
+pub mod account;
+pub mod audit;
+pub mod clients;
+mod common;
+pub mod info;
+pub mod integrations;
+pub mod keys;
+pub mod oidc;
+pub mod secrets;
+pub mod seed;
