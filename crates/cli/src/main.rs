@@ -28,6 +28,7 @@ Exit codes:
   9  unavailable (database or OS keychain)
   10 internal error
   11 the audit chain is broken
+  12 an OIDC connection test found problems
 
 Environment:
   PADMIN_DB               database (same as --db)
@@ -143,10 +144,14 @@ async fn run(cli: Cli) -> Result<u8, Error> {
         json,
         command,
     } = cli;
+    let command = match command {
+        // Signing in and out needs the portal's address, not an open session.
+        Command::Account(c) => return account::run(db, portal.as_deref(), json, c).await,
+        other => other,
+    };
     let session = || Session::open(db, portal.as_deref(), json);
     match command {
-        // Signing in and out needs the portal's address, not an open session.
-        Command::Account(c) => account::run(portal.as_deref(), json, c).await,
+        Command::Account(_) => unreachable!("handled above"),
         Command::Keys(c) => keys::run(&session().await?, c).await,
         Command::Oidc(c) => oidc::run(&session().await?, c).await,
         Command::Integrations(c) => integrations::run(&session().await?, c).await,

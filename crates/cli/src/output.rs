@@ -148,3 +148,22 @@ pub fn next_page(cursor: &Option<String>) {
         eprintln!("more results: add --cursor {c}");
     }
 }
+
+/// An OIDC connection test: what was found, then every problem (or that it passed).
+pub fn oidc_test(r: &domain::oidc::OidcProbeReport) {
+    println!("issuer      {}", r.expected_issuer);
+    println!("discovery   {}", r.discovery_url);
+    let found = |v: &Option<String>| v.clone().unwrap_or_else(|| "—".into());
+    println!("announces   {}", found(&r.found_issuer));
+    println!("authorize   {}", found(&r.authorization_endpoint));
+    println!("token       {}", found(&r.token_endpoint));
+    println!("jwks        {}", found(&r.jwks_uri));
+    println!("keys        {}", r.signing_keys.join(", "));
+    if r.ok() {
+        println!("connection test passed");
+    } else {
+        for p in &r.problems {
+            println!("problem: {p}");
+        }
+    }
+}

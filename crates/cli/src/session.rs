@@ -3,11 +3,11 @@
 
 use client::signin::SessionStore;
 use domain::error::Error;
-use domain::{Actor, SystemClock};
+use domain::Actor;
+use portal::os;
 use portal::prelude::*;
-use portal::{os, LocalPortal};
+use portal::session::OpenLocal;
 use std::sync::Arc;
-use store::{SqlStore, Store};
 
 /// The user agent the CLI's actor and API requests carry.
 pub const UA: &str = concat!("padmin/", env!("CARGO_PKG_VERSION"));
@@ -19,10 +19,6 @@ pub struct Session {
     pub location: String,
     /// Where the master key comes from.
     pub key_source: String,
-    /// The local store and portal, when working on a database (not through the API).
-    pub local: Option<(Arc<dyn Store>, Arc<LocalPortal>)>,
-    /// The API client, when working through a portal.
-    pub remote: Option<client::RemotePortal>,
     pub actor: Actor,
     /// Print JSON instead of tables.
     pub json: bool,
@@ -39,7 +35,7 @@ impl Session {
     }
 
     /// Works through the portal API as the signed-in user.
-    pub async fn open_remote(url: &str, json: bool) -> Result<Self, Error> {
+    async fn open_remote(url: &str, json: bool) -> Result<Self, Error> {
         let store = Arc::new(portal_sessions(url)?);
         if store.load()?.is_none() {
             return Err(Error::Unauthenticated(format!(
@@ -53,11 +49,9 @@ impl Session {
         let mut actor = Actor::local_admin(&local_login(), UA);
         actor.ip = None;
         Ok(Session {
-            portal: Arc::new(remote.clone()),
+            portal: Arc::new(remote),
             location,
             key_source: "the portal server".into(),
-            local: None,
-            remote: Some(remote),
             actor,
             json,
         })
@@ -70,24 +64,16 @@ impl Session {
             Some(t) => t,
             None => os::embedded_db_path()?.display().to_string(),
         };
-        let store: Arc<dyn Store> = Arc::new(
-            SqlStore::connect(&target)
-                .await
-                .map_err(|e| Error::Unavailable(e.to_string()))?,
-        );
-        let location = store::redact_url(&target);
-        let source = os::master_key_source(&workspace);
-        let key_source = source.describe();
-        let portal =
-            Arc::new(LocalPortal::open(store.clone(), source, Arc::new(SystemClock)).await?);
-        let actor = Actor::local_admin(&local_login(), UA);
+        let mut open = OpenLocal::new(target, os::master_key_source(&workspace));
+        if let Some(fetcher) = outbound::HttpFetcher::shared() {
+            open = open.with_fetcher(fetcher);
+        }
+        let local = open.open().await?;
         Ok(Session {
-            portal: portal.clone(),
-            location,
-            key_source,
-            local: Some((store, portal)),
-            remote: None,
-            actor,
+            portal: local.portal,
+            location: local.location,
+            key_source: local.key_source,
+            actor: Actor::local_admin(&local_login(), UA),
             json,
         })
     }

@@ -357,8 +357,8 @@ fn the_master_key_lives_in_the_os_keychain() {
 #[tokio::test(flavor = "multi_thread")]
 async fn master_key_rotation_survives_a_kill() {
     use domain::envelope::Binding;
+    use portal::prelude::*;
     use portal::secrets::{FileKeys, MasterKeySource};
-    use portal::Portal;
     use sqlx::Row;
     use std::sync::Arc;
 

@@ -87,7 +87,9 @@ impl LocalPortal {
             Ok(()) => Ok(value),
             // A concurrent duplicate committed first: ours rolled back, replay theirs.
             Err(StoreError::Conflict(_)) => self.replay(&claim).await?.ok_or_else(|| {
-                Error::conflict("a request with this idempotency key is still in progress; retry shortly")
+                Error::conflict(
+                    "a request with this idempotency key is still in progress; retry shortly",
+                )
             }),
             Err(e) => Err(store_err(e)),
         }

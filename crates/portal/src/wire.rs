@@ -171,7 +171,10 @@ mod tests {
                 // The cause stays in the server's log; the client gets the fixed sentence.
                 assert_eq!(back.to_string(), e.to_string());
                 assert!(back.cause().is_some_and(|c| c.contains("r1")), "{back:?}");
-                assert!(!p.detail.contains("oops"), "an internal cause must not cross the wire");
+                assert!(
+                    !p.detail.contains("oops"),
+                    "an internal cause must not cross the wire"
+                );
             } else {
                 assert_eq!(back, e, "a client must see the error the portal returned");
             }

@@ -1,4 +1,5 @@
-//! `padmin login`, `logout` and `whoami`: the signed-in user of a portal (`--portal`).
+//! `padmin login` and `logout` (the signed-in user of a portal, `--portal`), and `whoami`
+//! (who you act as, on any profile).
 
 use super::common::{done, render};
 use crate::session::{local_login, portal_sessions, sign_in_config, Session, UA};
@@ -6,6 +7,7 @@ use clap::Subcommand;
 use client::signin::SessionStore;
 use domain::error::Error;
 use domain::Actor;
+use portal::prelude::*;
 use std::sync::Arc;
 
 /// How long `login` waits for the browser to come back.
@@ -21,22 +23,30 @@ pub enum Cmd {
     },
     /// Sign out of the portal: revoke the session at the identity provider and forget it.
     Logout,
-    /// Who you are signed in as at the portal, and what your role allows.
+    /// Who you act as (signed in at --portal, or the local admin on a database), and what your role allows.
     Whoami,
 }
 
-/// Every account command needs the portal's address; only `whoami` needs a signed-in session.
-pub async fn run(portal: Option<&str>, json: bool, c: Cmd) -> Result<u8, Error> {
+/// Signing in and out needs the portal's address; `whoami` opens a session like any command.
+pub async fn run(
+    db: Option<String>,
+    portal: Option<&str>,
+    json: bool,
+    c: Cmd,
+) -> Result<u8, Error> {
+    if let Cmd::Whoami = c {
+        return whoami(&Session::open(db, portal, json).await?).await;
+    }
     let Some(url) = portal else {
         return Err(Error::invalid(
             "portal",
-            "login, logout and whoami need the portal: --portal https://… (or PADMIN_PORTAL)",
+            "login and logout need the portal: --portal https://… (or PADMIN_PORTAL)",
         ));
     };
     match c {
         Cmd::Login { no_browser } => login(url, no_browser, json).await,
         Cmd::Logout => logout(url, json).await,
-        Cmd::Whoami => whoami(&Session::open_remote(url, json).await?).await,
+        Cmd::Whoami => unreachable!("handled above"),
     }
 }
 
@@ -57,7 +67,7 @@ async fn login(url: &str, no_browser: bool, json: bool) -> Result<u8, Error> {
     store.save(&session)?;
     let tokens = Arc::new(client::signin::SignedIn::load(config, Arc::new(store))?);
     let me = client::RemotePortal::new(url, tokens)?
-        .me(&Actor::local_admin(&local_login(), UA))
+        .whoami(&Actor::local_admin(&local_login(), UA))
         .await?;
     render(json, &me, |me| {
         println!("Signed in to {url} as {} ({}).", me.name, me.role)
@@ -89,12 +99,9 @@ async fn logout(url: &str, json: bool) -> Result<u8, Error> {
     })
 }
 
-/// Asks the portal server who the signed-in user is (`GET /me`); works only through the API.
+/// Who the session acts as: the signed-in user at a portal, or the local admin on a database.
 async fn whoami(s: &Session) -> Result<u8, Error> {
-    let Some(remote) = &s.remote else {
-        return Err(Error::invalid("portal", "whoami needs --portal"));
-    };
-    let me = remote.me(&s.actor).await?;
+    let me = s.portal.whoami(&s.actor).await?;
     done(s, &me, |m| {
         println!("{} ({}) — role {}", m.name, m.id, m.role);
         if let Some(org) = m.org_id {

@@ -7,10 +7,6 @@ use clap::{Args, Subcommand};
 use domain::error::Error;
 use domain::model::AuditFilter;
 use domain::Timestamp;
-// The capability traits: needed in scope once `Portal` is their sum (issue 8); today the
-// methods resolve on `dyn Portal` itself.
-#[allow(unused_imports)]
-use portal::prelude::*;
 use std::path::PathBuf;
 
 /// Exit code of `audit verify` when the chain is broken.

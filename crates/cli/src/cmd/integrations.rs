@@ -5,10 +5,6 @@ use crate::output;
 use crate::session::Session;
 use clap::Subcommand;
 use domain::error::Error;
-// The capability traits: needed in scope once `Portal` is their sum (issue 8); today the
-// methods resolve on `dyn Portal` itself.
-#[allow(unused_imports)]
-use portal::prelude::*;
 use std::path::PathBuf;
 
 #[derive(Subcommand, Debug)]

@@ -6,10 +6,6 @@ use crate::session::Session;
 use clap::Subcommand;
 use domain::error::Error;
 use domain::model::{KeyFilter, KeyStatus};
-// The capability traits: needed in scope once `Portal` is their sum (issue 8); today the
-// methods resolve on `dyn Portal` itself.
-#[allow(unused_imports)]
-use portal::prelude::*;
 
 #[derive(Subcommand, Debug)]
 pub enum Cmd {

@@ -6,10 +6,6 @@ use crate::session::Session;
 use clap::Subcommand;
 use domain::error::Error;
 use domain::Sensitive;
-// The capability traits: needed in scope once `Portal` is their sum (issue 8); today the
-// methods resolve on `dyn Portal` itself.
-#[allow(unused_imports)]
-use portal::prelude::*;
 
 #[derive(Subcommand, Debug)]
 pub enum Cmd {
@@ -56,7 +52,14 @@ pub enum Cmd {
     Delete {
         id: String,
     },
+    /// Test the connection: fetch the issuer's discovery document and key set, and say what is wrong.
+    Test {
+        id: String,
+    },
 }
+
+/// The exit code of a connection test that found problems.
+pub const TEST_FAILED: u8 = 12;
 
 /// The client secret from standard input, when `--client-secret-stdin` asks for it.
 fn secret(from_stdin: bool) -> Result<Option<Sensitive<String>>, Error> {
@@ -122,5 +125,10 @@ pub async fn run(s: &Session, c: Cmd) -> Result<u8, Error> {
             output::oidc(std::slice::from_ref(c))
         }),
         Cmd::Delete { id } => done(s, &p.delete_oidc(a, &id).await?, |_| println!("deleted")),
+        Cmd::Test { id } => {
+            let report = p.test_oidc(a, &id).await?;
+            done(s, &report, output::oidc_test)?;
+            Ok(if report.ok() { 0 } else { TEST_FAILED })
+        }
     }
 }

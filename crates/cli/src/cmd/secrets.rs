@@ -1,13 +1,9 @@
 //! `padmin secrets`: secrets at rest and the master key.
 
-use super::common::{done, progress_bar};
+use super::common::{done, progress_bar, Idem};
 use crate::session::Session;
 use clap::Subcommand;
 use domain::error::Error;
-// The capability traits: needed in scope once `Portal` is their sum (issue 8); today the
-// methods resolve on `dyn Portal` itself.
-#[allow(unused_imports)]
-use portal::prelude::*;
 
 #[derive(Subcommand, Debug)]
 pub enum Cmd {
@@ -24,6 +20,8 @@ pub enum Cmd {
         /// Stop after this many batches (spread the work; the next run resumes).
         #[arg(long)]
         max_batches: Option<u32>,
+        #[command(flatten)]
+        idem: Idem,
     },
 }
 
@@ -40,6 +38,7 @@ pub async fn run(s: &Session, c: Cmd) -> Result<u8, Error> {
             dry_run,
             batch_size,
             max_batches,
+            idem,
         } => {
             let pb = progress_bar(s.json || dry_run, "re-encrypting");
             let progress = |done: u64, total: u64| {
@@ -51,7 +50,9 @@ pub async fn run(s: &Session, c: Cmd) -> Result<u8, Error> {
                 batch_size,
                 max_batches,
             };
-            let report = p.rotate_master_key(a, rotation, &progress).await?;
+            let report = p
+                .rotate_master_key(a, rotation, &progress, idem.idempotency_key.as_deref())
+                .await?;
             pb.finish_and_clear();
             done(s, &report, |r| {
                 if dry_run {

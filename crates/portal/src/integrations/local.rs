@@ -226,7 +226,9 @@ impl Integrations for LocalPortal {
         let request = serde_json::json!({ "error": error });
         self.transition(actor, id, "sync", idem.map(|k| (k, request)), move |rec| {
             if rec.status == IntegrationStatus::Paused {
-                return Err(Error::conflict("the integration is paused: resume it before syncing"));
+                return Err(Error::conflict(
+                    "the integration is paused: resume it before syncing",
+                ));
             }
             rec.status = if error.is_some() {
                 IntegrationStatus::Error
