@@ -468,19 +468,27 @@ pub struct SignOutReport {
 /// Signs out: revokes the refresh token (or the access token) at the provider when it
 /// supports revocation, then deletes the stored session — even if the provider could not be
 /// reached, so nothing usable stays on this machine.
-pub async fn sign_out(config: &SignInConfig, store: &dyn SessionStore) -> Result<SignOutReport> {
+pub async fn sign_out(
+    config: Option<&SignInConfig>,
+    store: &dyn SessionStore,
+) -> Result<SignOutReport> {
     let Some(session) = store.load()? else {
         return Ok(SignOutReport {
             revoked: false,
             deleted: false,
         });
     };
-    let revoked = match revoke(config, &session).await {
-        Ok(r) => r,
-        Err(e) => {
-            tracing::warn!(error = %e, "could not revoke the session at the provider");
-            false
-        }
+    // Revocation is best effort: signing out must work offline, or when the portal (which
+    // names the identity provider) cannot be reached. The session is forgotten here either way.
+    let revoked = match config {
+        Some(config) => match revoke(config, &session).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not revoke the session at the provider");
+                false
+            }
+        },
+        None => false,
     };
     store.delete()?;
     Ok(SignOutReport {

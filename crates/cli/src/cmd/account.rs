@@ -76,18 +76,9 @@ async fn login(url: &str, no_browser: bool, json: bool) -> Result<u8, Error> {
 
 async fn logout(url: &str, json: bool) -> Result<u8, Error> {
     let store = portal_sessions(url)?;
-    let report = match sign_in_config(url).await {
-        Ok(c) => client::signin::sign_out(&c, &store).await?,
-        Err(_) => {
-            // The portal cannot be reached: still forget the session here.
-            let had = store.load()?.is_some();
-            store.delete()?;
-            client::signin::SignOutReport {
-                revoked: false,
-                deleted: had,
-            }
-        }
-    };
+    // When the portal cannot be reached, the session is still forgotten here (not revoked).
+    let config = sign_in_config(url).await.ok();
+    let report = client::signin::sign_out(config.as_ref(), &store).await?;
     render(json, &report, |r| {
         if !r.deleted {
             println!("You were not signed in to {url}.");
