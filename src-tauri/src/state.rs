@@ -166,7 +166,7 @@ impl AppState {
         let first_run = match (&s.profile.connection, &s.local) {
             (Connection::Embedded, Some((store, _))) => {
                 !self.data_dir.join(ONBOARDED).exists()
-                    && store::Store::audit_head(store.as_ref())
+                    && store::AuditStore::audit_head(store.as_ref())
                         .await
                         .map(|(seq, _)| seq <= 1)
                         .unwrap_or(false)

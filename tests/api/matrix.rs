@@ -300,7 +300,7 @@ async fn errors_are_problem_documents_with_the_request_id() {
     );
 
     let (head_before, _) = {
-        use store::Store;
+        use store::prelude::*;
         f.db.store.audit_head().await.unwrap()
     };
     let r = f
@@ -313,7 +313,7 @@ async fn errors_are_problem_documents_with_the_request_id() {
         .unwrap();
     assert!(r.status().is_client_error());
     let (head_after, _) = {
-        use store::Store;
+        use store::prelude::*;
         f.db.store.audit_head().await.unwrap()
     };
     assert_eq!(head_before, head_after, "bad input changes nothing");

@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use store::Store;
+use store::prelude::*;
 use stories::remote::{redis_url, server_config, TestServer};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

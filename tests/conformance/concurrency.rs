@@ -4,7 +4,7 @@ use portal::{NewClient, NewKey};
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use store::Store;
+use store::prelude::*;
 use stories::{admin, portal, Backend, TestDb};
 
 const WRITERS: usize = 8;

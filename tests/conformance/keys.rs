@@ -6,7 +6,7 @@ use portal::NewKey;
 use stories::{admin, dump_all, on_every_portal, portal, TestDb};
 
 async fn head(db: &TestDb) -> i64 {
-    use store::Store;
+    use store::prelude::*;
     db.store.audit_head().await.unwrap().0
 }
 

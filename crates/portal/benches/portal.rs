@@ -18,7 +18,7 @@ use portal::{LocalPortal, NewKey};
 use rand::SeedableRng;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use store::{SqlStore, Store};
+use store::{prelude::*, SqlStore};
 
 fn pct(mut v: Vec<Duration>, p: f64) -> Duration {
     v.sort();

@@ -1,6 +1,32 @@
-//! The audit batch a write must present to commit.
+//! The write transaction: [`WriteTx`], the audit batch it must present to commit, and the SQL
+//! commit that appends the audit events and change-feed entries. The one way to make a change
+//! durable.
 
-use domain::audit::AuditDraft;
+use crate::audit::AUDIT_COLUMNS;
+use crate::clients::ClientWrites;
+use crate::idempotency::IdempotencyWrites;
+use crate::integrations::IntegrationWrites;
+use crate::keys::KeyWrites;
+use crate::oidc::OidcWrites;
+use crate::secrets::SecretWrites;
+use crate::sql::rows::{bind_all, text};
+use crate::sql::{map_err, SqlTx};
+use crate::Result;
+use async_trait::async_trait;
+use domain::audit::{AuditDraft, AuditEvent};
+use sqlx::Row;
+use uuid::Uuid;
+
+/// A write in progress: every capability's writes. Dropping it rolls back. The only way to make
+/// its changes durable is [`WriteTx::commit`], which takes the audit events of the write: a change
+/// without its audit trail cannot be committed.
+#[async_trait]
+pub trait WriteTx:
+    KeyWrites + OidcWrites + IntegrationWrites + ClientWrites + IdempotencyWrites + SecretWrites + Send
+{
+    /// Appends the audit events and change-feed entries, then commits everything atomically.
+    async fn commit(self: Box<Self>, audit: AuditBatch) -> Result<Vec<AuditEvent>>;
+}
 
 /// One or more audit drafts: never empty, by construction.
 #[derive(Debug, Clone)]
@@ -32,5 +58,70 @@ impl AuditBatch {
         v.push(self.first);
         v.extend(self.rest);
         v
+    }
+}
+
+#[async_trait]
+impl WriteTx for SqlTx {
+    async fn commit(mut self: Box<Self>, audit: AuditBatch) -> Result<Vec<AuditEvent>> {
+        let drafts = audit.into_vec();
+        let n = drafts.len() as i64;
+        // Lock the chain's tip. Held until commit, so commits are numbered in commit order.
+        let head =
+            sqlx::query("UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash")
+                .bind(n)
+                .fetch_one(&mut *self.tx)
+                .await
+                .map_err(map_err)?;
+        let last_seq: i64 = head.try_get("seq").map_err(map_err)?;
+        let mut prev = text(&head, "hash")?;
+        let mut events = Vec::with_capacity(drafts.len());
+        for (i, d) in drafts.into_iter().enumerate() {
+            let seq = last_seq - n + 1 + i as i64;
+            let e = AuditEvent::chain(
+                d,
+                &self.actor,
+                seq,
+                Uuid::new_v4().to_string(),
+                self.now,
+                &prev,
+            );
+            prev = e.hash.clone();
+            let a = bind_all!(
+                e.seq,
+                e.id.clone(),
+                e.ts.millis(),
+                e.actor_id.clone(),
+                e.actor_name.clone(),
+                e.actor_type.as_str().to_string(),
+                e.entity_type.clone(),
+                e.entity_id.clone(),
+                e.action.clone(),
+                e.before.as_ref().map(|v| v.to_string()),
+                e.after.as_ref().map(|v| v.to_string()),
+                e.ip.clone(),
+                e.ua.clone(),
+                e.prev_hash.clone(),
+                e.hash.clone(),
+                e.request_id.clone(),
+            );
+            self.exec(&format!("INSERT INTO audit_events ({AUDIT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"), a).await?;
+            let c = bind_all!(
+                e.seq,
+                e.ts.millis(),
+                e.entity_type.clone(),
+                e.entity_id.clone(),
+                e.action.clone()
+            );
+            self.exec("INSERT INTO change_feed (seq, ts, entity_type, entity_id, action) VALUES ($1, $2, $3, $4, $5)", c).await?;
+            events.push(e);
+        }
+        self.exec(
+            "UPDATE audit_head SET hash = $1 WHERE id = 1",
+            bind_all!(prev),
+        )
+        .await?;
+        self.tx.commit().await.map_err(map_err)?;
+        Ok(events)
     }
 }

@@ -1,0 +1,281 @@
+//! The SQL store: one implementation of every store trait for both backends, over sqlx's `Any`
+//! driver. This module opens the database and maps its errors; each capability's SQL lives in
+//! that capability's module (`keys.rs`, `oidc.rs`, …), the commit in `tx.rs`.
+//!
+//! The schema is written once per backend (`migrations/postgres`, `migrations/sqlite`) with the
+//! same tables and portable types (BIGINT milliseconds, TEXT ids, BYTEA/BLOB envelopes), so one
+//! body of SQL serves both. The few differences (row locks) are chosen by [`Backend`].
+
+pub(crate) mod rows;
+
+use crate::{Result, Store, StoreError, WriteTx};
+use async_trait::async_trait;
+use domain::{Actor, Timestamp};
+use rows::text;
+use sqlx::any::{AnyArguments, AnyPoolOptions, AnyRow};
+use sqlx::migrate::Migrator;
+use sqlx::{Any, AnyPool, Executor, Transaction};
+use std::fmt;
+use std::path::Path;
+use std::time::Duration;
+
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/postgres");
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/sqlite");
+
+/// Which database a [`SqlStore`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+/// The store over PostgreSQL or SQLite. Cheap to clone (a pool handle).
+#[derive(Clone)]
+pub struct SqlStore {
+    pub(crate) pool: AnyPool,
+    pub(crate) backend: Backend,
+    location: String,
+}
+
+impl fmt::Debug for SqlStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqlStore")
+            .field("backend", &self.backend)
+            .field("location", &self.location)
+            .finish()
+    }
+}
+
+/// A connection string with any password replaced, safe for logs and messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:<redacted>{}", &url[..s + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+impl SqlStore {
+    /// Opens `postgres://…`/`postgresql://…` or a SQLite path / `sqlite:` URL, and migrates it.
+    pub async fn connect(target: &str) -> Result<Self> {
+        if target.starts_with("postgres://") || target.starts_with("postgresql://") {
+            Self::connect_postgres(target).await
+        } else if target == "sqlite::memory:" || target == ":memory:" {
+            Self::sqlite_in_memory().await
+        } else {
+            let path = target
+                .strip_prefix("sqlite://")
+                .or_else(|| target.strip_prefix("sqlite:"))
+                .unwrap_or(target);
+            Self::open_sqlite(Path::new(path)).await
+        }
+    }
+
+    /// Checks that a PostgreSQL database answers, without migrating or writing anything.
+    /// Returns the server's version string.
+    pub async fn probe_postgres(url: &str) -> Result<String> {
+        sqlx::any::install_default_drivers();
+        let pool = AnyPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await
+            .map_err(|e| {
+                StoreError::Unavailable(format!(
+                    "cannot connect to {}: {}",
+                    redact_url(url),
+                    describe(&e)
+                ))
+            })?;
+        let row = sqlx::query("SELECT version() AS v")
+            .fetch_one(&pool)
+            .await
+            .map_err(map_err)?;
+        let version = text(&row, "v")?;
+        pool.close().await;
+        Ok(version)
+    }
+
+    pub async fn connect_postgres(url: &str) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let pool = AnyPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await
+            .map_err(|e| {
+                StoreError::Unavailable(format!(
+                    "cannot connect to {}: {}",
+                    redact_url(url),
+                    describe(&e)
+                ))
+            })?;
+        let store = SqlStore {
+            pool,
+            backend: Backend::Postgres,
+            location: redact_url(url),
+        };
+        POSTGRES_MIGRATIONS
+            .run(&store.pool)
+            .await
+            .map_err(migrate_err)?;
+        Ok(store)
+    }
+
+    /// Opens (creating if needed) a SQLite workspace file: WAL, foreign keys on,
+    /// `synchronous = NORMAL`. One connection: SQLite serialises writers anyway, and a single
+    /// writer never meets `SQLITE_BUSY`.
+    pub async fn open_sqlite(path: &Path) -> Result<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::Unavailable(format!("cannot create the folder {}: {e}", dir.display()))
+            })?;
+        }
+        // The driver percent-decodes the path: escape what would otherwise read as URL syntax.
+        let shown = path.display().to_string();
+        let escaped = shown
+            .replace('%', "%25")
+            .replace('?', "%3F")
+            .replace('#', "%23");
+        Self::sqlite(&format!("sqlite://{escaped}?mode=rwc"), shown).await
+    }
+
+    /// A private in-memory SQLite database (tests).
+    pub async fn sqlite_in_memory() -> Result<Self> {
+        Self::sqlite("sqlite::memory:", ":memory:".into()).await
+    }
+
+    async fn sqlite(url: &str, location: String) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let pool = AnyPoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute("PRAGMA journal_mode = WAL").await?;
+                    conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    conn.execute("PRAGMA foreign_keys = ON").await?;
+                    conn.execute("PRAGMA busy_timeout = 5000").await?;
+                    Ok(())
+                })
+            })
+            .connect(url)
+            .await
+            .map_err(|e| {
+                StoreError::Unavailable(format!("cannot open {location}: {}", describe(&e)))
+            })?;
+        let store = SqlStore {
+            pool,
+            backend: Backend::Sqlite,
+            location,
+        };
+        SQLITE_MIGRATIONS
+            .run(&store.pool)
+            .await
+            .map_err(migrate_err)?;
+        Ok(store)
+    }
+
+    /// The underlying pool, for tests and benchmarks that need raw SQL.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Where the data lives, with any password redacted.
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+}
+
+/// The row-lock clause a `…_for_update` read appends on this backend.
+pub(crate) fn lock_suffix(b: Backend) -> &'static str {
+    match b {
+        Backend::Postgres => " FOR UPDATE",
+        Backend::Sqlite => "",
+    }
+}
+
+fn migrate_err(e: sqlx::migrate::MigrateError) -> StoreError {
+    StoreError::Internal(format!("applying the database migrations failed: {e}"))
+}
+
+fn describe(e: &sqlx::Error) -> String {
+    match e {
+        sqlx::Error::Database(db) => db.message().to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// The one place where database errors become store errors.
+pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
+    match e {
+        sqlx::Error::RowNotFound => StoreError::NotFound,
+        sqlx::Error::Database(db) => {
+            if db.is_unique_violation() {
+                StoreError::Conflict(
+                    db.constraint()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| db.message().to_string()),
+                )
+            } else if db.message().contains("append-only") {
+                StoreError::Refused(db.message().to_string())
+            } else {
+                StoreError::Internal(db.message().to_string())
+            }
+        }
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_) => StoreError::Unavailable(e.to_string()),
+        other => StoreError::Internal(other.to_string()),
+    }
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    async fn begin(&self, actor: &Actor, now: Timestamp) -> Result<Box<dyn WriteTx>> {
+        let tx = self.pool.begin().await.map_err(map_err)?;
+        Ok(Box::new(SqlTx {
+            tx,
+            backend: self.backend,
+            actor: actor.clone(),
+            now,
+        }))
+    }
+}
+
+/// A write transaction over the SQL store.
+pub(crate) struct SqlTx {
+    pub(crate) tx: Transaction<'static, Any>,
+    pub(crate) backend: Backend,
+    pub(crate) actor: Actor,
+    pub(crate) now: Timestamp,
+}
+
+impl SqlTx {
+    pub(crate) async fn exec(&mut self, sql: &str, args: AnyArguments<'static>) -> Result<u64> {
+        let r = sqlx::query_with(sql, args)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        Ok(r.rows_affected())
+    }
+    pub(crate) async fn one(&mut self, sql: String) -> Result<Option<AnyRow>> {
+        sqlx::query(&sql)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_err)
+    }
+}
