@@ -216,7 +216,8 @@ impl LocalPortal {
     }
 }
 
-/// The one place where store errors become the product's error vocabulary.
+/// The one place where store errors become the product's error vocabulary (front ends never
+/// see a `StoreError`: they open stores through `session::OpenLocal`).
 pub(crate) fn store_err(e: StoreError) -> Error {
     match e {
         StoreError::NotFound => {
@@ -228,6 +229,9 @@ pub(crate) fn store_err(e: StoreError) -> Error {
         StoreError::Refused(m) => Error::Forbidden(m),
         StoreError::Unavailable(m) => Error::Unavailable(format!(
             "the database is unavailable: {m}. Check the connection and try again"
+        )),
+        StoreError::Migration(m) => Error::Unavailable(format!(
+            "the database's schema could not be brought up to date ({m}); if a newer version of Provider Admin migrated it, update this app"
         )),
         StoreError::BadCursor => Error::invalid(
             "cursor",

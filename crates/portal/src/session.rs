@@ -78,3 +78,11 @@ impl OpenLocal {
         })
     }
 }
+
+/// Checks that a PostgreSQL database answers, without migrating or writing anything (a
+/// profile's *Test connection*). Returns the server's version string.
+pub async fn probe_postgres(url: &domain::Sensitive<String>) -> Result<String> {
+    SqlStore::probe_postgres(url.expose())
+        .await
+        .map_err(store_err)
+}

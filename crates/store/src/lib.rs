@@ -73,6 +73,10 @@ pub enum StoreError {
     Unavailable(String),
     #[error("invalid cursor")]
     BadCursor,
+    /// The schema could not be brought up to date (a failed migration, or a database migrated
+    /// by a newer version of the app).
+    #[error("migration failed: {0}")]
+    Migration(String),
     #[error("internal store error: {0}")]
     Internal(String),
 }

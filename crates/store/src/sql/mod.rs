@@ -204,7 +204,7 @@ pub(crate) fn lock_suffix(b: Backend) -> &'static str {
 }
 
 fn migrate_err(e: sqlx::migrate::MigrateError) -> StoreError {
-    StoreError::Internal(format!("applying the database migrations failed: {e}"))
+    StoreError::Migration(e.to_string())
 }
 
 fn describe(e: &sqlx::Error) -> String {
