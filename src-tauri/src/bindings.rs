@@ -1,59 +1,147 @@
-//! The TypeScript declarations of every type crossing the IPC boundary, generated from the Rust
-//! types (ts-rs) into `ui/src/generated/`. The test below fails when the committed files are
-//! stale; `UPDATE_BINDINGS=1 cargo test -p provider-admin bindings` rewrites them.
+//! The TypeScript side of the IPC boundary, generated into `ui/src/generated/`: the declaration
+//! of every type crossing it (ts-rs), and `commands.ts`, one typed function per Tauri command
+//! (from the signatures recorded by `ipc::command!`). The test below fails when the committed
+//! files are stale; `UPDATE_BINDINGS=1 cargo test -p provider-admin bindings` rewrites them.
 
 #[cfg(test)]
 mod tests {
-    use crate::commands::{
-        integrations::IntegrationForm, keys::*, oidc::OidcForm, session::AppInfo,
-        session::PortalDiscovery,
-    };
     use crate::error::CommandError;
-    use crate::profiles::{PortalForm, PostgresForm, ProfileBook};
-    use crate::state::SessionInfo;
-    use domain::audit::AuditEvent;
-    use domain::model::*;
-    use domain::oidc::OidcProbeReport;
+    use crate::ipc::{CommandSpec, Declarations};
+    use domain::{Permission, Role};
     use std::collections::BTreeMap;
+    use std::fmt::Write;
     use std::path::{Path, PathBuf};
     use ts_rs::{Config, TS};
 
+    fn config(dir: &Path) -> Config {
+        Config::new().with_out_dir(dir).with_large_int("number")
+    }
+
     fn export_all(dir: &Path) {
-        let cfg = Config::new().with_out_dir(dir).with_large_int("number");
+        let cfg = config(dir);
+        let commands = crate::command_specs();
+        let mut decls = Declarations::default();
+        for c in &commands {
+            for a in &c.args {
+                a.ty.declarations(&mut decls);
+            }
+            if let Some(r) = &c.returns {
+                r.declarations(&mut decls);
+            }
+        }
+        for export in &decls.exports {
+            export(&cfg).expect("export a command's type");
+        }
+        // Types the UI names that no command signature mentions on its own.
         macro_rules! export {
             ($($t:ty),+ $(,)?) => {$( <$t as TS>::export_all(&cfg).expect(concat!("export ", stringify!($t))); )+};
         }
-        export!(
-            CommandError,
-            AppInfo,
-            SessionInfo,
-            ProfileBook,
-            PostgresForm,
-            PortalForm,
-            PortalDiscovery,
-            CreatedKeyView,
-            RotationView,
-            OidcForm,
-            IntegrationForm,
-            Page<FederationKey>,
-            Page<Client>,
-            Page<AuditEvent>,
-            FederationKey,
-            KeyFilter,
-            KeyStatus,
-            OidcConfig,
-            OidcProbeReport,
-            Integration,
-            IntegrationStatus,
-            Client,
-            ClientFilter,
-            AuditEvent,
-            AuditFilter,
-            ChainReport,
-            Overview,
-            Verified,
-            MasterKeyStatus,
+        export!(CommandError, Permission, Role);
+        std::fs::write(
+            dir.join("commands.ts"),
+            commands_ts(&cfg, &commands, &decls),
+        )
+        .expect("write commands.ts");
+    }
+
+    /// `keys_list` → `keysList`: the UI's function name, and Tauri's name for an argument.
+    fn camel(snake: &str) -> String {
+        let mut out = String::new();
+        let mut upper = false;
+        for ch in snake.chars() {
+            if ch == '_' {
+                upper = true;
+            } else if upper {
+                out.extend(ch.to_uppercase());
+                upper = false;
+            } else {
+                out.push(ch);
+            }
+        }
+        out
+    }
+
+    /// The text of the `doc` attributes among `attributes` (as `stringify!` wrote them).
+    fn docs(attributes: &[&str]) -> Vec<String> {
+        attributes
+            .iter()
+            .filter_map(|a| {
+                let text = a.strip_prefix("doc")?.trim_start().strip_prefix('=')?;
+                text.trim_start().strip_prefix('"')?.strip_suffix('"')
+            })
+            .map(|d| {
+                d.replace("\\\"", "\"")
+                    .replace("\\'", "'")
+                    .replace("\\\\", "\\")
+                    .trim()
+                    .to_string()
+            })
+            .collect()
+    }
+
+    const PRELUDE: &str = r#"
+/** Whatever a command threw, as a `CommandError` (commands always reject with one). */
+export function asCommandError(e: unknown): CommandError {
+  if (e && typeof e === "object" && "code" in e && "message" in e) return e as CommandError;
+  return { code: "internal", message: String(e), fields: [] };
+}
+
+async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (e) {
+    throw asCommandError(e);
+  }
+}
+"#;
+
+    fn commands_ts(cfg: &Config, commands: &[CommandSpec], decls: &Declarations) -> String {
+        let mut imports: BTreeMap<String, String> = BTreeMap::new();
+        imports.insert("CommandError".into(), "./CommandError".into());
+        for d in &decls.imports {
+            let path = d.output_path.with_extension("");
+            imports.insert(d.ts_name.clone(), format!("./{}", path.display()));
+        }
+        let mut out = String::from(
+            "// Generated from the Tauri commands (src-tauri/src/commands, `#[apply(command!)]`) by\n\
+             // src-tauri/src/bindings.rs. Do not edit this file manually.\n\
+             import { invoke } from \"@tauri-apps/api/core\";\n",
         );
+        for (name, path) in &imports {
+            let _ = writeln!(out, "import type {{ {name} }} from \"{path}\";");
+        }
+        out.push_str(PRELUDE);
+        for c in commands {
+            let params: Vec<String> = c
+                .args
+                .iter()
+                .map(|a| format!("{}: {}", camel(a.name), a.ty.ts_name(cfg)))
+                .collect();
+            let args: Vec<String> = c.args.iter().map(|a| camel(a.name)).collect();
+            let ret = c
+                .returns
+                .as_ref()
+                .map_or_else(|| "void".to_string(), |r| r.ts_name(cfg));
+            out.push('\n');
+            let docs = docs(c.attributes);
+            if !docs.is_empty() {
+                let _ = writeln!(out, "/** {} */", docs.join(" ").replace("*/", "*\\/"));
+            }
+            let _ = writeln!(
+                out,
+                "export function {}({}): Promise<{ret}> {{",
+                camel(c.name),
+                params.join(", ")
+            );
+            let call_args = if args.is_empty() {
+                String::new()
+            } else {
+                format!(", {{ {} }}", args.join(", "))
+            };
+            let _ = writeln!(out, "  return call<{ret}>(\"{}\"{call_args});", c.name);
+            out.push_str("}\n");
+        }
+        out
     }
 
     fn read_tree(dir: &Path) -> BTreeMap<PathBuf, String> {
@@ -91,5 +179,43 @@ mod tests {
             .filter(|k| a.get(*k) != b.get(*k))
             .collect();
         assert!(stale.is_empty(), "ui/src/generated is stale ({stale:?}): run `UPDATE_BINDINGS=1 cargo test -p provider-admin bindings`");
+    }
+
+    #[test]
+    fn every_command_is_declared_once() {
+        let specs = crate::command_specs();
+        let mut names: Vec<_> = specs.iter().map(|c| c.name).collect();
+        names.sort_unstable();
+        let before = names.len();
+        names.dedup();
+        assert_eq!(
+            before,
+            names.len(),
+            "two commands share a name, so one binding would shadow the other"
+        );
+    }
+
+    #[test]
+    fn permissions_cross_the_boundary_under_their_own_names() {
+        for p in Permission::ALL {
+            assert_eq!(
+                serde_json::to_value(p).unwrap(),
+                serde_json::Value::String(p.as_str().into()),
+                "the UI's Permission type is the serde form, so it must equal as_str (what the portal sends)"
+            );
+        }
+    }
+
+    #[test]
+    fn doc_attributes_become_one_line() {
+        assert_eq!(
+            docs(&[
+                "doc = \" Says \\\"hi\\\".\"",
+                "allow(unused)",
+                "doc =\n\" Twice.\""
+            ]),
+            vec!["Says \"hi\".", "Twice."]
+        );
+        assert_eq!(camel("key_end_overlap"), "keyEndOverlap");
     }
 }

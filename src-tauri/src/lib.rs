@@ -5,6 +5,7 @@
 mod bindings;
 mod commands;
 mod error;
+mod ipc;
 mod profiles;
 mod state;
 
@@ -44,6 +45,65 @@ fn folders(app: &tauri::AppHandle) -> Result<(PathBuf, PathBuf), Box<dyn std::er
     Ok((app.path().app_data_dir()?, app.path().app_log_dir()?))
 }
 
+/// Every command, listed once: Tauri's handler and (in tests) the UI's bindings come from here.
+macro_rules! commands {
+    ($($module:ident :: $command:ident),* $(,)?) => {
+        fn handler() -> impl Fn(tauri::ipc::Invoke<tauri::Wry>) -> bool + Send + Sync + 'static {
+            tauri::generate_handler![$($module::$command),*]
+        }
+
+        /// What the UI needs to call each command (see `ipc`).
+        #[cfg(test)]
+        pub(crate) fn command_specs() -> Vec<ipc::CommandSpec> {
+            vec![$($module::$command::spec()),*]
+        }
+    };
+}
+
+commands![
+    session::app_info,
+    session::session_info,
+    session::profiles_get,
+    session::profile_test_postgres,
+    session::profile_save_postgres,
+    session::profile_activate,
+    session::profile_discover_portal,
+    session::profile_save_portal,
+    session::portal_sign_in,
+    session::portal_sign_in_cancel,
+    session::portal_sign_out,
+    session::profile_delete,
+    session::onboarding_seed_demo,
+    session::onboarding_start_empty,
+    session::ui_ready,
+    session::ui_error,
+    overview::overview_get,
+    overview::overview_chart,
+    keys::keys_list,
+    keys::key_get,
+    keys::key_create,
+    keys::keys_revoke,
+    keys::key_rotate,
+    keys::key_end_overlap,
+    oidc::oidc_list,
+    oidc::oidc_create,
+    oidc::oidc_update,
+    oidc::oidc_set_enabled,
+    oidc::oidc_delete,
+    oidc::oidc_test,
+    integrations::integrations_list,
+    integrations::integration_create,
+    integrations::integration_update,
+    integrations::integration_set_paused,
+    integrations::integration_delete,
+    clients::clients_list,
+    clients::client_get,
+    clients::client_rename,
+    audit::audit_list,
+    audit::audit_verify,
+    audit::audit_export_csv,
+];
+
 pub fn run() {
     STARTED.get_or_init(Instant::now);
     tauri::Builder::default()
@@ -56,49 +116,7 @@ pub fn run() {
             app.manage(state::AppState::new(data_dir, log_dir)?);
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![
-            session::app_info,
-            session::session_info,
-            session::profiles_get,
-            session::profile_test_postgres,
-            session::profile_save_postgres,
-            session::profile_activate,
-            session::profile_discover_portal,
-            session::profile_save_portal,
-            session::portal_sign_in,
-            session::portal_sign_in_cancel,
-            session::portal_sign_out,
-            session::profile_delete,
-            session::onboarding_seed_demo,
-            session::onboarding_start_empty,
-            session::ui_ready,
-            session::ui_error,
-            overview::overview_get,
-            overview::overview_chart,
-            keys::keys_list,
-            keys::key_get,
-            keys::key_create,
-            keys::keys_revoke,
-            keys::key_rotate,
-            keys::key_end_overlap,
-            oidc::oidc_list,
-            oidc::oidc_create,
-            oidc::oidc_update,
-            oidc::oidc_set_enabled,
-            oidc::oidc_delete,
-            oidc::oidc_test,
-            integrations::integrations_list,
-            integrations::integration_create,
-            integrations::integration_update,
-            integrations::integration_set_paused,
-            integrations::integration_delete,
-            clients::clients_list,
-            clients::client_get,
-            clients::client_rename,
-            audit::audit_list,
-            audit::audit_verify,
-            audit::audit_export_csv,
-        ])
+        .invoke_handler(handler())
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {
             eprintln!("Provider Admin could not start: {e}");

@@ -6,7 +6,7 @@ use crate::profiles::{self, Connection, Profile, ProfileBook};
 use client::signin::{SessionStore, SignInConfig, SignedIn};
 use client::{RemotePortal, TokenSource};
 use domain::error::{Error, Result};
-use domain::{Actor, Role, Sensitive, SystemClock};
+use domain::{Actor, Permission, Role, Sensitive, SystemClock};
 use portal::{os, LocalPortal, Portal};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -34,9 +34,9 @@ pub struct Session {
 pub struct SignedInUser {
     pub id: String,
     pub name: String,
-    /// `provider`, `developer` or `client`.
-    pub role: String,
-    pub org_id: Option<String>,
+    /// `role`, and `org_id` for a client-role user.
+    #[serde(flatten)]
+    pub role: Role,
 }
 
 /// What the UI shows about the session.
@@ -51,8 +51,20 @@ pub struct SessionInfo {
     pub needs_sign_in: bool,
     /// The signed-in user of a portal profile.
     pub user: Option<SignedInUser>,
-    /// What the user's role allows (`manage_keys`, …): the UI disables the rest.
-    pub permissions: Vec<String>,
+    /// What the user's role allows: the UI disables the rest.
+    pub permissions: Vec<Permission>,
+}
+
+/// The role the portal reported, in the form `Role` crosses every boundary.
+fn role_of(me: &portal::wire::Me) -> Result<Role> {
+    serde_json::from_value(serde_json::json!({ "role": me.role, "org_id": me.org_id })).map_err(
+        |_| {
+            Error::Unavailable(format!(
+                "the portal reported the role `{}`, which this version of Provider Admin does not know: update it",
+                me.role
+            ))
+        },
+    )
 }
 
 /// The token source of a portal profile nobody is signed in to.
@@ -173,24 +185,21 @@ impl AppState {
             }
             _ => false,
         };
-        let names = |role: Role| -> Vec<String> {
-            role.permissions()
-                .into_iter()
-                .map(|p| p.as_str().to_string())
-                .collect()
-        };
         let (needs_sign_in, user, permissions) = match &s.remote {
-            None => (false, None, names(Role::Provider)),
+            None => (false, None, Role::Provider.permissions()),
             Some((remote, _)) => match remote.me(&self.actor).await {
                 Ok(me) => (
                     false,
                     Some(SignedInUser {
+                        role: role_of(&me)?,
                         id: me.id,
                         name: me.name,
-                        role: me.role,
-                        org_id: me.org_id.map(|o| o.to_string()),
                     }),
-                    me.permissions,
+                    // A permission this version does not know cannot enable anything in it.
+                    Permission::ALL
+                        .into_iter()
+                        .filter(|p| me.permissions.iter().any(|m| m == p.as_str()))
+                        .collect(),
                 ),
                 Err(Error::Unauthenticated(_)) => (true, None, Vec::new()),
                 Err(e) => return Err(e),
@@ -280,5 +289,41 @@ impl AppState {
             location,
             key_source,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::role_of;
+    use domain::Role;
+    use portal::wire::Me;
+
+    fn me(role: &str, org_id: Option<uuid::Uuid>) -> Me {
+        Me {
+            id: "u1".into(),
+            name: "Ada".into(),
+            role: role.into(),
+            org_id,
+            permissions: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_portals_role_names_become_roles() {
+        let org = uuid::Uuid::now_v7();
+        assert_eq!(role_of(&me("provider", None)).unwrap(), Role::Provider);
+        assert_eq!(role_of(&me("developer", None)).unwrap(), Role::Developer);
+        assert_eq!(
+            role_of(&me("client", Some(org))).unwrap(),
+            Role::Client(org)
+        );
+        assert!(
+            role_of(&me("auditor", None)).is_err(),
+            "an unknown role must not be shown as some other role"
+        );
+        assert!(
+            role_of(&me("client", None)).is_err(),
+            "a client-role user is always bound to an organisation"
+        );
     }
 }

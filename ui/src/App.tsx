@@ -1,7 +1,6 @@
 // The shell: sidebar, header with the current profile, first-run choice, command palette.
-import { invoke } from "@tauri-apps/api/core";
 import { Component, createContext, useCallback, useContext, useEffect, useRef, useState, type ErrorInfo, type ReactNode } from "react";
-import { api, type CommandError, type SessionInfo } from "./api";
+import { api, asCommandError, type CommandError, type SessionInfo } from "./api";
 import { Icon } from "./icons";
 import { Palette } from "./palette";
 import { ErrorState, Loading, Toasts, useToast } from "./ui";
@@ -29,16 +28,6 @@ export const PAGES: { id: PageId; label: string }[] = [
 type Nav = { page: PageId; params: Params; go: (page: PageId, params?: Params) => void; session?: SessionInfo; reloadSession: () => void };
 const NavContext = createContext<Nav>({ page: "overview", params: {}, go: () => {}, reloadSession: () => {} });
 export const useNav = () => useContext(NavContext);
-
-/** Whether the signed-in role may do `permission` (e.g. `manage_keys`); local profiles may do all. */
-export function useCan() {
-  const { session } = useNav();
-  return (permission: string) => !!session?.permissions.includes(permission);
-}
-
-/** The tooltip of an action the role does not allow. */
-export const notAllowed = (session?: SessionInfo) =>
-  `Your role (${session?.user?.role ?? "unknown"}) does not allow this; ask a provider admin`;
 
 /** What the sidebar says about the open profile. */
 function profileLine(s: SessionInfo): string {
@@ -93,7 +82,7 @@ class Crashed extends Component<{ children: ReactNode }, { error?: Error }> {
     return { error };
   }
   componentDidCatch(error: Error, info: ErrorInfo) {
-    invoke("ui_error", { message: `${error.message}\n${error.stack ?? ""}\n${info.componentStack ?? ""}` }).catch(() => {});
+    api.uiError(`${error.message}\n${error.stack ?? ""}\n${info.componentStack ?? ""}`).catch(() => {});
   }
   render() {
     if (!this.state.error) return this.props.children;
@@ -120,7 +109,7 @@ function Shell() {
   }, []);
   const reloadSession = useCallback(() => {
     setError(undefined);
-    api.session().then(setSession, setError);
+    api.sessionInfo().then(setSession, setError);
   }, []);
   useEffect(reloadSession, [reloadSession]);
   useEffect(() => {
@@ -139,7 +128,7 @@ function Shell() {
   useEffect(() => {
     if ((session || error) && !reported.current) {
       reported.current = true;
-      requestAnimationFrame(() => invoke("ui_ready").catch(() => {}));
+      requestAnimationFrame(() => api.uiReady().catch(() => {}));
     }
   }, [session, error]);
 
@@ -216,9 +205,9 @@ function SignIn({ session, onDone }: { session: SessionInfo; onDone: (s: Session
     setBusy(true);
     setError(undefined);
     try {
-      onDone(await api.signIn());
+      onDone(await api.portalSignIn());
     } catch (e) {
-      setError(e as CommandError);
+      setError(asCommandError(e));
       setBusy(false);
     }
   };
@@ -229,7 +218,7 @@ function SignIn({ session, onDone }: { session: SessionInfo; onDone: (s: Session
       {busy ? (
         <div className="panel">
           <Loading label="Waiting for your browser… finish signing in there, then come back." />
-          <button onClick={() => api.signInCancel()}>Cancel</button>
+          <button onClick={() => api.portalSignInCancel()}>Cancel</button>
         </div>
       ) : (
         <button className="primary" onClick={start} aria-label="Sign in with the identity provider">Sign in with {issuer.replace(/^https?:\/\//, "")}</button>
@@ -247,12 +236,12 @@ function Onboarding({ onDone }: { onDone: () => void }) {
     setBusy(what);
     setError(undefined);
     try {
-      if (what === "demo") await api.seedDemo();
-      else await api.startEmpty();
+      if (what === "demo") await api.onboardingSeedDemo();
+      else await api.onboardingStartEmpty();
       toast(what === "demo" ? "Demo data loaded" : "Empty workspace ready");
       onDone();
     } catch (e) {
-      setError(e as CommandError);
+      setError(asCommandError(e));
       setBusy(undefined);
     }
   };

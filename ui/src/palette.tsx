@@ -2,7 +2,8 @@
 // as the screens.
 import { useEffect, useMemo, useRef, useState } from "react";
 import { api } from "./api";
-import { PAGES, useCan, useNav, type PageId } from "./App";
+import { useCan } from "./access";
+import { PAGES, useNav, type PageId } from "./App";
 
 type Item = { id: string; label: string; hint?: string; run: () => void | Promise<void> };
 
@@ -31,10 +32,10 @@ export function Palette({ onClose }: { onClose: () => void }) {
     if (mode === "root") return;
     const t = setTimeout(async () => {
       if (mode === "revoke") {
-        const page = await api.keys({ status: "active", expiring_within_days: null, unused_for_days: null, search: query || null, limit: 20, cursor: null });
+        const page = await api.keysList({ status: "active", expiring_within_days: null, unused_for_days: null, search: query || null, limit: 20, cursor: null });
         setEntities(page.items.map((k) => ({ id: k.id, label: `${k.name}`, hint: k.prefix, run: () => { go("keys", { action: "revoke", id: k.id }); onClose(); } })));
       } else {
-        const page = await api.clients({ search: query || null, limit: 20, cursor: null });
+        const page = await api.clientsList({ search: query || null, limit: 20, cursor: null });
         setEntities(page.items.map((c) => ({ id: c.id, label: c.name, hint: `${c.plan} · ${c.status}`, run: () => { go("clients", { open: c.id }); onClose(); } })));
       }
       setActive(0);

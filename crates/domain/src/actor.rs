@@ -37,6 +37,7 @@ impl ActorType {
 /// The portal's roles. A client-role principal is bound to its own organisation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "role", content = "org_id")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Role {
     /// Operates the portal: every operation.
     Provider,
@@ -61,7 +62,9 @@ impl Role {
 }
 
 /// What an operation needs. The Portal checks one permission per call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Permission {
     ReadKeys,
     ManageKeys,

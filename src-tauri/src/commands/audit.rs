@@ -2,12 +2,14 @@
 
 use super::portal;
 use crate::error::CmdResult;
+use crate::ipc::command;
 use crate::state::AppState;
 use domain::audit::AuditEvent;
 use domain::model::{AuditFilter, ChainReport, Page};
+use macro_rules_attribute::apply;
 use tauri::State;
 
-#[tauri::command]
+#[apply(command!)]
 pub async fn audit_list(
     state: State<'_, AppState>,
     filter: AuditFilter,
@@ -18,13 +20,13 @@ pub async fn audit_list(
         .await?)
 }
 
-#[tauri::command]
+#[apply(command!)]
 pub async fn audit_verify(state: State<'_, AppState>) -> CmdResult<ChainReport> {
     Ok(portal(&state).await?.verify_audit(&state.actor).await?)
 }
 
 /// Writes the matching events to `path` (chosen in the native save dialog); returns how many.
-#[tauri::command]
+#[apply(command!)]
 pub async fn audit_export_csv(
     state: State<'_, AppState>,
     filter: AuditFilter,

@@ -2,11 +2,13 @@
 
 use super::portal;
 use crate::error::CmdResult;
+use crate::ipc::command;
 use crate::state::AppState;
 use domain::model::{Client, ClientFilter, Page};
+use macro_rules_attribute::apply;
 use tauri::State;
 
-#[tauri::command]
+#[apply(command!)]
 pub async fn clients_list(
     state: State<'_, AppState>,
     filter: ClientFilter,
@@ -17,12 +19,12 @@ pub async fn clients_list(
         .await?)
 }
 
-#[tauri::command]
+#[apply(command!)]
 pub async fn client_get(state: State<'_, AppState>, id: String) -> CmdResult<Client> {
     Ok(portal(&state).await?.get_client(&state.actor, &id).await?)
 }
 
-#[tauri::command]
+#[apply(command!)]
 pub async fn client_rename(
     state: State<'_, AppState>,
     id: String,

@@ -2,9 +2,11 @@
 
 use super::portal;
 use crate::error::CmdResult;
+use crate::ipc::command;
 use crate::state::AppState;
 use domain::model::Integration;
 use domain::Sensitive;
+use macro_rules_attribute::apply;
 use portal::{IntegrationChanges, NewIntegration};
 use serde::Deserialize;
 use tauri::State;
@@ -29,7 +31,7 @@ fn parse_config(
     }
 }
 
-#[tauri::command]
+#[apply(command!)]
 pub async fn integrations_list(state: State<'_, AppState>) -> CmdResult<Vec<Integration>> {
     Ok(portal(&state)
         .await?
@@ -37,7 +39,7 @@ pub async fn integrations_list(state: State<'_, AppState>) -> CmdResult<Vec<Inte
         .await?)
 }
 
-#[tauri::command]
+#[apply(command!)]
 pub async fn integration_create(
     state: State<'_, AppState>,
     form: IntegrationForm,
@@ -55,7 +57,7 @@ pub async fn integration_create(
         .await?)
 }
 
-#[tauri::command]
+#[apply(command!)]
 pub async fn integration_update(
     state: State<'_, AppState>,
     id: String,
@@ -71,7 +73,7 @@ pub async fn integration_update(
         .await?)
 }
 
-#[tauri::command]
+#[apply(command!)]
 pub async fn integration_set_paused(
     state: State<'_, AppState>,
     id: String,
@@ -83,7 +85,7 @@ pub async fn integration_set_paused(
         .await?)
 }
 
-#[tauri::command]
+#[apply(command!)]
 pub async fn integration_delete(state: State<'_, AppState>, id: String) -> CmdResult<()> {
     Ok(portal(&state)
         .await?

@@ -2,8 +2,10 @@
 
 use super::portal;
 use crate::error::CmdResult;
+use crate::ipc::command;
 use crate::state::AppState;
 use domain::model::{FederationKey, KeyFilter, Page};
+use macro_rules_attribute::apply;
 use portal::NewKey;
 use serde::Serialize;
 use tauri::State;
@@ -22,7 +24,7 @@ pub struct RotationView {
     pub successor: CreatedKeyView,
 }
 
-#[tauri::command]
+#[apply(command!)]
 pub async fn keys_list(
     state: State<'_, AppState>,
     filter: KeyFilter,
@@ -33,12 +35,12 @@ pub async fn keys_list(
         .await?)
 }
 
-#[tauri::command]
+#[apply(command!)]
 pub async fn key_get(state: State<'_, AppState>, id: String) -> CmdResult<FederationKey> {
     Ok(portal(&state).await?.get_key(&state.actor, &id).await?)
 }
 
-#[tauri::command]
+#[apply(command!)]
 pub async fn key_create(
     state: State<'_, AppState>,
     name: String,
@@ -59,7 +61,7 @@ pub async fn key_create(
     })
 }
 
-#[tauri::command]
+#[apply(command!)]
 pub async fn keys_revoke(
     state: State<'_, AppState>,
     ids: Vec<String>,
@@ -71,7 +73,7 @@ pub async fn keys_revoke(
         .await?)
 }
 
-#[tauri::command]
+#[apply(command!)]
 pub async fn key_rotate(
     state: State<'_, AppState>,
     id: String,
@@ -91,7 +93,7 @@ pub async fn key_rotate(
     })
 }
 
-#[tauri::command]
+#[apply(command!)]
 pub async fn key_end_overlap(state: State<'_, AppState>, id: String) -> CmdResult<FederationKey> {
     Ok(portal(&state).await?.end_overlap(&state.actor, &id).await?)
 }

@@ -2,10 +2,12 @@
 
 use super::portal;
 use crate::error::CmdResult;
+use crate::ipc::command;
 use crate::state::AppState;
 use domain::model::OidcConfig;
 use domain::oidc::OidcProbeReport;
 use domain::Sensitive;
+use macro_rules_attribute::apply;
 use portal::{NewOidc, OidcChanges};
 use serde::Deserialize;
 use std::time::Duration;
@@ -27,12 +29,12 @@ fn secret(s: Option<String>) -> Option<Sensitive<String>> {
     s.filter(|s| !s.is_empty()).map(Sensitive::new)
 }
 
-#[tauri::command]
+#[apply(command!)]
 pub async fn oidc_list(state: State<'_, AppState>) -> CmdResult<Vec<OidcConfig>> {
     Ok(portal(&state).await?.list_oidc(&state.actor).await?)
 }
 
-#[tauri::command]
+#[apply(command!)]
 pub async fn oidc_create(state: State<'_, AppState>, form: OidcForm) -> CmdResult<OidcConfig> {
     let new = NewOidc {
         issuer: form.issuer,
@@ -47,7 +49,7 @@ pub async fn oidc_create(state: State<'_, AppState>, form: OidcForm) -> CmdResul
         .await?)
 }
 
-#[tauri::command]
+#[apply(command!)]
 pub async fn oidc_update(
     state: State<'_, AppState>,
     id: String,
@@ -66,7 +68,7 @@ pub async fn oidc_update(
         .await?)
 }
 
-#[tauri::command]
+#[apply(command!)]
 pub async fn oidc_set_enabled(
     state: State<'_, AppState>,
     id: String,
@@ -78,14 +80,14 @@ pub async fn oidc_set_enabled(
         .await?)
 }
 
-#[tauri::command]
+#[apply(command!)]
 pub async fn oidc_delete(state: State<'_, AppState>, id: String) -> CmdResult<()> {
     Ok(portal(&state).await?.delete_oidc(&state.actor, &id).await?)
 }
 
 /// Fetches the issuer's discovery document and JWKS and reports what was found. Reads only
 /// public documents: the client secret is never sent or shown.
-#[tauri::command]
+#[apply(command!)]
 pub async fn oidc_test(state: State<'_, AppState>, id: String) -> CmdResult<OidcProbeReport> {
     let config = portal(&state).await?.get_oidc(&state.actor, &id).await?;
     let issuer = domain::validate::IssuerUrl::parse(&config.issuer)

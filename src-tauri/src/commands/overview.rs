@@ -2,39 +2,44 @@
 
 use super::portal;
 use crate::error::CmdResult;
+use crate::ipc::command;
 use crate::state::AppState;
 use charts::{ChartSpec, Series, SeriesKind, Theme};
-use domain::model::Overview;
+use domain::model::{DayActivity, Overview};
+use macro_rules_attribute::apply;
 use tauri::State;
 
-#[tauri::command]
+#[apply(command!)]
 pub async fn overview_get(state: State<'_, AppState>) -> CmdResult<Overview> {
     Ok(portal(&state).await?.overview(&state.actor).await?)
 }
 
-/// Keys created and verifications per day over 30 days, as an SVG document.
-#[tauri::command]
+/// Draws the overview's key activity (keys created and verifications per day) as an SVG
+/// document. The UI passes the activity it already has, so the overview is fetched once.
+#[apply(command!)]
 pub async fn overview_chart(
-    state: State<'_, AppState>,
+    activity: Vec<DayActivity>,
     dark: bool,
     width: u32,
     height: u32,
 ) -> CmdResult<String> {
-    let o = portal(&state).await?.overview(&state.actor).await?;
     let spec = ChartSpec {
         title: None,
-        categories: o.activity.iter().map(|d| d.day[5..].to_string()).collect(),
+        categories: activity
+            .iter()
+            .map(|d| d.day.get(5..).unwrap_or(&d.day).to_string())
+            .collect(),
         series: vec![
             Series {
                 name: "keys created".into(),
                 kind: SeriesKind::Bar,
-                values: o.activity.iter().map(|d| d.keys_created as f64).collect(),
+                values: activity.iter().map(|d| d.keys_created as f64).collect(),
                 secondary_axis: false,
             },
             Series {
                 name: "verifications".into(),
                 kind: SeriesKind::Line,
-                values: o.activity.iter().map(|d| d.verifications as f64).collect(),
+                values: activity.iter().map(|d| d.verifications as f64).collect(),
                 secondary_axis: true,
             },
         ],

@@ -1,10 +1,12 @@
 //! The session, connection profiles, first run, and "about".
 
 use crate::error::CmdResult;
+use crate::ipc::command;
 use crate::profiles::{self, PortalForm, PostgresForm, ProfileBook, EMBEDDED_ID};
 use crate::state::{AppState, SessionInfo};
 use client::signin::SessionStore;
 use domain::{Clock, Error, SystemClock};
+use macro_rules_attribute::apply;
 use serde::Serialize;
 use tauri::State;
 use ts_rs::TS;
@@ -18,29 +20,29 @@ pub struct AppInfo {
     pub e2e_export_dir: Option<String>,
 }
 
-#[tauri::command]
-pub fn app_info(state: State<'_, AppState>) -> AppInfo {
-    AppInfo {
+#[apply(command!)]
+pub fn app_info(state: State<'_, AppState>) -> CmdResult<AppInfo> {
+    Ok(AppInfo {
         version: env!("CARGO_PKG_VERSION").into(),
         data_dir: state.data_dir.display().to_string(),
         log_dir: state.log_dir.display().to_string(),
         e2e_export_dir: std::env::var("PADMIN_E2E_EXPORT_DIR").ok(),
-    }
+    })
 }
 
 /// Opens the active profile if needed, and says what is open.
-#[tauri::command]
+#[apply(command!)]
 pub async fn session_info(state: State<'_, AppState>) -> CmdResult<SessionInfo> {
     Ok(state.info().await?)
 }
 
-#[tauri::command]
+#[apply(command!)]
 pub fn profiles_get(state: State<'_, AppState>) -> CmdResult<ProfileBook> {
     Ok(state.book()?)
 }
 
 /// Connects with the form's settings and reports the server version; changes nothing.
-#[tauri::command]
+#[apply(command!)]
 pub async fn profile_test_postgres(form: PostgresForm) -> CmdResult<String> {
     let profile = form.to_profile()?;
     let url = profiles::database_url(&profile, form.password.as_deref().or(Some("")))?
@@ -51,7 +53,7 @@ pub async fn profile_test_postgres(form: PostgresForm) -> CmdResult<String> {
 }
 
 /// Saves a direct-PostgreSQL profile; the password goes to the OS keychain.
-#[tauri::command]
+#[apply(command!)]
 pub async fn profile_save_postgres(
     state: State<'_, AppState>,
     form: PostgresForm,
@@ -75,7 +77,7 @@ pub struct PortalDiscovery {
 }
 
 /// Asks the portal at `url` how apps sign in to it; changes nothing.
-#[tauri::command]
+#[apply(command!)]
 pub async fn profile_discover_portal(url: String) -> CmdResult<PortalDiscovery> {
     let info = client::RemotePortal::sign_in_info(&url).await?;
     Ok(PortalDiscovery {
@@ -86,7 +88,7 @@ pub async fn profile_discover_portal(url: String) -> CmdResult<PortalDiscovery> 
 }
 
 /// Saves a portal-API profile. Issuer and client id left empty come from the portal itself.
-#[tauri::command]
+#[apply(command!)]
 pub async fn profile_save_portal(
     state: State<'_, AppState>,
     form: PortalForm,
@@ -110,7 +112,7 @@ pub async fn profile_save_portal(
 
 /// Signs in to the active portal profile: opens the identity provider in the system browser
 /// and waits (up to 5 minutes, or until cancelled) for it to come back to this app.
-#[tauri::command]
+#[apply(command!)]
 pub async fn portal_sign_in(state: State<'_, AppState>) -> CmdResult<SessionInfo> {
     let s = state.session().await?;
     let Some((_, config)) = &s.remote else {
@@ -138,14 +140,14 @@ pub async fn portal_sign_in(state: State<'_, AppState>) -> CmdResult<SessionInfo
 }
 
 /// Cancels a sign-in waiting for the browser.
-#[tauri::command]
+#[apply(command!)]
 pub fn portal_sign_in_cancel(state: State<'_, AppState>) {
     state.sign_in_cancel.notify_waiters();
 }
 
 /// Signs out of the active portal profile: revokes the session at the identity provider when
 /// it can, and deletes it from the OS keychain.
-#[tauri::command]
+#[apply(command!)]
 pub async fn portal_sign_out(state: State<'_, AppState>) -> CmdResult<SessionInfo> {
     let s = state.session().await?;
     let Some((_, config)) = &s.remote else {
@@ -169,13 +171,13 @@ pub async fn portal_sign_out(state: State<'_, AppState>) -> CmdResult<SessionInf
 }
 
 /// Switches to a profile without restarting.
-#[tauri::command]
+#[apply(command!)]
 pub async fn profile_activate(state: State<'_, AppState>, id: String) -> CmdResult<SessionInfo> {
     state.switch(&id).await?;
     Ok(state.info().await?)
 }
 
-#[tauri::command]
+#[apply(command!)]
 pub async fn profile_delete(state: State<'_, AppState>, id: String) -> CmdResult<ProfileBook> {
     if id == EMBEDDED_ID {
         return Err(Error::invalid("id", "the embedded workspace cannot be removed").into());
@@ -195,29 +197,28 @@ pub async fn profile_delete(state: State<'_, AppState>, id: String) -> CmdResult
 }
 
 /// First run: loads the demo data into the embedded workspace.
-#[tauri::command]
-pub async fn onboarding_seed_demo(
-    state: State<'_, AppState>,
-) -> CmdResult<portal::seed::SeedReport> {
+#[apply(command!)]
+pub async fn onboarding_seed_demo(state: State<'_, AppState>) -> CmdResult<()> {
     let s = state.session().await?;
     let Some((store, local)) = &s.local else {
         return Err(Error::invalid("profile", "demo data goes into a local workspace only").into());
     };
     let keys = local.master_key_set()?;
     let report = portal::seed::demo(store.clone(), keys, SystemClock.now(), &|_, _| {}).await?;
+    tracing::info!(?report, "demo data loaded");
     state.mark_onboarded()?;
-    Ok(report)
+    Ok(())
 }
 
 /// First run: starts with an empty workspace.
-#[tauri::command]
+#[apply(command!)]
 pub fn onboarding_start_empty(state: State<'_, AppState>) -> CmdResult<()> {
     Ok(state.mark_onboarded()?)
 }
 
 /// The UI calls this once its first page has rendered. Logged (and printed with
 /// `PADMIN_BENCH=1`, for scripts/bench-desktop.sh) as the time since the process started.
-#[tauri::command]
+#[apply(command!)]
 pub fn ui_ready() {
     let ms = crate::STARTED
         .get()
@@ -230,7 +231,7 @@ pub fn ui_ready() {
 }
 
 /// A rendering error in the UI, for the log (the UI shows its own message).
-#[tauri::command]
+#[apply(command!)]
 pub fn ui_error(message: String) {
     tracing::error!(message = %message.chars().take(4000).collect::<String>(), "the UI crashed");
 }

@@ -3,8 +3,4 @@
 /**
  * Who is signed in to a portal profile.
  */
-export type SignedInUser = { id: string, name: string, 
-/**
- * `provider`, `developer` or `client`.
- */
-role: string, org_id: string | null, };
+export type SignedInUser = { id: string, name: string, } & ({ "role": "provider" } | { "role": "developer" } | { "role": "client", "org_id": string } | { "role": "partner" });

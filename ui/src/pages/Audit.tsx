@@ -1,8 +1,8 @@
 import { save } from "@tauri-apps/plugin-dialog";
-import { useCallback, useEffect, useRef, useState } from "react";
-import { api, emptyAuditFilter, type AuditEvent, type AuditFilter, type ChainReport, type CommandError } from "../api";
+import { useEffect, useRef, useState } from "react";
+import { api, asCommandError, emptyAuditFilter, type AuditEvent, type AuditFilter, type ChainReport } from "../api";
 import { useNav } from "../App";
-import { Badge, Empty, ErrorState, Field, Loading, Modal, PageHeader, fmtTime, useToast } from "../ui";
+import { Badge, Empty, ErrorState, Field, Loading, Modal, PageHeader, fmtTime, usePaged, useToast } from "../ui";
 
 const ROW = 40;
 const ENTITY_TYPES = ["federation_key", "oidc_config", "integration", "client", "master_key"];
@@ -10,35 +10,11 @@ const ENTITY_TYPES = ["federation_key", "oidc_config", "integration", "client", 
 export function AuditPage() {
   const { params } = useNav();
   const [filter, setFilter] = useState<AuditFilter>({ ...emptyAuditFilter, entity_type: params.entity_type ?? null, entity_id: params.entity_id ?? null });
-  const [rows, setRows] = useState<AuditEvent[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [loading, setLoading] = useState(true);
-  const [error, setError] = useState<CommandError>();
+  const list = usePaged((cursor) => api.auditList({ ...filter, cursor }), [filter], 150);
+  const { items: rows, cursor, loading, error } = list;
   const [open, setOpen] = useState<AuditEvent | null>(null);
   const [report, setReport] = useState<ChainReport | "checking" | null>(null);
   const toast = useToast();
-  const loadingRef = useRef(false);
-
-  const load = useCallback(async (f: AuditFilter, after: string | null) => {
-    if (loadingRef.current) return;
-    loadingRef.current = true;
-    setLoading(true);
-    setError(undefined);
-    try {
-      const page = await api.audit({ ...f, cursor: after });
-      setRows((old) => (after ? [...old, ...page.items] : page.items));
-      setCursor(page.next_cursor);
-    } catch (e) {
-      setError(e as CommandError);
-    } finally {
-      loadingRef.current = false;
-      setLoading(false);
-    }
-  }, []);
-  useEffect(() => {
-    const t = setTimeout(() => load(filter, null), 150);
-    return () => clearTimeout(t);
-  }, [filter, load]);
 
   const verify = async () => {
     setReport("checking");
@@ -46,7 +22,7 @@ export function AuditPage() {
       setReport(await api.auditVerify());
     } catch (e) {
       setReport(null);
-      toast((e as CommandError).message, "bad");
+      toast(asCommandError(e).message, "bad");
     }
   };
   const exportCsv = async () => {
@@ -56,10 +32,10 @@ export function AuditPage() {
         ? `${info.e2e_export_dir}/audit.csv`
         : await save({ title: "Export the audit trail", defaultPath: "audit.csv", filters: [{ name: "CSV", extensions: ["csv"] }] });
       if (!path) return;
-      const n = await api.auditExport({ ...filter, cursor: null }, path);
+      const n = await api.auditExportCsv({ ...filter, cursor: null }, path);
       toast(`Exported ${n} events to ${path}`);
     } catch (e) {
-      toast((e as CommandError).message, "bad");
+      toast(asCommandError(e).message, "bad");
     }
   };
   const set = (k: keyof AuditFilter) => (e: React.ChangeEvent<HTMLInputElement | HTMLSelectElement>) =>
@@ -87,10 +63,10 @@ export function AuditPage() {
         <Field label="From"><input aria-label="From date" type="date" onChange={set("from")} /></Field>
         <Field label="To"><input aria-label="To date" type="date" onChange={set("to")} /></Field>
       </div>
-      {error ? <ErrorState error={error} onRetry={() => load(filter, null)} /> : rows.length === 0 && loading ? <Loading /> : rows.length === 0 ? (
+      {error ? <ErrorState error={error} onRetry={list.reload} /> : rows.length === 0 && loading ? <Loading /> : rows.length === 0 ? (
         <Empty title="No event matches" hint="Change the filters." />
       ) : (
-        <VirtualRows rows={rows} onOpen={setOpen} onEnd={() => cursor && load(filter, cursor)} loadingMore={loading && !!cursor} />
+        <VirtualRows rows={rows} onOpen={setOpen} onEnd={list.more} loadingMore={loading && !!cursor} />
       )}
       {open && <EventDetails e={open} onClose={() => setOpen(null)} />}
     </div>

@@ -1,37 +1,17 @@
 import { useEffect, useState } from "react";
-import { api, type Client, type CommandError } from "../api";
-import { notAllowed, useCan, useNav } from "../App";
-import { Badge, Empty, ErrorState, Field, Loading, Modal, PageHeader, fieldError, fmtTime, onRowKey, useToast } from "../ui";
+import { api, asCommandError, type Client, type CommandError } from "../api";
+import { Guarded } from "../access";
+import { useNav } from "../App";
+import { Badge, Empty, ErrorState, Field, Loading, Modal, PageHeader, fieldError, fmtTime, onRowKey, usePaged, useToast } from "../ui";
 
 const statusTone = (s: string) => (s === "active" ? "good" : s === "trial" ? "info" : s === "suspended" ? "warn" : "muted");
 
 export function ClientsPage() {
   const { params } = useNav();
   const [search, setSearch] = useState("");
-  const [items, setItems] = useState<Client[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [loading, setLoading] = useState(true);
-  const [error, setError] = useState<CommandError>();
+  const list = usePaged((cursor) => api.clientsList({ search: search || null, limit: 100, cursor }), [search], search ? 200 : 0);
+  const { items, cursor, loading, error } = list;
   const [open, setOpen] = useState<string | null>(params.open ?? null);
-
-  const load = async (more = false) => {
-    setLoading(true);
-    setError(undefined);
-    try {
-      const page = await api.clients({ search: search || null, limit: 100, cursor: more ? cursor : null });
-      setItems((old) => (more ? [...old, ...page.items] : page.items));
-      setCursor(page.next_cursor);
-    } catch (e) {
-      setError(e as CommandError);
-    } finally {
-      setLoading(false);
-    }
-  };
-  useEffect(() => {
-    const t = setTimeout(() => load(), search ? 200 : 0);
-    return () => clearTimeout(t);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [search]);
 
   return (
     <div className="page">
@@ -39,7 +19,7 @@ export function ClientsPage() {
       <div className="filters" role="search">
         <Field label="Search"><input aria-label="Search clients" placeholder="Name contains…" value={search} onChange={(e) => setSearch(e.target.value)} /></Field>
       </div>
-      {error ? <ErrorState error={error} onRetry={() => load()} /> : items.length === 0 && loading ? <Loading /> : items.length === 0 ? (
+      {error ? <ErrorState error={error} onRetry={list.reload} /> : items.length === 0 && loading ? <Loading /> : items.length === 0 ? (
         <Empty title={search ? "No client matches" : "No client yet"} hint={search ? "Try another part of the name." : undefined} />
       ) : (
         <table className="table" aria-label="Clients">
@@ -57,15 +37,14 @@ export function ClientsPage() {
           </tbody>
         </table>
       )}
-      {cursor && <div className="more"><button onClick={() => load(true)} disabled={loading}>{loading ? "Loading…" : "Load more"}</button></div>}
-      {open && <ClientDetails id={open} onClose={() => setOpen(null)} onChanged={(c) => setItems((old) => old.map((x) => (x.id === c.id ? c : x)))} />}
+      {cursor && <div className="more"><button onClick={list.more} disabled={loading}>{loading ? "Loading…" : "Load more"}</button></div>}
+      {open && <ClientDetails id={open} onClose={() => setOpen(null)} onChanged={(c) => list.setItems((old) => old.map((x) => (x.id === c.id ? c : x)))} />}
     </div>
   );
 }
 
 function ClientDetails({ id, onClose, onChanged }: { id: string; onClose: () => void; onChanged: (c: Client) => void }) {
-  const { go, session } = useNav();
-  const can = useCan();
+  const { go } = useNav();
   const [client, setClient] = useState<Client>();
   const [error, setError] = useState<CommandError>();
   const [name, setName] = useState("");
@@ -73,7 +52,9 @@ function ClientDetails({ id, onClose, onChanged }: { id: string; onClose: () => 
   const [busy, setBusy] = useState(false);
   const toast = useToast();
   useEffect(() => {
-    api.client(id).then((c) => { setClient(c); setName(c.name); }, setError);
+    let live = true;
+    api.clientGet(id).then((c) => { if (live) { setClient(c); setName(c.name); } }, (e) => live && setError(asCommandError(e)));
+    return () => { live = false; };
   }, [id]);
   const rename = async (e: React.FormEvent) => {
     e.preventDefault();
@@ -85,7 +66,7 @@ function ClientDetails({ id, onClose, onChanged }: { id: string; onClose: () => 
       onChanged(c);
       toast(`Renamed to ${c.name}`);
     } catch (err) {
-      setSaveError(err as CommandError);
+      setSaveError(asCommandError(err));
     } finally {
       setBusy(false);
     }
@@ -107,7 +88,7 @@ function ClientDetails({ id, onClose, onChanged }: { id: string; onClose: () => 
             <Field label="Name" error={fieldError(saveError, "name")}>
               <input aria-label="Client name" value={name} onChange={(e) => setName(e.target.value)} />
             </Field>
-            <button className="primary" disabled={busy || name === client.name || !can("manage_clients")} title={can("manage_clients") ? undefined : notAllowed(session)}>{busy ? "Saving…" : "Rename"}</button>
+            <Guarded permission="manage_clients" className="primary" disabled={busy || name === client.name}>{busy ? "Saving…" : "Rename"}</Guarded>
           </form>
           {saveError && !saveError.fields.length && <ErrorState error={saveError} />}
         </>

@@ -1,6 +1,7 @@
 import { useState } from "react";
-import { api, type CommandError, type Integration, type IntegrationForm } from "../api";
-import { notAllowed, useCan, useNav } from "../App";
+import { api, asCommandError, type CommandError, type Integration, type IntegrationForm } from "../api";
+import { Guarded } from "../access";
+import { useNav } from "../App";
 import { Badge, Confirm, Empty, ErrorState, Field, Loading, Modal, PageHeader, fieldError, fmtTime, onRowKey, relTime, useAsync, useToast } from "../ui";
 
 const TYPES = ["stripe", "salesforce", "hubspot", "slack", "zendesk", "webhook", "custom"];
@@ -12,9 +13,8 @@ function status(i: Integration) {
 }
 
 export function IntegrationsPage() {
-  const { go, session } = useNav();
-  const can = useCan();
-  const { data, error, loading, reload } = useAsync(() => api.integrations(), []);
+  const { go } = useNav();
+  const { data, error, loading, reload } = useAsync(() => api.integrationsList(), []);
   const [editing, setEditing] = useState<Integration | "new" | null>(null);
   const [removing, setRemoving] = useState<Integration | null>(null);
   const toast = useToast();
@@ -24,14 +24,14 @@ export function IntegrationsPage() {
       toast(i.status === "paused" ? `${i.name} resumed` : `${i.name} paused`);
       reload();
     } catch (e) {
-      toast((e as CommandError).message, "bad");
+      toast(asCommandError(e).message, "bad");
     }
   };
   return (
     <div className="page">
-      <PageHeader title="Integrations" subtitle="Connections to providers. Configuration is encrypted; only its field names are shown." actions={<button className="primary" disabled={!can("manage_integrations")} title={can("manage_integrations") ? undefined : notAllowed(session)} onClick={() => setEditing("new")}>Add integration</button>} />
+      <PageHeader title="Integrations" subtitle="Connections to providers. Configuration is encrypted; only its field names are shown." actions={<Guarded permission="manage_integrations" className="primary" onClick={() => setEditing("new")}>Add integration</Guarded>} />
       {loading && !data ? <Loading /> : error ? <ErrorState error={error} onRetry={reload} /> : !data?.length ? (
-        <Empty title="No integration yet" action={<button className="primary" disabled={!can("manage_integrations")} title={can("manage_integrations") ? undefined : notAllowed(session)} onClick={() => setEditing("new")}>Add integration</button>} />
+        <Empty title="No integration yet" action={<Guarded permission="manage_integrations" className="primary" onClick={() => setEditing("new")}>Add integration</Guarded>} />
       ) : (
         <table className="table" aria-label="Integrations">
           <thead><tr><th>Name</th><th>Type</th><th>Status</th><th>Configuration</th><th>Last sync</th><th aria-label="Actions" /></tr></thead>
@@ -44,9 +44,9 @@ export function IntegrationsPage() {
                 <td className="small">{i.config_fields.length ? i.config_fields.join(", ") : <span className="muted">empty</span>}</td>
                 <td title={fmtTime(i.last_sync_at)}>{relTime(i.last_sync_at)}</td>
                 <td className="actions-cell"><div className="row-actions">
-                  <button disabled={!can("manage_integrations")} title={can("manage_integrations") ? undefined : notAllowed(session)} onClick={() => setEditing(i)} aria-label={`Edit ${i.name}`}>Edit</button>
-                  <button disabled={!can("manage_integrations")} title={can("manage_integrations") ? undefined : notAllowed(session)} onClick={() => pause(i)} aria-label={`${i.status === "paused" ? "Resume" : "Pause"} ${i.name}`}>{i.status === "paused" ? "Resume" : "Pause"}</button>
-                  <button className="danger-text" disabled={!can("manage_integrations")} title={can("manage_integrations") ? undefined : notAllowed(session)} onClick={() => setRemoving(i)} aria-label={`Delete ${i.name}`}>Delete</button>
+                  <Guarded permission="manage_integrations" onClick={() => setEditing(i)} aria-label={`Edit ${i.name}`}>Edit</Guarded>
+                  <Guarded permission="manage_integrations" onClick={() => pause(i)} aria-label={`${i.status === "paused" ? "Resume" : "Pause"} ${i.name}`}>{i.status === "paused" ? "Resume" : "Pause"}</Guarded>
+                  <Guarded permission="manage_integrations" className="danger-text" onClick={() => setRemoving(i)} aria-label={`Delete ${i.name}`}>Delete</Guarded>
                 </div></td>
               </tr>
             ))}
@@ -76,7 +76,7 @@ function IntegrationEditor({ integration, onClose, onSaved }: { integration: Int
       onSaved();
       onClose();
     } catch (err) {
-      setError(err as CommandError);
+      setError(asCommandError(err));
       setBusy(false);
     }
   };

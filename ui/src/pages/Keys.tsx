@@ -1,7 +1,8 @@
 import { useEffect, useState } from "react";
-import { api, emptyKeyFilter, newIdempotencyKey, type CommandError, type CreatedKeyView, type FederationKey, type KeyFilter, type RotationView } from "../api";
-import { notAllowed, useCan, useNav } from "../App";
-import { Badge, Confirm, CopyButton, Empty, ErrorState, Field, Loading, Modal, PageHeader, fieldError, fmtDate, fmtTime, onRowKey, relTime, useToast } from "../ui";
+import { api, asCommandError, emptyKeyFilter, newIdempotencyKey, type CommandError, type CreatedKeyView, type FederationKey, type KeyFilter, type RotationView } from "../api";
+import { Guarded } from "../access";
+import { useNav } from "../App";
+import { Badge, Confirm, CopyButton, Empty, ErrorState, Field, Loading, Modal, PageHeader, fieldError, fmtDate, fmtTime, onRowKey, relTime, usePaged, useToast } from "../ui";
 
 export function statusBadge(k: FederationKey) {
   if (k.status === "revoked") return <Badge tone="bad">revoked</Badge>;
@@ -11,43 +12,26 @@ export function statusBadge(k: FederationKey) {
 }
 
 export function KeysPage() {
-  const { params, go, session } = useNav();
-  const can = useCan();
+  const { params, go } = useNav();
   const [filter, setFilter] = useState<KeyFilter>({
     ...emptyKeyFilter,
     status: (params.status as KeyFilter["status"]) ?? null,
     expiring_within_days: params.expiring ? Number(params.expiring) : null,
     unused_for_days: params.unused ? Number(params.unused) : null,
   });
-  const [items, setItems] = useState<FederationKey[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [loading, setLoading] = useState(true);
-  const [error, setError] = useState<CommandError>();
+  const list = usePaged((cursor) => api.keysList({ ...filter, cursor }), [filter], filter.search ? 200 : 0);
+  const { items, cursor, loading, error } = list;
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [generate, setGenerate] = useState(params.action === "generate");
   const [revoke, setRevoke] = useState<string[] | null>(params.action === "revoke" && params.id ? [params.id] : null);
   const [rotate, setRotate] = useState<FederationKey | null>(null);
   const toast = useToast();
-
-  const load = async (more = false) => {
-    setLoading(true);
-    setError(undefined);
-    try {
-      const page = await api.keys({ ...filter, cursor: more ? cursor : null });
-      setItems((old) => (more ? [...old, ...page.items] : page.items));
-      setCursor(page.next_cursor);
-      if (!more) setSelected(new Set());
-    } catch (e) {
-      setError(e as CommandError);
-    } finally {
-      setLoading(false);
-    }
+  useEffect(() => setSelected(new Set()), [filter]);
+  /** The first page again, after a change (the selection refers to the old list). */
+  const load = () => {
+    setSelected(new Set());
+    list.reload();
   };
-  useEffect(() => {
-    const t = setTimeout(() => load(), filter.search ? 200 : 0);
-    return () => clearTimeout(t);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [filter]);
 
   const toggle = (id: string) => setSelected((s) => {
     const n = new Set(s);
@@ -59,8 +43,8 @@ export function KeysPage() {
   return (
     <div className="page">
       <PageHeader title="Federation keys" subtitle="API keys of partner systems. A key is shown once, when it is created." actions={<>
-        {selected.size > 0 && <button className="danger" disabled={!can("manage_keys")} title={can("manage_keys") ? undefined : notAllowed(session)} onClick={() => setRevoke([...selected])}>Revoke {selected.size} selected</button>}
-        <button className="primary" disabled={!can("manage_keys")} title={can("manage_keys") ? undefined : notAllowed(session)} onClick={() => setGenerate(true)}>Generate key</button>
+        {selected.size > 0 && <Guarded permission="manage_keys" className="danger" onClick={() => setRevoke([...selected])}>Revoke {selected.size} selected</Guarded>}
+        <Guarded permission="manage_keys" className="primary" onClick={() => setGenerate(true)}>Generate key</Guarded>
       </>} />
       <div className="filters" role="search">
         <Field label="Search"><input aria-label="Search keys by name" placeholder="Name contains…" value={filter.search ?? ""} onChange={(e) => setFilter({ ...filter, search: e.target.value || null })} /></Field>
@@ -80,8 +64,8 @@ export function KeysPage() {
           </select>
         </Field>
       </div>
-      {error ? <ErrorState error={error} onRetry={() => load()} /> : items.length === 0 && loading ? <Loading /> : items.length === 0 ? (
-        <Empty title="No keys match" hint="Generate a key for a partner system, or change the filters." action={<button className="primary" disabled={!can("manage_keys")} title={can("manage_keys") ? undefined : notAllowed(session)} onClick={() => setGenerate(true)}>Generate key</button>} />
+      {error ? <ErrorState error={error} onRetry={load} /> : items.length === 0 && loading ? <Loading /> : items.length === 0 ? (
+        <Empty title="No keys match" hint="Generate a key for a partner system, or change the filters." action={<Guarded permission="manage_keys" className="primary" onClick={() => setGenerate(true)}>Generate key</Guarded>} />
       ) : (
         <table className="table" aria-label="Federation keys">
           <thead>
@@ -100,18 +84,18 @@ export function KeysPage() {
                 <td className="nowrap" title={fmtTime(k.expires_at)}>{k.expires_at ? fmtDate(k.expires_at) : <span className="muted">never</span>}</td>
                 <td className="nowrap">{k.last_used_at ? <>{relTime(k.last_used_at)}<small className="muted block">{k.last_used_ip}</small></> : <span className="muted">never</span>}</td>
                 <td className="actions-cell"><div className="row-actions">
-                  {k.status === "active" && !k.rotated_to && <button disabled={!can("manage_keys")} title={can("manage_keys") ? undefined : notAllowed(session)} onClick={() => setRotate(k)} aria-label={`Rotate ${k.prefix}`}>Rotate</button>}
-                  {k.status === "active" && k.rotated_to && <button disabled={!can("manage_keys")} title={can("manage_keys") ? undefined : notAllowed(session)} onClick={async () => { try { await api.keyEndOverlap(k.id); toast("Overlap ended: the old key no longer works"); load(); } catch (e) { toast((e as CommandError).message, "bad"); } }} aria-label={`End overlap of ${k.prefix}`}>End overlap</button>}
-                  {k.status !== "revoked" && <button className="danger-text" disabled={!can("manage_keys")} title={can("manage_keys") ? undefined : notAllowed(session)} onClick={() => setRevoke([k.id])} aria-label={`Revoke ${k.prefix}`}>Revoke</button>}
+                  {k.status === "active" && !k.rotated_to && <Guarded permission="manage_keys" onClick={() => setRotate(k)} aria-label={`Rotate ${k.prefix}`}>Rotate</Guarded>}
+                  {k.status === "active" && k.rotated_to && <Guarded permission="manage_keys" onClick={async () => { try { await api.keyEndOverlap(k.id); toast("Overlap ended: the old key no longer works"); load(); } catch (e) { toast(asCommandError(e).message, "bad"); } }} aria-label={`End overlap of ${k.prefix}`}>End overlap</Guarded>}
+                  {k.status !== "revoked" && <Guarded permission="manage_keys" className="danger-text" onClick={() => setRevoke([k.id])} aria-label={`Revoke ${k.prefix}`}>Revoke</Guarded>}
                 </div></td>
               </tr>
             ))}
           </tbody>
         </table>
       )}
-      {cursor && <div className="more"><button onClick={() => load(true)} disabled={loading}>{loading ? "Loading…" : "Load more"}</button></div>}
-      {generate && <GenerateKey onClose={() => setGenerate(false)} onCreated={() => load()} />}
-      {rotate && <RotateKey k={rotate} onClose={() => setRotate(null)} onDone={() => load()} />}
+      {cursor && <div className="more"><button onClick={list.more} disabled={loading}>{loading ? "Loading…" : "Load more"}</button></div>}
+      {generate && <GenerateKey onClose={() => setGenerate(false)} onCreated={load} />}
+      {rotate && <RotateKey k={rotate} onClose={() => setRotate(null)} onDone={load} />}
       {revoke && (
         <Confirm title={revoke.length === 1 ? "Revoke this key?" : `Revoke ${revoke.length} keys?`} danger confirmLabel="Revoke"
           message={<p>Partners using {revoke.length === 1 ? "this key" : "these keys"} will be refused immediately. This cannot be undone.</p>}
@@ -119,7 +103,7 @@ export function KeysPage() {
           onConfirm={async () => {
             const done = await api.keysRevoke(revoke, newIdempotencyKey());
             toast(done.length === 1 ? `${done[0].prefix} revoked` : `${done.length} keys revoked`);
-            await load();
+            load();
           }} />
       )}
     </div>
@@ -144,7 +128,7 @@ function GenerateKey({ onClose, onCreated }: { onClose: () => void; onCreated: (
       setCreated(await api.keyCreate(name, lifetime || null, idem));
       onCreated();
     } catch (err) {
-      setError(err as CommandError);
+      setError(asCommandError(err));
     } finally {
       setBusy(false);
     }
@@ -193,7 +177,7 @@ function RotateKey({ k, onClose, onDone }: { k: FederationKey; onClose: () => vo
       setResult(await api.keyRotate(k.id, overlap, idem));
       onDone();
     } catch (e) {
-      setError(e as CommandError);
+      setError(asCommandError(e));
     } finally {
       setBusy(false);
     }

@@ -1,11 +1,11 @@
 import { useState } from "react";
-import { api, type CommandError, type OidcConfig, type OidcForm, type OidcProbeReport } from "../api";
-import { notAllowed, useCan, useNav } from "../App";
+import { api, asCommandError, type CommandError, type OidcConfig, type OidcForm, type OidcProbeReport } from "../api";
+import { Guarded } from "../access";
+import { useNav } from "../App";
 import { Badge, Confirm, Empty, ErrorState, Field, Loading, Modal, PageHeader, fieldError, fmtTime, onRowKey, useAsync, useToast } from "../ui";
 
 export function OidcPage() {
-  const { go, session } = useNav();
-  const can = useCan();
+  const { go } = useNav();
   const { data, error, loading, reload } = useAsync(() => api.oidcList(), []);
   const [editing, setEditing] = useState<OidcConfig | "new" | null>(null);
   const [removing, setRemoving] = useState<OidcConfig | null>(null);
@@ -17,14 +17,14 @@ export function OidcPage() {
       toast(`${c.client_id} ${c.enabled ? "disabled" : "enabled"}`);
       reload();
     } catch (e) {
-      toast((e as CommandError).message, "bad");
+      toast(asCommandError(e).message, "bad");
     }
   };
   return (
     <div className="page">
-      <PageHeader title="OIDC configurations" subtitle="Sign-in providers of the portal. Client secrets are encrypted and never shown again." actions={<button className="primary" disabled={!can("manage_oidc")} title={can("manage_oidc") ? undefined : notAllowed(session)} onClick={() => setEditing("new")}>Add configuration</button>} />
+      <PageHeader title="OIDC configurations" subtitle="Sign-in providers of the portal. Client secrets are encrypted and never shown again." actions={<Guarded permission="manage_oidc" className="primary" onClick={() => setEditing("new")}>Add configuration</Guarded>} />
       {loading && !data ? <Loading /> : error ? <ErrorState error={error} onRetry={reload} /> : !data?.length ? (
-        <Empty title="No OIDC configuration yet" hint="Add your identity provider's issuer and client." action={<button className="primary" disabled={!can("manage_oidc")} title={can("manage_oidc") ? undefined : notAllowed(session)} onClick={() => setEditing("new")}>Add configuration</button>} />
+        <Empty title="No OIDC configuration yet" hint="Add your identity provider's issuer and client." action={<Guarded permission="manage_oidc" className="primary" onClick={() => setEditing("new")}>Add configuration</Guarded>} />
       ) : (
         <table className="table" aria-label="OIDC configurations">
           <thead><tr><th>Issuer</th><th>Client id</th><th>Secret</th><th>Status</th><th aria-label="Actions" /></tr></thead>
@@ -37,9 +37,9 @@ export function OidcPage() {
                 <td>{c.enabled ? <Badge tone="good">enabled</Badge> : <Badge tone="muted">disabled</Badge>}</td>
                 <td className="actions-cell"><div className="row-actions">
                   <button onClick={() => setTesting(c)} aria-label={`Test connection to ${c.issuer}`}>Test connection</button>
-                  <button disabled={!can("manage_oidc")} title={can("manage_oidc") ? undefined : notAllowed(session)} onClick={() => setEditing(c)} aria-label={`Edit ${c.client_id}`}>Edit</button>
-                  <button disabled={!can("manage_oidc")} title={can("manage_oidc") ? undefined : notAllowed(session)} onClick={() => toggle(c)} aria-label={`${c.enabled ? "Disable" : "Enable"} ${c.client_id}`}>{c.enabled ? "Disable" : "Enable"}</button>
-                  <button className="danger-text" disabled={!can("manage_oidc")} title={can("manage_oidc") ? undefined : notAllowed(session)} onClick={() => setRemoving(c)} aria-label={`Delete ${c.client_id}`}>Delete</button>
+                  <Guarded permission="manage_oidc" onClick={() => setEditing(c)} aria-label={`Edit ${c.client_id}`}>Edit</Guarded>
+                  <Guarded permission="manage_oidc" onClick={() => toggle(c)} aria-label={`${c.enabled ? "Disable" : "Enable"} ${c.client_id}`}>{c.enabled ? "Disable" : "Enable"}</Guarded>
+                  <Guarded permission="manage_oidc" className="danger-text" onClick={() => setRemoving(c)} aria-label={`Delete ${c.client_id}`}>Delete</Guarded>
                 </div></td>
               </tr>
             ))}
@@ -73,7 +73,7 @@ function OidcEditor({ config, onClose, onSaved }: { config: OidcConfig | null; o
       onSaved();
       onClose();
     } catch (err) {
-      setError(err as CommandError);
+      setError(asCommandError(err));
       setBusy(false);
     }
   };

@@ -1,11 +1,11 @@
 import { useEffect, useRef, useState } from "react";
-import { api, type ChainReport, type CommandError } from "../api";
+import { api, asCommandError, type ChainReport, type CommandError, type DayActivity } from "../api";
 import { useNav, useTheme } from "../App";
 import { Badge, ErrorState, Loading, PageHeader, useAsync } from "../ui";
 
 export function OverviewPage() {
   const { go } = useNav();
-  const { data, error, loading, reload } = useAsync(() => api.overview(), []);
+  const { data, error, loading, reload } = useAsync(() => api.overviewGet(), []);
   if (loading && !data) return <div className="page"><PageHeader title="Overview" /><Loading /></div>;
   if (error) return <div className="page"><PageHeader title="Overview" /><ErrorState error={error} onRetry={reload} /></div>;
   if (!data) return null;
@@ -32,7 +32,7 @@ export function OverviewPage() {
       </div>
       <section className="panel">
         <h2>Key activity, last 30 days</h2>
-        <Chart />
+        <Chart activity={data.activity} />
       </section>
     </div>
   );
@@ -43,7 +43,9 @@ function ChainCard() {
   const [report, setReport] = useState<ChainReport>();
   const [error, setError] = useState<CommandError>();
   useEffect(() => {
-    api.auditVerify().then(setReport, setError);
+    let live = true;
+    api.auditVerify().then((r) => live && setReport(r), (e) => live && setError(asCommandError(e)));
+    return () => { live = false; };
   }, []);
   return (
     <button className={`card stat ${report?.first_broken ? "bad" : ""}`} onClick={() => go("audit")} aria-label="Audit chain status">
@@ -59,15 +61,19 @@ function ChainCard() {
   );
 }
 
-function Chart() {
+/** Draws the activity the page already has: the overview is fetched once, not again for the chart. */
+function Chart({ activity }: { activity: DayActivity[] }) {
   const { dark } = useTheme();
   const box = useRef<HTMLDivElement>(null);
   const [svg, setSvg] = useState<string>();
   const [error, setError] = useState<CommandError>();
   useEffect(() => {
+    let live = true;
     const width = Math.max(480, Math.round(box.current?.clientWidth ?? 900));
-    api.overviewChart(dark, width, 280).then(setSvg, setError);
-  }, [dark]);
+    setError(undefined);
+    api.overviewChart(activity, dark, width, 280).then((s) => live && setSvg(s), (e) => live && setError(asCommandError(e)));
+    return () => { live = false; };
+  }, [activity, dark]);
   return (
     <div ref={box} className="chart" role="img" aria-label="Keys created and verifications per day over the last 30 days">
       {error ? <ErrorState error={error} /> : svg ? <div dangerouslySetInnerHTML={{ __html: svg }} /> : <Loading label="Drawing…" />}

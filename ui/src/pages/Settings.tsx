@@ -1,12 +1,12 @@
 import { useState } from "react";
-import { api, type CommandError, type PortalForm, type PostgresForm, type ProfileBook } from "../api";
+import { api, asCommandError, type CommandError, type PortalForm, type PostgresForm, type ProfileBook } from "../api";
 import { useNav, useTheme } from "../App";
 import { Badge, Confirm, ErrorState, Field, Loading, Modal, PageHeader, fieldError, useAsync, useToast } from "../ui";
 
 export function SettingsPage() {
   const { session, reloadSession } = useNav();
   const theme = useTheme();
-  const book = useAsync(() => api.profiles(), []);
+  const book = useAsync(() => api.profilesGet(), []);
   const info = useAsync(() => api.appInfo(), []);
   const [adding, setAdding] = useState<"postgres" | "portal" | null>(null);
   const [signingOut, setSigningOut] = useState(false);
@@ -23,7 +23,7 @@ export function SettingsPage() {
       book.reload();
       reloadSession();
     } catch (e) {
-      setSwitchError(e as CommandError);
+      setSwitchError(asCommandError(e));
     } finally {
       setSwitching(null);
     }
@@ -63,12 +63,12 @@ export function SettingsPage() {
             <>
               <dl className="details">
                 <dt>Signed in as</dt><dd>{session.user.name} <span className="muted">({session.user.id})</span></dd>
-                <dt>Role</dt><dd><Badge tone="good">{session.user.role}</Badge>{session.user.org_id && <span className="muted small"> organisation {session.user.org_id}</span>}</dd>
+                <dt>Role</dt><dd><Badge tone="good">{session.user.role}</Badge>{session.user.role === "client" && <span className="muted small"> organisation {session.user.org_id}</span>}</dd>
                 <dt>Allowed</dt><dd className="small">{session.permissions.map((p) => p.replace(/_/g, " ")).join(", ")}</dd>
               </dl>
               <button className="danger-text" disabled={signingOut} onClick={async () => {
                 setSigningOut(true);
-                try { await api.signOut(); toast("Signed out"); reloadSession(); } catch (e) { toast((e as CommandError).message, "bad"); } finally { setSigningOut(false); }
+                try { await api.portalSignOut(); toast("Signed out"); reloadSession(); } catch (e) { toast(asCommandError(e).message, "bad"); } finally { setSigningOut(false); }
               }}>{signingOut ? "Signing out…" : "Sign out"}</button>
             </>
           ) : <p className="muted">Not signed in. Open any page to sign in.</p>}
@@ -125,11 +125,11 @@ function AddPortalProfile({ onClose, onSaved }: { onClose: () => void; onSaved: 
     setBusy("discover");
     setError(undefined);
     try {
-      const d = await api.portalDiscover(form.url);
+      const d = await api.profileDiscoverPortal(form.url);
       setForm({ ...form, issuer: d.issuer, client_id: d.client_id });
       setFound(true);
     } catch (e) {
-      setError(e as CommandError);
+      setError(asCommandError(e));
     } finally {
       setBusy(null);
     }
@@ -138,12 +138,12 @@ function AddPortalProfile({ onClose, onSaved }: { onClose: () => void; onSaved: 
     e.preventDefault();
     setBusy("save");
     try {
-      await api.portalProfileSave(form);
+      await api.profileSavePortal(form);
       toast(`Profile ${form.name} saved: use it, then sign in`);
       onSaved();
       onClose();
     } catch (err) {
-      setError(err as CommandError);
+      setError(asCommandError(err));
       setBusy(null);
     }
   };
@@ -179,9 +179,9 @@ function AddProfile({ onClose, onSaved }: { onClose: () => void; onSaved: () => 
     setBusy("test");
     setError(undefined);
     try {
-      setTested(await api.profileTest(form));
+      setTested(await api.profileTestPostgres(form));
     } catch (e) {
-      setError(e as CommandError);
+      setError(asCommandError(e));
     } finally {
       setBusy(null);
     }
@@ -190,12 +190,12 @@ function AddProfile({ onClose, onSaved }: { onClose: () => void; onSaved: () => 
     e.preventDefault();
     setBusy("save");
     try {
-      await api.profileSave(form);
+      await api.profileSavePostgres(form);
       toast(`Profile ${form.name} saved`);
       onSaved();
       onClose();
     } catch (err) {
-      setError(err as CommandError);
+      setError(asCommandError(err));
       setBusy(null);
     }
   };
