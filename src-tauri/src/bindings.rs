@@ -83,7 +83,7 @@ mod tests {
 /** Whatever a command threw, as a `CommandError` (commands always reject with one). */
 export function asCommandError(e: unknown): CommandError {
   if (e && typeof e === "object" && "code" in e && "message" in e) return e as CommandError;
-  return { code: "internal", message: String(e), fields: [] };
+  return { code: "internal", message: String(e), fields: [], current_version: null, conflicting_fields: [] };
 }
 
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {

@@ -6,13 +6,12 @@ use crate::profiles::{self, Connection, Profile, ProfileBook};
 use client::signin::{SessionStore, SignInConfig, SignedIn};
 use client::{RemotePortal, TokenSource};
 use domain::error::{Error, Result};
-use domain::{Actor, Permission, Role, Sensitive, SystemClock};
-use portal::{os, LocalPortal, Portal};
+use domain::{Actor, Permission, Role, Sensitive};
+use portal::session::OpenLocal;
+use portal::{os, Portal};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
-use store::SqlStore;
 use ts_rs::TS;
 
 /// An open connection to one profile's data.
@@ -20,16 +19,14 @@ use ts_rs::TS;
 pub struct Session {
     pub profile: Profile,
     pub portal: Arc<dyn Portal>,
-    /// The store and local portal, for the embedded and direct profiles.
-    pub local: Option<(Arc<SqlStore>, Arc<LocalPortal>)>,
-    /// The API client and sign-in settings, for a portal profile.
-    pub remote: Option<(RemotePortal, SignInConfig)>,
+    /// The sign-in settings, for a portal profile.
+    pub sign_in: Option<SignInConfig>,
     /// Where the data is, password removed.
     pub location: String,
     pub key_source: String,
 }
 
-/// Who is signed in to a portal profile.
+/// Who acts in this session: the signed-in user of a portal profile, or the local admin.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct SignedInUser {
     pub id: String,
@@ -49,7 +46,8 @@ pub struct SessionInfo {
     pub first_run: bool,
     /// A portal profile without a valid sign-in: show the sign-in screen.
     pub needs_sign_in: bool,
-    /// The signed-in user of a portal profile.
+    /// Who acts: the signed-in user of a portal profile, or the local admin (none while a
+    /// portal profile waits for sign-in).
     pub user: Option<SignedInUser>,
     /// What the user's role allows: the UI disables the rest.
     pub permissions: Vec<Permission>,
@@ -175,44 +173,48 @@ impl AppState {
 
     pub async fn info(&self) -> Result<SessionInfo> {
         let s = self.session().await?;
-        let first_run = match (&s.profile.connection, &s.local) {
-            (Connection::Embedded, Some((store, _))) => {
-                !self.data_dir.join(ONBOARDED).exists()
-                    && store::AuditStore::audit_head(store.as_ref())
-                        .await
-                        .map(|(seq, _)| seq <= 1)
-                        .unwrap_or(false)
+        // Who am I, from the Portal: the server for a portal profile, the local rule table
+        // otherwise (the same `Role::permissions` either way).
+        let me = match s.portal.whoami(&self.actor).await {
+            Ok(me) => me,
+            Err(Error::Unauthenticated(_)) => {
+                return Ok(SessionInfo {
+                    profile: s.profile.clone(),
+                    location: s.location.clone(),
+                    key_source: s.key_source.clone(),
+                    first_run: false,
+                    needs_sign_in: true,
+                    user: None,
+                    permissions: Vec::new(),
+                })
             }
-            _ => false,
+            Err(e) => return Err(e),
         };
-        let (needs_sign_in, user, permissions) = match &s.remote {
-            None => (false, None, Role::Provider.permissions()),
-            Some((remote, _)) => match remote.me(&self.actor).await {
-                Ok(me) => (
-                    false,
-                    Some(SignedInUser {
-                        role: role_of(&me)?,
-                        id: me.id,
-                        name: me.name,
-                    }),
-                    // A permission this version does not know cannot enable anything in it.
-                    Permission::ALL
-                        .into_iter()
-                        .filter(|p| me.permissions.iter().any(|m| m == p.as_str()))
-                        .collect(),
-                ),
-                Err(Error::Unauthenticated(_)) => (true, None, Vec::new()),
-                Err(e) => return Err(e),
-            },
-        };
+        // The first run of the embedded workspace offers demo data: while it is empty (the
+        // Portal's one definition of empty) and no choice was made yet.
+        let first_run = matches!(s.profile.connection, Connection::Embedded)
+            && !self.data_dir.join(ONBOARDED).exists()
+            && s.portal
+                .workspace_status(&self.actor)
+                .await
+                .map(|w| w.empty)
+                .unwrap_or(false);
         Ok(SessionInfo {
             profile: s.profile.clone(),
             location: s.location.clone(),
             key_source: s.key_source.clone(),
             first_run,
-            needs_sign_in,
-            user,
-            permissions,
+            needs_sign_in: false,
+            user: Some(SignedInUser {
+                role: role_of(&me)?,
+                id: me.id,
+                name: me.name,
+            }),
+            // A permission this version does not know cannot enable anything in it.
+            permissions: Permission::ALL
+                .into_iter()
+                .filter(|p| me.permissions.iter().any(|m| m == p.as_str()))
+                .collect(),
         })
     }
 
@@ -246,48 +248,34 @@ impl AppState {
             tracing::info!(profile = %profile.id, %url, "portal session opened");
             return Ok(Session {
                 profile: profile.clone(),
-                portal: Arc::new(remote.clone()),
-                local: None,
-                remote: Some((remote, config)),
+                portal: Arc::new(remote),
+                sign_in: Some(config),
                 location: url.clone(),
                 key_source: "the portal server".into(),
             });
         }
-        let url = profiles::database_url(profile, password)?;
-        let (store, location, workspace) = match &url {
-            None => {
-                let path = self.data_dir.join("workspace.sqlite");
-                let store = SqlStore::open_sqlite(&path)
-                    .await
-                    .map_err(|e| Error::Unavailable(e.to_string()))?;
-                (store, path.display().to_string(), os::workspace_id(None))
-            }
+        let (target, workspace) = match profiles::database_url(profile, password)? {
+            None => (
+                Sensitive::new(self.data_dir.join("workspace.sqlite").display().to_string()),
+                os::workspace_id(None),
+            ),
             Some(url) => {
-                let connect = SqlStore::connect_postgres(url.expose());
-                let store = tokio::time::timeout(Duration::from_secs(15), connect)
-                    .await
-                    .map_err(|_| Error::Unavailable("the database did not answer within 15 s: check the host, port and network".into()))?
-                    .map_err(|e| Error::Unavailable(e.to_string()))?;
-                (
-                    store,
-                    store::redact_url(url.expose()),
-                    os::workspace_id(Some(url.expose())),
-                )
+                let workspace = os::workspace_id(Some(url.expose()));
+                (url, workspace)
             }
         };
-        let source = os::master_key_source(&workspace);
-        let key_source = source.describe();
-        let store = Arc::new(store);
-        let portal = LocalPortal::open(store.clone(), source, Arc::new(SystemClock)).await?;
-        tracing::info!(profile = %profile.id, %location, "session opened");
-        let portal = Arc::new(portal);
+        let mut open = OpenLocal::new(target.expose().clone(), os::master_key_source(&workspace));
+        if let Some(fetcher) = outbound::HttpFetcher::shared() {
+            open = open.with_fetcher(fetcher);
+        }
+        let local = open.open().await?;
+        tracing::info!(profile = %profile.id, location = %local.location, "session opened");
         Ok(Session {
             profile: profile.clone(),
-            portal: portal.clone(),
-            local: Some((store, portal)),
-            remote: None,
-            location,
-            key_source,
+            portal: local.portal,
+            sign_in: None,
+            location: local.location,
+            key_source: local.key_source,
         })
     }
 }

@@ -5,7 +5,7 @@ use crate::ipc::command;
 use crate::profiles::{self, PortalForm, PostgresForm, ProfileBook, EMBEDDED_ID};
 use crate::state::{AppState, SessionInfo};
 use client::signin::SessionStore;
-use domain::{Clock, Error, SystemClock};
+use domain::Error;
 use macro_rules_attribute::apply;
 use serde::Serialize;
 use tauri::State;
@@ -47,9 +47,7 @@ pub async fn profile_test_postgres(form: PostgresForm) -> CmdResult<String> {
     let profile = form.to_profile()?;
     let url = profiles::database_url(&profile, form.password.as_deref().or(Some("")))?
         .ok_or_else(|| Error::Internal("not a database profile".into()))?;
-    Ok(store::SqlStore::probe_postgres(url.expose())
-        .await
-        .map_err(|e| Error::Unavailable(e.to_string()))?)
+    Ok(portal::session::probe_postgres(&url).await?)
 }
 
 /// Saves a direct-PostgreSQL profile; the password goes to the OS keychain.
@@ -115,7 +113,7 @@ pub async fn profile_save_portal(
 #[apply(command!)]
 pub async fn portal_sign_in(state: State<'_, AppState>) -> CmdResult<SessionInfo> {
     let s = state.session().await?;
-    let Some((_, config)) = &s.remote else {
+    let Some(config) = &s.sign_in else {
         return Err(Error::invalid("profile", "sign-in is for portal profiles").into());
     };
     let pending = client::signin::begin(config).await?;
@@ -150,21 +148,11 @@ pub fn portal_sign_in_cancel(state: State<'_, AppState>) {
 #[apply(command!)]
 pub async fn portal_sign_out(state: State<'_, AppState>) -> CmdResult<SessionInfo> {
     let s = state.session().await?;
-    let Some((_, config)) = &s.remote else {
+    let Some(config) = &s.sign_in else {
         return Err(Error::invalid("profile", "sign-out is for portal profiles").into());
     };
     let store = client::os::KeychainSessions::new(&s.profile.id);
-    let report = match client::signin::sign_out(config, &store).await {
-        Ok(r) => r,
-        Err(e) => {
-            tracing::warn!(error = %e, "sign-out could not reach the provider");
-            store.delete()?;
-            client::signin::SignOutReport {
-                revoked: false,
-                deleted: true,
-            }
-        }
-    };
+    let report = client::signin::sign_out(Some(config), &store).await?;
     tracing::info!(revoked = report.revoked, "signed out");
     state.reopen().await?;
     Ok(state.info().await?)
@@ -184,8 +172,8 @@ pub async fn profile_delete(state: State<'_, AppState>, id: String) -> CmdResult
     }
     let book = state.update_book(|b| {
         if b.active == id {
-            return Err(Error::Conflict(
-                "this profile is in use: switch to another one first".into(),
+            return Err(Error::conflict(
+                "this profile is in use: switch to another one first",
             ));
         }
         b.profiles.retain(|p| p.id != id);
@@ -199,12 +187,8 @@ pub async fn profile_delete(state: State<'_, AppState>, id: String) -> CmdResult
 /// First run: loads the demo data into the embedded workspace.
 #[apply(command!)]
 pub async fn onboarding_seed_demo(state: State<'_, AppState>) -> CmdResult<()> {
-    let s = state.session().await?;
-    let Some((store, local)) = &s.local else {
-        return Err(Error::invalid("profile", "demo data goes into a local workspace only").into());
-    };
-    let keys = local.master_key_set()?;
-    let report = portal::seed::demo(store.clone(), keys, SystemClock.now(), &|_, _| {}).await?;
+    let portal = state.portal().await?;
+    let report = portal.seed_demo(&state.actor, &|_, _| {}).await?;
     tracing::info!(?report, "demo data loaded");
     state.mark_onboarded()?;
     Ok(())

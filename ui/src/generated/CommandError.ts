@@ -4,6 +4,14 @@ import type { FieldError } from "./FieldError";
 
 /**
  * Every command's error. `code` lets the UI branch; `message` is a sentence for people;
- * `fields` name the inputs to fix.
+ * `fields` name the inputs to fix; a conflict says what the record looks like now.
  */
-export type CommandError = { code: ErrorCode, message: string, fields: Array<FieldError>, };
+export type CommandError = { code: ErrorCode, message: string, fields: Array<FieldError>, 
+/**
+ * For `conflict`: the record's current version, when the change was based on an older one.
+ */
+current_version: number | null, 
+/**
+ * For `conflict`: the fields whose current values conflict with the change.
+ */
+conflicting_fields: Array<string>, };

@@ -16,7 +16,8 @@ first_run: boolean,
  */
 needs_sign_in: boolean, 
 /**
- * The signed-in user of a portal profile.
+ * Who acts: the signed-in user of a portal profile, or the local admin (none while a
+ * portal profile waits for sign-in).
  */
 user: SignedInUser | null, 
 /**

@@ -29,7 +29,7 @@ import type { SessionInfo } from "./SessionInfo";
 /** Whatever a command threw, as a `CommandError` (commands always reject with one). */
 export function asCommandError(e: unknown): CommandError {
   if (e && typeof e === "object" && "code" in e && "message" in e) return e as CommandError;
-  return { code: "internal", message: String(e), fields: [] };
+  return { code: "internal", message: String(e), fields: [], current_version: null, conflicting_fields: [] };
 }
 
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
@@ -170,7 +170,7 @@ export function oidcDelete(id: string): Promise<void> {
   return call<void>("oidc_delete", { id });
 }
 
-/** Fetches the issuer's discovery document and JWKS and reports what was found. Reads only public documents: the client secret is never sent or shown. */
+/** *Test connection*: the Portal fetches the issuer's discovery document and JWKS and reports what it found. Only public documents are read: the client secret is never sent or shown. */
 export function oidcTest(id: string): Promise<OidcProbeReport> {
   return call<OidcProbeReport>("oidc_test", { id });
 }
