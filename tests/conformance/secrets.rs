@@ -2,11 +2,12 @@
 
 use domain::envelope::Binding;
 use domain::{ErrorCode, ManualClock, Sensitive};
+use portal::prelude::*;
 use portal::secrets::{FileKeys, MasterKeySource};
-use portal::{LocalPortal, MasterKeyRotation, NewIntegration, NewOidc, Portal};
+use portal::{LocalPortal, MasterKeyRotation, NewIntegration, NewOidc};
 use sqlx::Row;
 use std::sync::Arc;
-use stories::{admin, dump_all, on_both_stores, TestDb, T0};
+use stories::{admin, dump_all, on_both_stores, on_every_portal, TestDb, T0};
 
 fn oidc(issuer: &str, secret: &str, enabled: bool) -> NewOidc {
     NewOidc {
@@ -260,7 +261,109 @@ async fn master_key_rotation_is_resumable(db: &TestDb) {
     );
 }
 
-on_both_stores!(
+on_both_stores!(master_key_rotation_is_resumable);
+
+/// Every Portal reports what is sealed under which master key, and a dry run changes nothing.
+async fn master_key_status_and_dry_run(db: &TestDb) {
+    let (p, _) = stories::portal(db).await;
+    let a = admin();
+    let empty = p.master_key_status(&a).await.unwrap();
+    assert_eq!(
+        (empty.current_version, empty.behind, empty.total),
+        (1, 0, 0),
+        "a new workspace has one master key and nothing sealed"
+    );
+    p.create_oidc(&a, oidc("https://idp.example.com", "sealed-1", true), None)
+        .await
+        .unwrap();
+    p.create_oidc(
+        &a,
+        NewOidc {
+            client_secret: None,
+            ..oidc("https://other.example.com", "unused", true)
+        },
+        None,
+    )
+    .await
+    .unwrap();
+    p.create_integration(
+        &a,
+        NewIntegration {
+            name: "Hooks".into(),
+            kind: "webhook".into(),
+            config: Sensitive::new(serde_json::json!({"url": "https://h.example.com"})),
+        },
+        None,
+    )
+    .await
+    .unwrap();
+    let status = p.master_key_status(&a).await.unwrap();
+    assert_eq!(
+        (status.current_version, status.behind, status.total),
+        (1, 0, 2),
+        "one OIDC secret and one integration configuration are sealed (a missing secret is not)"
+    );
+    let head = {
+        use store::Store;
+        db.store.audit_head().await.unwrap().0
+    };
+    let dry = p
+        .rotate_master_key(
+            &a,
+            MasterKeyRotation {
+                dry_run: true,
+                ..Default::default()
+            },
+            &|_, _| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!((dry.added_version, dry.resealed), (None, 0));
+    assert_eq!(dry.status, status, "a dry run reports the status");
+    assert_eq!(
+        {
+            use store::Store;
+            db.store.audit_head().await.unwrap().0
+        },
+        head,
+        "and changes nothing"
+    );
+    let bad = p
+        .rotate_master_key(
+            &a,
+            MasterKeyRotation {
+                batch_size: 0,
+                ..Default::default()
+            },
+            &|_, _| {},
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(bad.fields()[0].field, "batch_size");
+    let mut dev = admin();
+    dev.role = domain::Role::Developer;
+    for err in [
+        p.master_key_status(&dev).await.unwrap_err(),
+        p.rotate_master_key(
+            &dev,
+            MasterKeyRotation {
+                dry_run: true,
+                ..Default::default()
+            },
+            &|_, _| {},
+        )
+        .await
+        .unwrap_err(),
+    ] {
+        assert_eq!(
+            err.code(),
+            ErrorCode::Forbidden,
+            "no secrets admin for developers: {err}"
+        );
+    }
+}
+
+on_every_portal!(
     secrets_are_sealed_and_write_only,
-    master_key_rotation_is_resumable
+    master_key_status_and_dry_run
 );

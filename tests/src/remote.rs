@@ -124,16 +124,11 @@ impl TestIssuer {
             "iat": now,
             "exp": now + 300,
         });
-        let role = match actor.role {
-            Role::Provider => "provider",
-            Role::Developer => "developer",
-            Role::Client(org) => {
-                claims["org_id"] = json!(org.to_string());
-                "client"
-            }
-            Role::Partner => "partner",
-        };
-        claims["portal_role"] = json!([role]);
+        // The role's own name, so a role added to the product gets tokens without a change here.
+        if let Role::Client(org) = actor.role {
+            claims["org_id"] = json!(org.to_string());
+        }
+        claims["portal_role"] = json!([actor.role.name()]);
         claims
     }
 
