@@ -340,6 +340,15 @@ async fn master_key_status_and_dry_run(db: &TestDb) {
         .await
         .unwrap_err();
     assert_eq!(bad.fields()[0].field, "batch_size");
+    let fixed = p
+        .rotate_master_key(&a, MasterKeyRotation::default(), &|_, _| {})
+        .await
+        .unwrap_err();
+    assert_eq!(
+        fixed.code(),
+        ErrorCode::Conflict,
+        "a portal opened with a fixed key set cannot add a version, and says so: {fixed}"
+    );
     let mut dev = admin();
     dev.role = domain::Role::Developer;
     for err in [
@@ -363,7 +372,113 @@ async fn master_key_status_and_dry_run(db: &TestDb) {
     }
 }
 
+/// A full master-key rotation through every Portal: a version added, every secret resealed under
+/// it (and still opening to its plaintext), the rotation audited.
+async fn master_key_rotation_reseals_everything(db: &TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("master.key");
+    let (p, _) = stories::portal_with_key_file(db, &key_file).await;
+    let a = admin();
+    let c = p
+        .create_oidc(
+            &a,
+            oidc("https://idp.example.com", "rotated-oidc-secret", true),
+            None,
+        )
+        .await
+        .unwrap();
+    let cfg = r#"{"api_key":"rotated-config-secret"}"#;
+    let it = p
+        .create_integration(
+            &a,
+            NewIntegration {
+                name: "Billing".into(),
+                kind: "stripe".into(),
+                config: Sensitive::new(serde_json::from_str(cfg).unwrap()),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let report = p
+        .rotate_master_key(&a, MasterKeyRotation::default(), &|_, _| {})
+        .await
+        .unwrap();
+    assert_eq!(report.added_version, Some(2), "a rotation adds a version");
+    assert_eq!(report.resealed, 2, "and reseals every secret");
+    assert_eq!(
+        (
+            report.status.current_version,
+            report.status.behind,
+            report.status.total
+        ),
+        (2, 0, 2)
+    );
+    assert_eq!(p.master_key_status(&a).await.unwrap(), report.status);
+
+    let keys = FileKeys::new(key_file).load().unwrap();
+    for (table, column, id, plain) in [
+        (
+            "oidc_configs",
+            "client_secret",
+            c.id.to_string(),
+            "rotated-oidc-secret",
+        ),
+        ("integrations", "config", it.id.to_string(), cfg),
+    ] {
+        let row = sqlx::query(&format!("SELECT {column} AS v FROM {table} WHERE id = $1"))
+            .bind(id.clone())
+            .fetch_one(db.store.pool())
+            .await
+            .unwrap();
+        let sealed: Vec<u8> = row.try_get("v").unwrap();
+        assert_eq!(
+            domain::envelope::sealed_version(&sealed).unwrap(),
+            2,
+            "{table}.{column} is sealed under the new version"
+        );
+        let opened = keys
+            .open(
+                Binding {
+                    table,
+                    column,
+                    row_id: &id,
+                },
+                &sealed,
+            )
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(opened.expose().clone()).unwrap(),
+            plain,
+            "nothing lost"
+        );
+    }
+    assert!(
+        p.get_oidc(&a, &c.id.to_string())
+            .await
+            .unwrap()
+            .has_client_secret
+    );
+    let trail = p
+        .list_audit(
+            &a,
+            domain::model::AuditFilter {
+                entity_type: Some("master_key".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let actions: Vec<&str> = trail.items.iter().map(|e| e.action.as_str()).collect();
+    assert!(
+        actions.contains(&"add") && actions.contains(&"reseal"),
+        "the rotation is in the trail: {actions:?}"
+    );
+    assert_eq!(p.verify_audit(&a).await.unwrap().first_broken, None);
+}
+
 on_every_portal!(
     secrets_are_sealed_and_write_only,
-    master_key_status_and_dry_run
+    master_key_status_and_dry_run,
+    master_key_rotation_reseals_everything
 );

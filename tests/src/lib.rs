@@ -293,6 +293,25 @@ pub async fn portal(db: &TestDb) -> (TestPortal, Arc<ManualClock>) {
     (TestPortal::Local(Box::new(p)), clock)
 }
 
+/// A portal whose master keys live in `key_file`, so that a master-key rotation can add a
+/// version: the LocalPortal, or — for a remote test database — RemotePortal through a server
+/// over it.
+pub async fn portal_with_key_file(
+    db: &TestDb,
+    key_file: &std::path::Path,
+) -> (TestPortal, Arc<ManualClock>) {
+    let clock = Arc::new(ManualClock::at(T0));
+    let source = Arc::new(portal::secrets::FileKeys::new(key_file.to_path_buf()));
+    let local = LocalPortal::open(db.arc(), source, clock.clone())
+        .await
+        .expect("portal opens");
+    if db.remote {
+        let h = remote::RemoteHarness::serve(Arc::new(local)).await;
+        return (TestPortal::Remote(Box::new(h)), clock);
+    }
+    (TestPortal::Local(Box::new(local)), clock)
+}
+
 pub fn admin() -> Actor {
     Actor {
         id: "user:alice".into(),

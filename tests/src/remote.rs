@@ -253,11 +253,14 @@ pub struct RemoteHarness {
 
 impl RemoteHarness {
     pub async fn start(store: Arc<dyn Store>, clock: Arc<ManualClock>) -> RemoteHarness {
-        let local = Arc::new(
-            LocalPortal::with_keys(store, test_keys(), clock)
-                .await
-                .expect("portal opens"),
-        );
+        let local = LocalPortal::with_keys(store, test_keys(), clock)
+            .await
+            .expect("portal opens");
+        RemoteHarness::serve(Arc::new(local)).await
+    }
+
+    /// A server over this LocalPortal, and a RemotePortal to it.
+    pub async fn serve(local: Arc<LocalPortal>) -> RemoteHarness {
         let issuer = Arc::new(TestIssuer::start().await);
         let config = server_config(&issuer, Some(&redis_url()), &[]);
         let server = TestServer::start(local.clone(), &config).await;
