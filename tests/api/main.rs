@@ -1,8 +1,10 @@
 //! The portal API server over HTTP: the auth matrix over every route the router declares,
+//! checked against the product's role table (`docs/roles.md`),
 //! problem+json errors, idempotency under concurrency, rate limits, and two instances sharing
 //! one PostgreSQL and one Redis. Real PostgreSQL, real Redis, real sockets.
 
 mod matrix;
+mod roles;
 mod scale;
 mod signin;
 
