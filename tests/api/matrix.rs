@@ -514,6 +514,15 @@ async fn every_route_is_guarded_and_each_role_gets_what_the_role_table_says() {
                                 r.success
                             );
                             succeeded += 1;
+                            let after = f.audit_head().await;
+                            if r.method == Method::GET {
+                                assert_eq!(after, head, "{what} as {name}: a read writes nothing");
+                            } else {
+                                assert!(
+                                    after > head,
+                                    "{what} as {name}: an allowed change leaves an audit event"
+                                );
+                            }
                         }
                         Cell::No => {
                             assert_eq!(
