@@ -1,13 +1,16 @@
 //! The portal API server over HTTP: the auth matrix over every route the router declares,
+//! checked against the product's role table (`docs/roles.md`),
 //! problem+json errors, idempotency under concurrency, rate limits, and two instances sharing
 //! one PostgreSQL and one Redis. Real PostgreSQL, real Redis, real sockets.
 
 mod matrix;
+mod roles;
 mod scale;
 mod signin;
 
 use domain::Actor;
-use portal::{NewClient, NewIntegration, NewKey, NewOidc, Portal};
+use portal::prelude::*;
+use portal::{LocalPortal, NewClient, NewIntegration, NewKey, NewOidc};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use stories::remote::{redis_url, server_config, TestIssuer, TestServer};
@@ -30,8 +33,18 @@ impl Fixture {
         let TestPortal::Local(local) = p else {
             unreachable!("a PostgreSQL test database gives a local portal")
         };
+        Fixture::serve(db, issuer, *local, extra).await
+    }
+
+    /// A server over `local` (a portal over `db`), trusting `issuer`.
+    pub async fn serve(
+        db: TestDb,
+        issuer: Arc<TestIssuer>,
+        local: LocalPortal,
+        extra: &[(&str, &str)],
+    ) -> Fixture {
         let config = server_config(&issuer, Some(&redis_url()), extra);
-        let server = TestServer::start(Arc::new(*local), &config).await;
+        let server = TestServer::start(Arc::new(local), &config).await;
         Fixture {
             db,
             issuer,
@@ -58,7 +71,7 @@ impl Fixture {
         self.issuer.token_for(actor)
     }
 
-    pub fn portal(&self) -> &portal::LocalPortal {
+    pub fn portal(&self) -> &LocalPortal {
         &self.server.state.portal
     }
 

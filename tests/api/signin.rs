@@ -6,7 +6,8 @@ use crate::json_of;
 use client::signin::{self, MemorySessions, SessionStore, SignInConfig, SignedIn};
 use client::RemotePortal;
 use domain::ErrorCode;
-use portal::{NewClient, NewKey, Portal};
+use portal::prelude::*;
+use portal::{NewClient, NewKey};
 use std::sync::Arc;
 use std::time::Duration;
 use stories::oidc::{browse_and_sign_in, RealProvider};
@@ -76,7 +77,7 @@ async fn sign_in_with_a_real_provider_then_work_refresh_and_sign_out() {
     store.save(&session).unwrap();
     let tokens = Arc::new(SignedIn::load(signin_config.clone(), store.clone()).unwrap());
     let remote = RemotePortal::new(&server.url, tokens.clone()).unwrap();
-    let me = remote.me(&admin()).await.unwrap();
+    let me = remote.whoami(&admin()).await.unwrap();
     assert_eq!((me.id.as_str(), me.role.as_str()), ("alice", "provider"));
     assert!(me.permissions.contains(&"manage_keys".to_string()));
     let created = remote
@@ -130,7 +131,7 @@ async fn sign_in_with_a_real_provider_then_work_refresh_and_sign_out() {
     assert!(renewed.expires_at > 0);
 
     // Sign-out revokes at the provider and forgets the session.
-    let report = signin::sign_out(&signin_config, store.as_ref())
+    let report = signin::sign_out(Some(&signin_config), store.as_ref())
         .await
         .unwrap();
     assert!(report.revoked && report.deleted, "{report:?}");

@@ -1,11 +1,12 @@
 //! The audit trail: append-only, hash-chained, filterable, exportable.
 
 use domain::model::AuditFilter;
+use portal::prelude::*;
 use portal::NewKey;
 use store::Backend;
 use stories::{admin, on_every_portal, portal, TestDb};
 
-async fn seed_some(p: &dyn portal::Portal) -> Vec<String> {
+async fn seed_some(p: &dyn Portal) -> Vec<String> {
     let a = admin();
     let mut ids = Vec::new();
     for i in 0..5 {

@@ -552,6 +552,77 @@ async fn keys_created_elsewhere_are_recognised_within_a_second(db: &TestDb) {
 
 on_every_portal!(keys_created_elsewhere_are_recognised_within_a_second);
 
+async fn revoking_several_keys_is_all_or_none(db: &TestDb) {
+    let (p, _) = portal(db).await;
+    let a = admin();
+    let mut keys = Vec::new();
+    for name in ["one", "two", "three"] {
+        keys.push(p.create_key(&a, new_key(name), None).await.unwrap());
+    }
+    let id = |i: usize| keys[i].key.id.to_string();
+    let base = head(db).await;
+
+    // One id unknown: nothing is revoked.
+    let err = p
+        .revoke_keys(&a, &[id(0), "0000000000000000".into()], None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::NotFound, "{err}");
+    assert_eq!(head(db).await, base, "a refused batch writes nothing");
+    assert_eq!(
+        p.get_key(&a, &id(0)).await.unwrap().status,
+        KeyStatus::Active,
+        "all or none: the known key of a refused batch stays active"
+    );
+
+    // Two keys (one named twice): both revoked, one event each, and neither verifies.
+    let revoked = p
+        .revoke_keys(&a, &[id(0), id(1), id(0)], Some("batch-1"))
+        .await
+        .unwrap();
+    let ids: Vec<String> = revoked.iter().map(|k| k.id.to_string()).collect();
+    assert_eq!(ids, vec![id(0), id(1)], "each key once, in the order given");
+    assert!(revoked.iter().all(|k| k.status == KeyStatus::Revoked));
+    assert_eq!(head(db).await, base + 2, "one audit event per revoked key");
+    for k in &keys[..2] {
+        let err = p.verify_key(&a, k.full_key.expose()).await.unwrap_err();
+        assert_eq!(
+            err.code(),
+            ErrorCode::Unauthenticated,
+            "a revoked key must not verify"
+        );
+    }
+    p.verify_key(&a, keys[2].full_key.expose())
+        .await
+        .expect("the key not in the batch still verifies");
+
+    // A retry replays the first answer; revoking revoked keys again writes nothing.
+    let retried = p
+        .revoke_keys(&a, &[id(0), id(1), id(0)], Some("batch-1"))
+        .await
+        .unwrap();
+    assert_eq!(retried, revoked);
+    let again = p.revoke_keys(&a, &[id(1)], None).await.unwrap();
+    assert_eq!(again[0].revoked_at, revoked[1].revoked_at, "idempotent");
+    assert_eq!(head(db).await, base + 2, "nothing new to write");
+    let mut dev = admin();
+    dev.role = domain::Role::Developer;
+    p.revoke_keys(&dev, &[id(2)], None)
+        .await
+        .expect("a developer manages keys");
+    let mut tenant = admin();
+    tenant.role = domain::Role::Client(uuid::Uuid::new_v4());
+    assert_eq!(
+        p.revoke_keys(&tenant, &[id(2)], None)
+            .await
+            .unwrap_err()
+            .code(),
+        ErrorCode::Forbidden
+    );
+}
+
+on_every_portal!(revoking_several_keys_is_all_or_none);
+
 async fn overview_counts_and_activity(db: &TestDb) {
     let (p, clock) = portal(db).await;
     let a = admin();

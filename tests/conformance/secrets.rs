@@ -2,11 +2,12 @@
 
 use domain::envelope::Binding;
 use domain::{ErrorCode, ManualClock, Sensitive};
+use portal::prelude::*;
 use portal::secrets::{FileKeys, MasterKeySource};
-use portal::{LocalPortal, MasterKeyRotation, NewIntegration, NewOidc, Portal};
+use portal::{LocalPortal, MasterKeyRotation, NewIntegration, NewOidc};
 use sqlx::Row;
 use std::sync::Arc;
-use stories::{admin, dump_all, on_both_stores, TestDb, T0};
+use stories::{admin, dump_all, on_both_stores, on_every_portal, TestDb, T0};
 
 fn oidc(issuer: &str, secret: &str, enabled: bool) -> NewOidc {
     NewOidc {
@@ -158,6 +159,7 @@ async fn master_key_rotation_is_resumable(db: &TestDb) {
                 ..Default::default()
             },
             &|_, _| {},
+            None,
         )
         .await
         .unwrap();
@@ -180,6 +182,7 @@ async fn master_key_rotation_is_resumable(db: &TestDb) {
                 ..Default::default()
             },
             &|_, _| {},
+            None,
         )
         .await
         .unwrap();
@@ -198,6 +201,7 @@ async fn master_key_rotation_is_resumable(db: &TestDb) {
                 ..Default::default()
             },
             &|_, _| {},
+            None,
         )
         .await
         .unwrap();
@@ -210,6 +214,7 @@ async fn master_key_rotation_is_resumable(db: &TestDb) {
                 ..Default::default()
             },
             &|_, _| {},
+            None,
         )
         .await
         .unwrap();
@@ -260,7 +265,227 @@ async fn master_key_rotation_is_resumable(db: &TestDb) {
     );
 }
 
-on_both_stores!(
+on_both_stores!(master_key_rotation_is_resumable);
+
+/// Every Portal reports what is sealed under which master key, and a dry run changes nothing.
+async fn master_key_status_and_dry_run(db: &TestDb) {
+    let (p, _) = stories::portal(db).await;
+    let a = admin();
+    let empty = p.master_key_status(&a).await.unwrap();
+    assert_eq!(
+        (empty.current_version, empty.behind, empty.total),
+        (1, 0, 0),
+        "a new workspace has one master key and nothing sealed"
+    );
+    p.create_oidc(&a, oidc("https://idp.example.com", "sealed-1", true), None)
+        .await
+        .unwrap();
+    p.create_oidc(
+        &a,
+        NewOidc {
+            client_secret: None,
+            ..oidc("https://other.example.com", "unused", true)
+        },
+        None,
+    )
+    .await
+    .unwrap();
+    p.create_integration(
+        &a,
+        NewIntegration {
+            name: "Hooks".into(),
+            kind: "webhook".into(),
+            config: Sensitive::new(serde_json::json!({"url": "https://h.example.com"})),
+        },
+        None,
+    )
+    .await
+    .unwrap();
+    let status = p.master_key_status(&a).await.unwrap();
+    assert_eq!(
+        (status.current_version, status.behind, status.total),
+        (1, 0, 2),
+        "one OIDC secret and one integration configuration are sealed (a missing secret is not)"
+    );
+    let head = {
+        use store::prelude::*;
+        db.store.audit_head().await.unwrap().0
+    };
+    let dry = p
+        .rotate_master_key(
+            &a,
+            MasterKeyRotation {
+                dry_run: true,
+                ..Default::default()
+            },
+            &|_, _| {},
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!((dry.added_version, dry.resealed), (None, 0));
+    assert_eq!(dry.status, status, "a dry run reports the status");
+    assert_eq!(
+        {
+            use store::prelude::*;
+            db.store.audit_head().await.unwrap().0
+        },
+        head,
+        "and changes nothing"
+    );
+    let bad = p
+        .rotate_master_key(
+            &a,
+            MasterKeyRotation {
+                batch_size: 0,
+                ..Default::default()
+            },
+            &|_, _| {},
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(bad.fields()[0].field, "batch_size");
+    let fixed = p
+        .rotate_master_key(&a, MasterKeyRotation::default(), &|_, _| {}, None)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        fixed.code(),
+        ErrorCode::Conflict,
+        "a portal opened with a fixed key set cannot add a version, and says so: {fixed}"
+    );
+    let mut dev = admin();
+    dev.role = domain::Role::Developer;
+    for err in [
+        p.master_key_status(&dev).await.unwrap_err(),
+        p.rotate_master_key(
+            &dev,
+            MasterKeyRotation {
+                dry_run: true,
+                ..Default::default()
+            },
+            &|_, _| {},
+            None,
+        )
+        .await
+        .unwrap_err(),
+    ] {
+        assert_eq!(
+            err.code(),
+            ErrorCode::Forbidden,
+            "no secrets admin for developers: {err}"
+        );
+    }
+}
+
+/// A full master-key rotation through every Portal: a version added, every secret resealed under
+/// it (and still opening to its plaintext), the rotation audited.
+async fn master_key_rotation_reseals_everything(db: &TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("master.key");
+    let (p, _) = stories::portal_with_key_file(db, &key_file).await;
+    let a = admin();
+    let c = p
+        .create_oidc(
+            &a,
+            oidc("https://idp.example.com", "rotated-oidc-secret", true),
+            None,
+        )
+        .await
+        .unwrap();
+    let cfg = r#"{"api_key":"rotated-config-secret"}"#;
+    let it = p
+        .create_integration(
+            &a,
+            NewIntegration {
+                name: "Billing".into(),
+                kind: "stripe".into(),
+                config: Sensitive::new(serde_json::from_str(cfg).unwrap()),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let report = p
+        .rotate_master_key(&a, MasterKeyRotation::default(), &|_, _| {}, None)
+        .await
+        .unwrap();
+    assert_eq!(report.added_version, Some(2), "a rotation adds a version");
+    assert_eq!(report.resealed, 2, "and reseals every secret");
+    assert_eq!(
+        (
+            report.status.current_version,
+            report.status.behind,
+            report.status.total
+        ),
+        (2, 0, 2)
+    );
+    assert_eq!(p.master_key_status(&a).await.unwrap(), report.status);
+
+    let keys = FileKeys::new(key_file).load().unwrap();
+    for (table, column, id, plain) in [
+        (
+            "oidc_configs",
+            "client_secret",
+            c.id.to_string(),
+            "rotated-oidc-secret",
+        ),
+        ("integrations", "config", it.id.to_string(), cfg),
+    ] {
+        let row = sqlx::query(&format!("SELECT {column} AS v FROM {table} WHERE id = $1"))
+            .bind(id.clone())
+            .fetch_one(db.store.pool())
+            .await
+            .unwrap();
+        let sealed: Vec<u8> = row.try_get("v").unwrap();
+        assert_eq!(
+            domain::envelope::sealed_version(&sealed).unwrap(),
+            2,
+            "{table}.{column} is sealed under the new version"
+        );
+        let opened = keys
+            .open(
+                Binding {
+                    table,
+                    column,
+                    row_id: &id,
+                },
+                &sealed,
+            )
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(opened.expose().clone()).unwrap(),
+            plain,
+            "nothing lost"
+        );
+    }
+    assert!(
+        p.get_oidc(&a, &c.id.to_string())
+            .await
+            .unwrap()
+            .has_client_secret
+    );
+    let trail = p
+        .list_audit(
+            &a,
+            domain::model::AuditFilter {
+                entity_type: Some("master_key".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let actions: Vec<&str> = trail.items.iter().map(|e| e.action.as_str()).collect();
+    assert!(
+        actions.contains(&"add") && actions.contains(&"reseal"),
+        "the rotation is in the trail: {actions:?}"
+    );
+    assert_eq!(p.verify_audit(&a).await.unwrap().first_broken, None);
+}
+
+on_every_portal!(
     secrets_are_sealed_and_write_only,
-    master_key_rotation_is_resumable
+    master_key_status_and_dry_run,
+    master_key_rotation_reseals_everything
 );

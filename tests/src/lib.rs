@@ -3,7 +3,9 @@
 //!
 //! PostgreSQL comes from `DATABASE_URL` (an admin connection, e.g.
 //! `postgres://postgres@127.0.0.1:5432/postgres`); each test gets its own new database, dropped
-//! when the test finishes. `scripts/test.sh` starts a throwaway cluster when none answers.
+//! when the test finishes — also when it panics (a guard drops it), and, should the process have
+//! been killed, by the next run (databases left from more than a day ago are swept).
+//! `scripts/test.sh` starts a throwaway cluster when none answers.
 
 pub mod oidc;
 pub mod remote;
@@ -12,7 +14,9 @@ use domain::envelope::MasterKeySet;
 use domain::{Actor, ManualClock, Timestamp};
 use portal::LocalPortal;
 use rand::SeedableRng;
+use std::future::Future;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use store::{SqlStore, Store};
 
 pub use store::Backend;
@@ -34,6 +38,83 @@ pub struct TestDb {
     pub pg: Option<(String, String)>,
     /// Stories on this database go through the API server and `RemotePortal`.
     pub remote: bool,
+    /// Drops the PostgreSQL database if the test ends without [`TestDb::drop_db`] (a panic).
+    guard: Option<DropGuard>,
+}
+
+/// The prefix of every test database's name: `padmin_t_<unix seconds>_<uuid>`.
+const DB_PREFIX: &str = "padmin_t_";
+/// Test databases older than this are leftovers of a killed run.
+const STALE_AFTER_SECS: u64 = 24 * 3600;
+
+/// Drops one test database when dropped, synchronously: it may run while a panicking test's
+/// runtime unwinds, so it opens its own connection on a thread with a runtime of its own.
+#[derive(Debug)]
+struct DropGuard {
+    name: String,
+}
+
+impl Drop for DropGuard {
+    fn drop(&mut self) {
+        let name = std::mem::take(&mut self.name);
+        if name.is_empty() {
+            return; // disarmed: `drop_db` dropped it already
+        }
+        let dropped = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            rt.block_on(drop_database(&name))
+                .map_err(|e| format!("{name}: {e}"))
+        })
+        .join();
+        match dropped {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => eprintln!("test database not dropped: {e}"),
+            Err(_) => eprintln!("test database not dropped: the dropping thread panicked"),
+        }
+    }
+}
+
+/// `DROP DATABASE … WITH (FORCE)` over a connection of its own (it ends the test's sessions).
+async fn drop_database(name: &str) -> Result<(), sqlx::Error> {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(&admin_url()).await?;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+        .execute(&mut conn)
+        .await?;
+    conn.close().await
+}
+
+/// Drops the test databases a killed run left behind (named with a creation time over a day
+/// old). Runs once per process; a database in use by a live run is never that old.
+async fn sweep_stale_databases(pool: &sqlx::PgPool) {
+    static SWEPT: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    if SWEPT.set(()).is_err() {
+        return;
+    }
+    let now = unix_now();
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'padmin\\_t\\_%'")
+            .fetch_all(pool)
+            .await
+            .unwrap_or_default();
+    for name in names {
+        let created = name
+            .strip_prefix(DB_PREFIX)
+            .and_then(|rest| rest.split('_').next())
+            .and_then(|secs| secs.parse::<u64>().ok());
+        if created.is_some_and(|t| now.saturating_sub(t) > STALE_AFTER_SECS) {
+            let _ = drop_database(&name).await;
+        }
+    }
+}
+
+/// Seconds since the epoch, from the real clock (test databases are named by wall time).
+fn unix_now() -> u64 {
+    use domain::Clock;
+    u64::try_from(domain::SystemClock.now().millis() / 1000).unwrap_or(0)
 }
 
 fn with_db(url: &str, db: &str) -> String {
@@ -59,18 +140,26 @@ impl TestDb {
                 backend,
                 pg: None,
                 remote: false,
+                guard: None,
             },
             Backend::Postgres => {
                 let admin = admin_url();
-                let name = format!("padmin_t_{}", uuid::Uuid::new_v4().simple());
+                let name = format!(
+                    "{DB_PREFIX}{}_{}",
+                    unix_now(),
+                    uuid::Uuid::new_v4().simple()
+                );
                 let pool = sqlx::PgPool::connect(&admin)
                     .await
                     .unwrap_or_else(|e| panic!("PostgreSQL at {admin} must be reachable (set DATABASE_URL or run scripts/test.sh): {e}"));
+                sweep_stale_databases(&pool).await;
                 sqlx::query(&format!("CREATE DATABASE {name}"))
                     .execute(&pool)
                     .await
                     .expect("create test database");
                 pool.close().await;
+                // Armed before anything else can fail: a failed migration still drops it.
+                let guard = DropGuard { name: name.clone() };
                 let url = with_db(&admin, &name);
                 let store = SqlStore::connect_postgres(&url)
                     .await
@@ -80,6 +169,7 @@ impl TestDb {
                     backend,
                     pg: Some((url, name)),
                     remote: false,
+                    guard: Some(guard),
                 }
             }
         }
@@ -118,15 +208,52 @@ impl TestDb {
         }
     }
 
-    /// Drops the PostgreSQL database.
-    pub async fn drop_db(self) {
-        let Some((_, name)) = self.pg else { return };
+    /// Drops the PostgreSQL database. (Without this call, e.g. when the test panics, the
+    /// database is dropped all the same when the `TestDb` is.)
+    pub async fn drop_db(mut self) {
+        let Some(mut guard) = self.guard.take() else {
+            return;
+        };
         self.store.pool().close().await;
-        if let Ok(pool) = sqlx::PgPool::connect(&admin_url()).await {
-            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .execute(&pool)
-                .await;
+        let name = std::mem::take(&mut guard.name); // disarms the guard
+        if let Err(e) = drop_database(&name).await {
+            eprintln!("test database {name} not dropped: {e}");
         }
+    }
+}
+
+/// Whether a PostgreSQL database of this name exists (to check that tests clean up).
+pub async fn pg_database_exists(name: &str) -> bool {
+    let pool = sqlx::PgPool::connect(&admin_url())
+        .await
+        .expect("admin connection");
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_database WHERE datname = $1")
+        .bind(name)
+        .fetch_one(&pool)
+        .await
+        .expect("pg_database");
+    pool.close().await;
+    n == 1
+}
+
+/// Polls `probe` until it gives `Some`, at most for `within`, and returns its value; fails
+/// naming `what` when the deadline passes. Tests wait for a condition this way, never for a
+/// fixed time.
+pub async fn eventually<T, F, Fut>(what: &str, within: Duration, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(v) = probe().await {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what}: still not the case after {within:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
 
@@ -164,6 +291,25 @@ pub async fn portal(db: &TestDb) -> (TestPortal, Arc<ManualClock>) {
         .await
         .expect("portal opens");
     (TestPortal::Local(Box::new(p)), clock)
+}
+
+/// A portal whose master keys live in `key_file`, so that a master-key rotation can add a
+/// version: the LocalPortal, or — for a remote test database — RemotePortal through a server
+/// over it.
+pub async fn portal_with_key_file(
+    db: &TestDb,
+    key_file: &std::path::Path,
+) -> (TestPortal, Arc<ManualClock>) {
+    let clock = Arc::new(ManualClock::at(T0));
+    let source = Arc::new(portal::secrets::FileKeys::new(key_file.to_path_buf()));
+    let local = LocalPortal::open(db.arc(), source, clock.clone())
+        .await
+        .expect("portal opens");
+    if db.remote {
+        let h = remote::RemoteHarness::serve(Arc::new(local)).await;
+        return (TestPortal::Remote(Box::new(h)), clock);
+    }
+    (TestPortal::Local(Box::new(local)), clock)
 }
 
 pub fn admin() -> Actor {

@@ -20,7 +20,7 @@ use portal::LocalPortal;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
-use store::Store;
+use store::prelude::*;
 use tokio::net::TcpListener;
 
 pub const AUDIENCE: &str = "portal-api";
@@ -124,16 +124,11 @@ impl TestIssuer {
             "iat": now,
             "exp": now + 300,
         });
-        let role = match actor.role {
-            Role::Provider => "provider",
-            Role::Developer => "developer",
-            Role::Client(org) => {
-                claims["org_id"] = json!(org.to_string());
-                "client"
-            }
-            Role::Partner => "partner",
-        };
-        claims["portal_role"] = json!([role]);
+        // The role's own name, so a role added to the product gets tokens without a change here.
+        if let Role::Client(org) = actor.role {
+            claims["org_id"] = json!(org.to_string());
+        }
+        claims["portal_role"] = json!([actor.role.name()]);
         claims
     }
 
@@ -258,11 +253,14 @@ pub struct RemoteHarness {
 
 impl RemoteHarness {
     pub async fn start(store: Arc<dyn Store>, clock: Arc<ManualClock>) -> RemoteHarness {
-        let local = Arc::new(
-            LocalPortal::with_keys(store, test_keys(), clock)
-                .await
-                .expect("portal opens"),
-        );
+        let local = LocalPortal::with_keys(store, test_keys(), clock)
+            .await
+            .expect("portal opens");
+        RemoteHarness::serve(Arc::new(local)).await
+    }
+
+    /// A server over this LocalPortal, and a RemotePortal to it.
+    pub async fn serve(local: Arc<LocalPortal>) -> RemoteHarness {
         let issuer = Arc::new(TestIssuer::start().await);
         let config = server_config(&issuer, Some(&redis_url()), &[]);
         let server = TestServer::start(local.clone(), &config).await;
