@@ -173,7 +173,7 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
         export_all(&fresh);
         let (a, b) = (read_tree(&fresh), read_tree(&committed));
         let _ = std::fs::remove_dir_all(&fresh);
-        let stale: Vec<_> = a
+        let stale: std::collections::BTreeSet<_> = a
             .keys()
             .chain(b.keys())
             .filter(|k| a.get(*k) != b.get(*k))

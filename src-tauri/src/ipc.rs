@@ -13,12 +13,16 @@
 macro_rules! command {
     // The binding of one command: a module named after it, beside the function.
     (@spec $name:ident [$($meta:meta)*] [$($arg:ident : $ty:ty),*] [$($ret:ty)?]) => {
-        #[cfg(test)]
         pub mod $name {
-            #[allow(unused_imports)]
-            use super::*;
+            /// Proof that the command was declared with `command!`: `commands!` (lib.rs) names
+            /// it, so a command with a plain `#[tauri::command]` does not compile.
+            pub const DECLARED: () = ();
+
+            #[cfg(test)]
             #[allow(unused_parens)] // `()` when the command returns nothing
             pub fn spec() -> $crate::ipc::CommandSpec {
+                #[allow(unused_imports)]
+                use super::*;
                 $crate::ipc::CommandSpec {
                     name: stringify!($name),
                     attributes: &[$(stringify!($meta)),*],

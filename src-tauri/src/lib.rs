@@ -49,6 +49,7 @@ fn folders(app: &tauri::AppHandle) -> Result<(PathBuf, PathBuf), Box<dyn std::er
 macro_rules! commands {
     ($($module:ident :: $command:ident),* $(,)?) => {
         fn handler() -> impl Fn(tauri::ipc::Invoke<tauri::Wry>) -> bool + Send + Sync + 'static {
+            $(let () = $module::$command::DECLARED;)*
             tauri::generate_handler![$($module::$command),*]
         }
 

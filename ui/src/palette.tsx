@@ -30,17 +30,23 @@ export function Palette({ onClose }: { onClose: () => void }) {
 
   useEffect(() => {
     if (mode === "root") return;
+    let live = true; // an answer to an older query must not replace the newer one's
     const t = setTimeout(async () => {
       if (mode === "revoke") {
         const page = await api.keysList({ status: "active", expiring_within_days: null, unused_for_days: null, search: query || null, limit: 20, cursor: null });
+        if (!live) return;
         setEntities(page.items.map((k) => ({ id: k.id, label: `${k.name}`, hint: k.prefix, run: () => { go("keys", { action: "revoke", id: k.id }); onClose(); } })));
       } else {
         const page = await api.clientsList({ search: query || null, limit: 20, cursor: null });
+        if (!live) return;
         setEntities(page.items.map((c) => ({ id: c.id, label: c.name, hint: `${c.plan} · ${c.status}`, run: () => { go("clients", { open: c.id }); onClose(); } })));
       }
       setActive(0);
     }, 120);
-    return () => clearTimeout(t);
+    return () => {
+      live = false;
+      clearTimeout(t);
+    };
   }, [mode, query, go, onClose]);
 
   const items = mode === "root" ? root.filter((i) => i.label.toLowerCase().includes(query.toLowerCase())) : entities;

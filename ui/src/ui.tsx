@@ -38,7 +38,7 @@ type Paged<T> = { items: T[]; cursor: string | null; loading: boolean; error?: C
  * a search box sends one request), `more()` for the next one, `reload()` after a change. Guarded
  * like `useAsync`: only the answer to the latest request is shown.
  */
-export function usePaged<T>(fetch: (cursor: string | null) => Promise<Page<T>>, deps: unknown[], delayMs = 0) {
+export function usePaged<T>(fetchPage: (cursor: string | null) => Promise<Page<T>>, deps: unknown[], delayMs = 0) {
   const [state, setState] = useState<Paged<T>>({ items: [], cursor: null, loading: true });
   const latest = useLatest();
   const busy = useRef(false);
@@ -46,7 +46,7 @@ export function usePaged<T>(fetch: (cursor: string | null) => Promise<Page<T>>, 
     const current = latest();
     busy.current = true;
     setState((s) => ({ ...s, loading: true, error: undefined }));
-    fetch(after).then(
+    fetchPage(after).then(
       (page) => {
         if (!current()) return;
         busy.current = false;
