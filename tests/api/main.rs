@@ -3,6 +3,7 @@
 //! problem+json errors, idempotency under concurrency, rate limits, and two instances sharing
 //! one PostgreSQL and one Redis. Real PostgreSQL, real Redis, real sockets.
 
+mod errors;
 mod matrix;
 mod roles;
 mod scale;
@@ -96,6 +97,8 @@ pub struct Seeded {
     pub key_id: String,
     pub full_key: String,
     pub oidc_id: String,
+    /// A configuration whose issuer answers (the matrix points it at its own test issuer).
+    pub probe_oidc_id: String,
     pub integration_id: String,
     pub own_org: String,
     pub other_org: String,
@@ -160,6 +163,7 @@ pub async fn seed(p: &dyn Portal) -> Seeded {
         key_id: key.key.id.to_string(),
         full_key: key.full_key.expose().clone(),
         oidc_id: oidc.id.to_string(),
+        probe_oidc_id: oidc.id.to_string(),
         integration_id: integration.id.to_string(),
         own_org: orgs[0].clone(),
         other_org: orgs[1].clone(),

@@ -9,6 +9,7 @@ mod keys;
 mod oidc;
 mod secrets;
 mod tenants;
+mod workspace;
 
 use domain::audit::AuditEvent;
 use domain::model::AuditFilter;

@@ -289,7 +289,8 @@ pub async fn portal(db: &TestDb) -> (TestPortal, Arc<ManualClock>) {
     }
     let p = LocalPortal::with_keys(db.arc(), test_keys(), clock.clone())
         .await
-        .expect("portal opens");
+        .expect("portal opens")
+        .with_fetcher(fetcher());
     (TestPortal::Local(Box::new(p)), clock)
 }
 
@@ -304,12 +305,18 @@ pub async fn portal_with_key_file(
     let source = Arc::new(portal::secrets::FileKeys::new(key_file.to_path_buf()));
     let local = LocalPortal::open(db.arc(), source, clock.clone())
         .await
-        .expect("portal opens");
+        .expect("portal opens")
+        .with_fetcher(fetcher());
     if db.remote {
         let h = remote::RemoteHarness::serve(Arc::new(local)).await;
         return (TestPortal::Remote(Box::new(h)), clock);
     }
     (TestPortal::Local(Box::new(local)), clock)
+}
+
+/// The real outbound HTTP fetcher (OIDC *Test connection*), as the front ends give it.
+pub fn fetcher() -> Arc<dyn portal::JsonFetcher> {
+    Arc::new(outbound::HttpFetcher::new().expect("an HTTP client"))
 }
 
 pub fn admin() -> Actor {

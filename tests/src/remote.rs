@@ -255,7 +255,8 @@ impl RemoteHarness {
     pub async fn start(store: Arc<dyn Store>, clock: Arc<ManualClock>) -> RemoteHarness {
         let local = LocalPortal::with_keys(store, test_keys(), clock)
             .await
-            .expect("portal opens");
+            .expect("portal opens")
+            .with_fetcher(crate::fetcher());
         RemoteHarness::serve(Arc::new(local)).await
     }
 

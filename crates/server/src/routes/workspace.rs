@@ -43,7 +43,7 @@ async fn overview(
 /// Whether the workspace is still empty (no client, key, OIDC configuration or integration).
 #[utoipa::path(get, path = "/v1/workspace", tag = "overview",
     responses((status = 200, body = WorkspaceStatus), (status = "default", body = Problem, content_type = PROBLEM_JSON)),
-    security(("bearer" = ["read_clients"])))]
+    security(("bearer" = ["read_keys"])))]
 async fn workspace_status(
     State(s): State<AppState>,
     Extension(actor): Extension<Actor>,
