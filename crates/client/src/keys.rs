@@ -90,9 +90,9 @@ impl Keys for RemotePortal {
         self.call(actor, Method::POST, &path, None, NO_BODY, &[])
             .await
     }
+
     /// Verifies `presented` as a partner would: the key itself is the credential, so the
     /// session's token is not sent.
-
     async fn verify_key(&self, actor: &Actor, presented: &str) -> Result<Verified> {
         let url = self.url("v1/federation/verify")?;
         let req = with_context(self.http.post(url).bearer_auth(presented), actor);
