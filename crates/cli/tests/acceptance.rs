@@ -605,3 +605,78 @@ async fn padmin_signs_in_to_a_portal_and_works_through_the_api() {
     server.stop().await;
     db.drop_db().await;
 }
+
+/// Rules that live in the Portal answer the same from the CLI on a local workspace as through
+/// the API: `whoami`, seeding an empty workspace (once), and OIDC *Test connection* against a
+/// real loopback issuer (exit 12 when the test finds problems).
+#[tokio::test(flavor = "multi_thread")]
+async fn whoami_seed_and_oidc_test_on_a_local_workspace() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ws.sqlite");
+    let db = db.to_str().unwrap();
+    let keys = dir.path().join("master.key");
+    let env = [("PORTAL_MASTER_KEY_FILE", keys.to_str().unwrap())];
+    let run = |args: &[&str]| {
+        let mut all = vec!["--db", db, "--json"];
+        all.extend_from_slice(args);
+        padmin(&env, &all, None)
+    };
+
+    let me = json(&run(&["whoami"]));
+    assert_eq!(me["role"], "provider", "the local admin: {me}");
+    assert!(
+        me["permissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p == "seed"),
+        "{me}"
+    );
+
+    let report = json(&run(&["seed", "--demo"]));
+    assert_eq!(report["clients"], 50, "{report}");
+    let again = run(&["seed", "--demo"]);
+    assert_eq!(
+        again.code, 5,
+        "a workspace with data is a conflict: {}",
+        again.stdout
+    );
+
+    let issuer = stories::remote::TestIssuer::start().await;
+    let create = |issuer: &str| {
+        json(&run(&[
+            "oidc",
+            "create",
+            "--issuer",
+            issuer,
+            "--client-id",
+            "probe",
+            "--redirect-uri",
+            "https://portal.example.com/cb",
+            "--disabled",
+        ]))["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let good = create(&issuer.url);
+    let report = json(&run(&["oidc", "test", &good]));
+    assert_eq!(report["problems"], serde_json::json!([]), "{report}");
+    assert_eq!(report["found_issuer"], issuer.url.as_str());
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let dead = create(&format!("http://127.0.0.1:{port}"));
+    let out = run(&["oidc", "test", &dead]);
+    assert_eq!(
+        out.code, 12,
+        "a failed test has its own exit code: {}{}",
+        out.stdout, out.stderr
+    );
+    let report: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert!(
+        !report["problems"].as_array().unwrap().is_empty(),
+        "{report}"
+    );
+}
