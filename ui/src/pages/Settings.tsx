@@ -92,6 +92,9 @@ export function SettingsPage() {
             <dt>Data folder</dt><dd className="mono">{info.data.data_dir}</dd>
             <dt>Log folder</dt><dd className="mono">{info.data.log_dir}</dd>
             {session && <><dt>Database</dt><dd className="mono">{session.location}</dd><dt>Master key</dt><dd>{session.key_source}</dd></>}
+            {session?.user && session.profile.connection.kind !== "portal" && (
+              <><dt>Acting as</dt><dd>{session.user.name} <span className="muted">({session.user.id})</span> <Badge tone="good">{session.user.role}</Badge></dd></>
+            )}
           </dl>
         )}
       </section>
