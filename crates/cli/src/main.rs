@@ -124,6 +124,10 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
+            if let Some(cause) = e.cause() {
+                // For whoever runs padmin: the log (stderr, RUST_LOG) has what went wrong.
+                tracing::error!(%cause, "internal error");
+            }
             if json {
                 output::json(
                     &serde_json::json!({"error": {"code": e.code(), "message": e.to_string(), "fields": e.fields()}}),
