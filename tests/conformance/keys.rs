@@ -522,6 +522,63 @@ async fn list_filters_and_pagination(db: &TestDb) {
     );
 }
 
+/// A wrong secret, a revoked key and an expired key on a known id get one and the same answer:
+/// someone who knows an id but not its secret learns nothing about the key's state.
+async fn every_failure_on_a_known_key_gets_the_same_answer(db: &TestDb) {
+    let (p, clock) = portal(db).await;
+    let a = admin();
+    let revoked = p.create_key(&a, new_key("revoked"), None).await.unwrap();
+    p.revoke_key(&a, revoked.key.id.as_str(), None)
+        .await
+        .unwrap();
+    let expired = p
+        .create_key(
+            &a,
+            NewKey {
+                name: "expired".into(),
+                expires_in: Some("1h".into()),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    clock.advance_secs(3601);
+    // A wrong secret for a known, active id: its record holds another key's hash.
+    let wrong = p.create_key(&a, new_key("wrong"), None).await.unwrap();
+    let other = p.create_key(&a, new_key("other"), None).await.unwrap();
+    db.superuser_exec(&format!(
+        "UPDATE federation_keys SET hashed_key = \
+         (SELECT hashed_key FROM federation_keys WHERE id = '{}') WHERE id = '{}'",
+        other.key.id, wrong.key.id
+    ))
+    .await;
+    p.verify_key(&a, other.full_key.expose())
+        .await
+        .expect("the other key still verifies");
+
+    let mut answers = Vec::new();
+    for k in [&wrong, &revoked, &expired] {
+        let err = p.verify_key(&a, k.full_key.expose()).await.unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Unauthenticated, "{err}");
+        answers.push(err.to_string());
+    }
+    assert_eq!(
+        answers,
+        vec!["this federation key is not valid".to_string(); 3],
+        "wrong secret, revoked, expired: one answer"
+    );
+    // The admin-facing views still tell them apart.
+    for (k, status) in [
+        (&revoked, KeyStatus::Revoked),
+        (&expired, KeyStatus::Expired),
+    ] {
+        assert_eq!(
+            p.get_key(&a, k.key.id.as_str()).await.unwrap().status,
+            status
+        );
+    }
+}
+
 on_every_portal!(
     key_lifecycle,
     bad_input_changes_nothing,
@@ -530,6 +587,7 @@ on_every_portal!(
     warm_verify_uses_the_cache_and_revoke_invalidates_it,
     last_used_is_written_at_most_once_a_minute,
     list_filters_and_pagination,
+    every_failure_on_a_known_key_gets_the_same_answer,
 );
 
 async fn keys_created_elsewhere_are_recognised_within_a_second(db: &TestDb) {

@@ -21,6 +21,17 @@ pub(crate) struct KeyState {
     listener: RwLock<Option<KeyListener>>,
     /// Permits to run argon2id (one per core: each run takes 19 MiB).
     pub(crate) hashing: tokio::sync::Semaphore,
+    /// Tests only: where the next cold verification stops, once, after reading the key record.
+    #[cfg(test)]
+    pub(crate) pause: Mutex<Option<Pause>>,
+}
+
+/// Tests only: a verification that reaches the pause says so on `reached`, then waits for
+/// `resume` — so a test can run a revocation exactly between the read and the hashing.
+#[cfg(test)]
+pub(crate) struct Pause {
+    pub(crate) reached: tokio::sync::oneshot::Sender<()>,
+    pub(crate) resume: tokio::sync::oneshot::Receiver<()>,
 }
 
 impl KeyState {
@@ -35,6 +46,18 @@ impl KeyState {
                     .map(|n| n.get())
                     .unwrap_or(2),
             ),
+            #[cfg(test)]
+            pause: Mutex::new(None),
+        }
+    }
+
+    /// Tests only: stops here if a test asked for a pause (see [`Pause`]).
+    #[cfg(test)]
+    pub(crate) async fn pause_after_read(&self) {
+        let pause = self.pause.lock().ok().and_then(|mut p| p.take());
+        if let Some(Pause { reached, resume }) = pause {
+            let _ = reached.send(());
+            let _ = resume.await;
         }
     }
 }
