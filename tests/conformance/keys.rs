@@ -3,7 +3,7 @@
 use domain::model::{KeyFilter, KeyStatus};
 use domain::{Error, ErrorCode};
 use portal::NewKey;
-use stories::{admin, dump_all, on_every_portal, portal, TestDb};
+use stories::{admin, count_rows, dump_all, on_every_portal, open_all_sealed, portal, TestDb};
 
 async fn head(db: &TestDb) -> i64 {
     use store::prelude::*;
@@ -256,6 +256,180 @@ async fn idempotent_create_returns_the_first_result(db: &TestDb) {
         .await
         .unwrap();
     assert_ne!(later.key.id, first.key.id, "idempotency keys are kept 24 h");
+}
+
+/// The random part of a full key (after `pak_<id>_`), which alone must never be at rest.
+fn secret_of(full_key: &str) -> &str {
+    full_key.rsplit('_').next().expect("a full key")
+}
+
+/// A stored replay holds a one-time key, but the row and the master key together cannot open
+/// it: it is locked under the caller's idempotency key, which only the caller has. Retries
+/// still get it back, from this process or another.
+async fn a_stored_replay_does_not_open_with_the_master_key_alone(db: &TestDb) {
+    let (p, clock) = portal(db).await;
+    let a = admin();
+    let created = p
+        .create_key(&a, new_key("acme"), Some("lock-create-1"))
+        .await
+        .unwrap();
+    let rotated = p
+        .rotate_key(&a, created.key.id.as_str(), "1h", Some("lock-rotate-1"))
+        .await
+        .unwrap();
+    assert_eq!(count_rows(db, "idempotency").await, 2);
+    let readable = open_all_sealed(db).await;
+    for (what, full) in [
+        ("created", created.full_key.expose()),
+        ("rotated", rotated.successor.full_key.expose()),
+    ] {
+        assert!(
+            !readable.contains(secret_of(full)),
+            "the {what} key's secret opens with the master key alone"
+        );
+        assert!(!dump_all(db).await.contains(secret_of(full)));
+    }
+    assert!(
+        !readable.contains(created.key.id.as_str()),
+        "nothing of the response is readable with the master key alone"
+    );
+
+    let other = p.another_instance(db, clock.clone()).await;
+    for q in [&p, &other] {
+        let again = q
+            .create_key(&a, new_key("acme"), Some("lock-create-1"))
+            .await
+            .unwrap();
+        assert_eq!(again.key.id, created.key.id);
+        assert_eq!(again.full_key.expose(), created.full_key.expose());
+        let again = q
+            .rotate_key(&a, created.key.id.as_str(), "1h", Some("lock-rotate-1"))
+            .await
+            .unwrap();
+        assert_eq!(
+            again.successor.full_key.expose(),
+            rotated.successor.full_key.expose(),
+            "a retry, here or on another instance, gets the one-time key back"
+        );
+    }
+    assert_eq!(
+        p.list_keys(&a, KeyFilter::default())
+            .await
+            .unwrap()
+            .items
+            .len(),
+        2,
+        "one create and one rotation, however often retried"
+    );
+}
+
+/// A record stored before responses were locked (the sealed JSON itself) is still replayed
+/// within its window, so a retry across the upgrade keeps its one effect. The record is made
+/// by opening a new one with what only the caller has — which also shows the lock does open.
+async fn a_replay_stored_before_the_lock_is_still_served(db: &TestDb) {
+    use sqlx::Row;
+    let (p, _) = portal(db).await;
+    let a = admin();
+    let created = p
+        .create_key(&a, new_key("acme"), Some("legacy-1"))
+        .await
+        .unwrap();
+    let row = sqlx::query("SELECT id, response FROM idempotency")
+        .fetch_one(db.store.pool())
+        .await
+        .unwrap();
+    let id: String = row.try_get("id").unwrap();
+    let sealed: Vec<u8> = row.try_get("response").unwrap();
+    let at = domain::envelope::Binding {
+        table: "idempotency",
+        column: "response",
+        row_id: &id,
+    };
+    let keys = stories::test_keys();
+    let locked = keys.open(at, &sealed).unwrap();
+    let json = domain::envelope::unlock(b"legacy-1", &id, locked.expose())
+        .expect("the caller's idempotency key opens it");
+    assert!(String::from_utf8_lossy(json.expose()).contains(created.full_key.expose()));
+    let legacy = keys
+        .seal(&mut rand::rngs::OsRng, at, json.expose())
+        .unwrap();
+    sqlx::query("UPDATE idempotency SET response = $1 WHERE id = $2")
+        .bind(legacy)
+        .bind(id)
+        .execute(db.store.pool())
+        .await
+        .unwrap();
+    let again = p
+        .create_key(&a, new_key("acme"), Some("legacy-1"))
+        .await
+        .unwrap();
+    assert_eq!(again.full_key.expose(), created.full_key.expose());
+}
+
+/// After the retry window, a stored replay is gone: the next idempotent write sweeps expired
+/// records, and so does `sweep_idempotency` (for a job). Nothing of the one-time key is left,
+/// even for someone holding the database and the master key.
+async fn stored_replays_are_deleted_after_the_retry_window(db: &TestDb) {
+    let (p, clock) = portal(db).await;
+    let a = admin();
+    let first = p
+        .create_key(&a, new_key("acme"), Some("window-1"))
+        .await
+        .unwrap();
+    let rotated = p
+        .rotate_key(&a, first.key.id.as_str(), "1h", Some("window-2"))
+        .await
+        .unwrap();
+    let secrets = [
+        secret_of(first.full_key.expose()).to_string(),
+        secret_of(rotated.successor.full_key.expose()).to_string(),
+    ];
+
+    clock.advance_secs(24 * 3600 - 60);
+    let again = p
+        .create_key(&a, new_key("acme"), Some("window-1"))
+        .await
+        .unwrap();
+    assert_eq!(again.key.id, first.key.id, "still replayed within 24 h");
+    assert_eq!(count_rows(db, "idempotency").await, 2);
+
+    clock.advance_secs(120); // the window is over
+    let next = p
+        .create_key(&a, new_key("beta"), Some("window-3"))
+        .await
+        .unwrap();
+    assert_eq!(
+        count_rows(db, "idempotency").await,
+        1,
+        "the idempotent write swept the expired records; only its own is left"
+    );
+    let readable = format!("{}{}", dump_all(db).await, open_all_sealed(db).await);
+    for s in &secrets {
+        assert!(
+            !readable.contains(s.as_str()),
+            "no trace of an expired one-time key, even with the master key"
+        );
+    }
+    let later = p
+        .create_key(&a, new_key("acme"), Some("window-1"))
+        .await
+        .unwrap();
+    assert_ne!(
+        later.key.id, first.key.id,
+        "an expired record is never replayed"
+    );
+
+    clock.advance_secs(24 * 3600 + 1);
+    assert_eq!(
+        p.local().sweep_idempotency().await.unwrap(),
+        2,
+        "the sweep a job calls deletes the rest"
+    );
+    assert_eq!(count_rows(db, "idempotency").await, 0);
+    assert!(!open_all_sealed(db)
+        .await
+        .contains(secret_of(next.full_key.expose())));
+    assert_eq!(p.local().sweep_idempotency().await.unwrap(), 0);
 }
 
 async fn rotation_with_overlap(db: &TestDb) {
@@ -583,6 +757,9 @@ on_every_portal!(
     key_lifecycle,
     bad_input_changes_nothing,
     idempotent_create_returns_the_first_result,
+    a_stored_replay_does_not_open_with_the_master_key_alone,
+    stored_replays_are_deleted_after_the_retry_window,
+    a_replay_stored_before_the_lock_is_still_served,
     rotation_with_overlap,
     warm_verify_uses_the_cache_and_revoke_invalidates_it,
     last_used_is_written_at_most_once_a_minute,

@@ -484,8 +484,36 @@ async fn master_key_rotation_reseals_everything(db: &TestDb) {
     assert_eq!(p.verify_audit(&a).await.unwrap().first_broken, None);
 }
 
+/// A stored replay (a one-time key, locked under the caller's idempotency key, then sealed) is
+/// re-sealed by a master-key rotation like any secret, and a retry still gets the key back.
+async fn a_stored_replay_survives_a_master_key_rotation(db: &TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let (p, _) = stories::portal_with_key_file(db, &dir.path().join("master.key")).await;
+    let a = admin();
+    let new = || portal::NewKey {
+        name: "acme".into(),
+        expires_in: None,
+    };
+    let created = p
+        .create_key(&a, new(), Some("before-rotation"))
+        .await
+        .unwrap();
+    let report = p
+        .rotate_master_key(&a, MasterKeyRotation::default(), &|_, _| {}, None)
+        .await
+        .unwrap();
+    assert_eq!(report.resealed, 1, "the stored replay is re-sealed");
+    let again = p
+        .create_key(&a, new(), Some("before-rotation"))
+        .await
+        .unwrap();
+    assert_eq!(again.key.id, created.key.id);
+    assert_eq!(again.full_key.expose(), created.full_key.expose());
+}
+
 on_every_portal!(
     secrets_are_sealed_and_write_only,
     master_key_status_and_dry_run,
-    master_key_rotation_reseals_everything
+    master_key_rotation_reseals_everything,
+    a_stored_replay_survives_a_master_key_rotation
 );

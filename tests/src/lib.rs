@@ -280,6 +280,45 @@ impl std::ops::Deref for TestPortal {
     }
 }
 
+impl TestPortal {
+    /// The LocalPortal behind this portal (the one the server serves, for a remote story): for
+    /// what no front end calls, such as maintenance a job will run.
+    pub fn local(&self) -> &LocalPortal {
+        match self {
+            TestPortal::Local(p) => p,
+            TestPortal::Remote(h) => &h.local,
+        }
+    }
+
+    /// A second portal over the same database and clock, as another process would open it: a
+    /// new LocalPortal — and, for a remote story, a second server trusting the same issuer.
+    pub async fn another_instance(&self, db: &TestDb, clock: Arc<ManualClock>) -> TestPortal {
+        let local = LocalPortal::with_keys(db.arc(), test_keys(), clock)
+            .await
+            .expect("portal opens")
+            .with_fetcher(fetcher());
+        match self {
+            TestPortal::Local(_) => TestPortal::Local(Box::new(local)),
+            TestPortal::Remote(h) => {
+                let local = Arc::new(local);
+                let config = remote::server_config(&h.issuer, Some(&remote::redis_url()), &[]);
+                let server = remote::TestServer::start(local.clone(), &config).await;
+                let remote = client::RemotePortal::new(
+                    &server.url,
+                    Arc::new(remote::MintedTokens(h.issuer.clone())),
+                )
+                .expect("remote portal");
+                TestPortal::Remote(Box::new(remote::RemoteHarness {
+                    issuer: h.issuer.clone(),
+                    server,
+                    local,
+                    remote,
+                }))
+            }
+        }
+    }
+}
+
 /// A portal over the test store, with a clock tests move by hand.
 pub async fn portal(db: &TestDb) -> (TestPortal, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::at(T0));
@@ -364,6 +403,45 @@ pub async fn dump_all(db: &TestDb) -> String {
         }
     }
     out
+}
+
+/// Every sealed value in the database, opened with the tests' master key ([`test_keys`]): what
+/// someone holding a copy of the database *and* the master key can read. Every value must open.
+pub async fn open_all_sealed(db: &TestDb) -> String {
+    use store::prelude::*;
+    let keys = test_keys();
+    let mut out = String::new();
+    for col in store::SEALED_COLUMNS {
+        let values = db
+            .store
+            .sealed_below(col, u32::MAX, 100_000)
+            .await
+            .expect("sealed values");
+        for (id, sealed) in values {
+            let at = domain::envelope::Binding {
+                table: col.table,
+                column: col.column,
+                row_id: &id,
+            };
+            let opened = keys
+                .open(at, &sealed)
+                .unwrap_or_else(|e| panic!("{}.{} {id} opens: {e}", col.table, col.column));
+            out.push_str(&String::from_utf8_lossy(opened.expose()));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// How many rows `table` has.
+pub async fn count_rows(db: &TestDb, table: &str) -> i64 {
+    use sqlx::Row;
+    sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}"))
+        .fetch_one(db.store.pool())
+        .await
+        .expect("count")
+        .try_get("n")
+        .expect("count")
 }
 
 /// Runs the scenario `async fn $name(db: &TestDb)` against SQLite and PostgreSQL, as the

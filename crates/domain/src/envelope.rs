@@ -3,6 +3,9 @@
 //! A sealed value is `version (4 bytes, big-endian) ‖ nonce (12 random bytes) ‖ ciphertext+tag`.
 //! The associated data binds it to its place — table, column, row id and key version — so a
 //! ciphertext copied to another row or column, or relabelled with another version, fails to open.
+//!
+//! [`lock`] adds a layer under a secret only the requester holds (an idempotency key): what it
+//! locks cannot be opened with the master key alone.
 
 use crate::sensitive::Sensitive;
 use aes_gcm::aead::{Aead, Payload};
@@ -212,6 +215,78 @@ pub fn sealed_version(sealed: &[u8]) -> Result<u32, EnvelopeError> {
     Ok(u32::from_be_bytes(v))
 }
 
+/// The first byte of a [`lock`]ed value (distinct from any JSON text).
+const LOCK_TAG: u8 = 1;
+const SALT_LEN: usize = 16;
+const LOCK_HEADER: usize = 1 + SALT_LEN + NONCE_LEN;
+
+fn lock_cipher(secret: &[u8], salt: &[u8], context: &str) -> Result<Aes256Gcm, EnvelopeError> {
+    let mut key = [0u8; 32];
+    let mut info = b"provider-admin/lock/v1\0".to_vec();
+    info.extend_from_slice(context.as_bytes());
+    hkdf::Hkdf::<Sha256>::new(Some(salt), secret)
+        .expand(&info, &mut key)
+        .map_err(|_| EnvelopeError::Malformed)?;
+    Ok(Aes256Gcm::new(&key.into()))
+}
+
+/// Locks `plaintext` under `secret` (e.g. an idempotency key, which only the caller has):
+/// AES-256-GCM under HKDF-SHA256(salt = 16 random bytes, ikm = `secret`, info = `context`), with
+/// `context` (e.g. the record's id) also the associated data. The result is
+/// `1 ‖ salt ‖ nonce ‖ ciphertext+tag`; [`unlock`] opens it given the same secret and context.
+/// It is only as strong as the secret is hard to guess.
+pub fn lock<R: RngCore + CryptoRng>(
+    rng: &mut R,
+    secret: &[u8],
+    context: &str,
+    plaintext: &[u8],
+) -> Result<Vec<u8>, EnvelopeError> {
+    let mut header = [0u8; LOCK_HEADER];
+    header[0] = LOCK_TAG;
+    rng.fill_bytes(&mut header[1..]);
+    let (salt, nonce) = header[1..].split_at(SALT_LEN);
+    let ct = lock_cipher(secret, salt, context)?
+        .encrypt(
+            Nonce::from_slice(nonce),
+            Payload {
+                msg: plaintext,
+                aad: context.as_bytes(),
+            },
+        )
+        .map_err(|_| EnvelopeError::Open)?;
+    let mut out = Vec::with_capacity(LOCK_HEADER + ct.len());
+    out.extend_from_slice(&header);
+    out.extend_from_slice(&ct);
+    Ok(out)
+}
+
+/// Whether `value` was made by [`lock`] (values stored before it existed were not).
+pub fn is_locked(value: &[u8]) -> bool {
+    value.first() == Some(&LOCK_TAG)
+}
+
+/// Opens a [`lock`]ed value with its secret and context.
+pub fn unlock(
+    secret: &[u8],
+    context: &str,
+    locked: &[u8],
+) -> Result<Sensitive<Vec<u8>>, EnvelopeError> {
+    if locked.len() < LOCK_HEADER + 16 || !is_locked(locked) {
+        return Err(EnvelopeError::Malformed);
+    }
+    let (salt, nonce) = locked[1..LOCK_HEADER].split_at(SALT_LEN);
+    lock_cipher(secret, salt, context)?
+        .decrypt(
+            Nonce::from_slice(nonce),
+            Payload {
+                msg: &locked[LOCK_HEADER..],
+                aad: context.as_bytes(),
+            },
+        )
+        .map(Sensitive::new)
+        .map_err(|_| EnvelopeError::Open)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -299,6 +374,38 @@ mod tests {
         let dbg = format!("{keys:?}");
         assert!(!dbg.contains(&keys.to_secret_text().expose()[2..]), "{dbg}");
         assert_eq!(keys.fingerprint(1).unwrap().len(), 16);
+    }
+
+    #[test]
+    fn a_locked_value_opens_only_with_its_secret_and_context() {
+        let mut rng = StdRng::seed_from_u64(8);
+        let locked = lock(&mut rng, b"idem-key-1", "row-1", b"pak_secret").unwrap();
+        assert!(is_locked(&locked));
+        assert!(!is_locked(b"{\"json\": 1}"));
+        assert!(
+            !locked.windows(10).any(|w| w == b"pak_secret"),
+            "the plaintext is not in the locked value"
+        );
+        assert_eq!(
+            unlock(b"idem-key-1", "row-1", &locked).unwrap().expose(),
+            b"pak_secret"
+        );
+        assert_eq!(
+            unlock(b"idem-key-2", "row-1", &locked).unwrap_err(),
+            EnvelopeError::Open,
+            "another secret"
+        );
+        assert_eq!(
+            unlock(b"idem-key-1", "row-2", &locked).unwrap_err(),
+            EnvelopeError::Open,
+            "moved to another row"
+        );
+        let again = lock(&mut rng, b"idem-key-1", "row-1", b"pak_secret").unwrap();
+        assert_ne!(locked, again, "a fresh salt and nonce every time");
+        assert_eq!(
+            unlock(b"idem-key-1", "row-1", &locked[..20]).unwrap_err(),
+            EnvelopeError::Malformed
+        );
     }
 
     proptest! {

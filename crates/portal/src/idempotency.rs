@@ -1,25 +1,42 @@
 //! Idempotent writes: a retry with the same idempotency key and the same input has exactly one
 //! effect and gets the first result back; the same key with other input is a `Conflict`.
 //!
-//! The first result is stored sealed (it may hold a one-time key), in the same transaction as
-//! the write, under `sha256(actor | operation | key)`. Records are honoured for 24 hours.
+//! The first result is stored in the same transaction as the write, under
+//! `sha256(actor | operation | key)`, for the retry window only (24 hours). It may hold a
+//! one-time key, so it is locked twice: under a key derived from the caller's idempotency key
+//! (`domain::envelope::lock`: HKDF-SHA256 with a random salt per record, AES-256-GCM), which the
+//! database never sees, and that ciphertext sealed under the master key like every secret (so
+//! master-key rotation re-seals it). A stolen database, even with the master key, cannot open a
+//! record without the idempotency key only the caller has. Expired records are never replayed,
+//! and are deleted: each idempotent write sweeps one batch of them, and
+//! [`LocalPortal::sweep_idempotency`] sweeps them all (for a scheduled job).
 
 use crate::local::{store_err, LocalPortal};
 use domain::audit::AuditDraft;
-use domain::envelope::Binding;
+use domain::envelope::{self, Binding};
 use domain::error::{Error, Result};
-use domain::Actor;
+use domain::{Actor, Timestamp};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::future::Future;
 use store::{AuditBatch, IdempotencyRecord, StoreError, WriteTx};
 
-pub(crate) const RETENTION_MS: i64 = 24 * 3_600_000;
+/// How long a stored result is replayed (the retry window); after it, the record is deleted.
+const RETENTION_MS: i64 = 24 * 3_600_000;
+/// How many expired records one sweep batch deletes (one batch after every idempotent write).
+const SWEEP_BATCH: u32 = 100;
 
 struct Claim {
     id: String,
     request_hash: String,
+    /// The caller's idempotency key: what the stored result is locked under. Never stored.
+    key: String,
+}
+
+/// Records created before this are expired at `now`.
+fn expired_before(now: Timestamp) -> Timestamp {
+    Timestamp::from_millis(now.millis() - RETENTION_MS)
 }
 
 fn binding(id: &str) -> Binding<'_> {
@@ -71,7 +88,14 @@ impl LocalPortal {
         };
         let response = serde_json::to_vec(&value)
             .map_err(|e| Error::Internal(format!("cannot store the result: {e}")))?;
-        let sealed = self.seal(binding(&claim.id), &response)?;
+        let locked = envelope::lock(
+            &mut rand::rngs::OsRng,
+            claim.key.as_bytes(),
+            &claim.id,
+            &response,
+        )
+        .map_err(|e| Error::Internal(format!("locking the result failed: {e}")))?;
+        let sealed = self.seal(binding(&claim.id), &locked)?;
         let record = IdempotencyRecord {
             id: claim.id.clone(),
             request_hash: claim.request_hash.clone(),
@@ -79,12 +103,15 @@ impl LocalPortal {
             response_sealed: sealed,
             created_at: now,
         };
-        let outcome = match tx.put_idempotency(&record).await {
+        let outcome = match tx.put_idempotency(&record, expired_before(now)).await {
             Ok(()) => tx.commit(audit).await.map(|_| ()),
             Err(e) => Err(e),
         };
         match outcome {
-            Ok(()) => Ok(value),
+            Ok(()) => {
+                self.sweep_one_batch().await;
+                Ok(value)
+            }
             // A concurrent duplicate committed first: ours rolled back, replay theirs.
             Err(StoreError::Conflict(_)) => self.replay(&claim).await?.ok_or_else(|| {
                 Error::conflict(
@@ -130,16 +157,54 @@ impl LocalPortal {
         let Some(rec) = self.store.idempotency(&claim.id).await.map_err(store_err)? else {
             return Ok(None);
         };
-        if rec.created_at.millis() < self.now().millis() - RETENTION_MS {
-            return Ok(None);
+        if rec.created_at < expired_before(self.now()) {
+            return Ok(None); // expired: never replayed (the write replaces it)
         }
         if rec.request_hash != claim.request_hash {
             return Err(Error::conflict("this idempotency key was already used with different parameters; use a new key for a new request"));
         }
-        let bytes = self.open_sealed(binding(&claim.id), &rec.response_sealed)?;
+        let opened = self.open_sealed(binding(&claim.id), &rec.response_sealed)?;
+        // Records stored before responses were locked hold the JSON itself; they expire too.
+        let bytes = if envelope::is_locked(opened.expose()) {
+            envelope::unlock(claim.key.as_bytes(), &claim.id, opened.expose()).map_err(|e| {
+                Error::Internal(format!("the stored result cannot be unlocked: {e}"))
+            })?
+        } else {
+            opened
+        };
         serde_json::from_slice(bytes.expose())
             .map(Some)
             .map_err(|e| Error::Internal(format!("the stored result cannot be read: {e}")))
+    }
+
+    /// Deletes every expired idempotency record — its retry window is over, and it may hold a
+    /// one-time key — in batches, and returns how many it deleted. Idempotent writes already
+    /// sweep one batch each, so no schedule is needed; a maintenance job may call this too.
+    pub async fn sweep_idempotency(&self) -> Result<u64> {
+        let mut total = 0;
+        loop {
+            let n = self
+                .store
+                .delete_expired_idempotency(expired_before(self.now()), SWEEP_BATCH)
+                .await
+                .map_err(store_err)?;
+            total += n;
+            if n < u64::from(SWEEP_BATCH) {
+                return Ok(total);
+            }
+        }
+    }
+
+    /// One bounded sweep batch, after an idempotent write. Best effort: a failure is logged and
+    /// the next write tries again.
+    async fn sweep_one_batch(&self) {
+        if let Err(e) = self
+            .store
+            .delete_expired_idempotency(expired_before(self.now()), SWEEP_BATCH)
+            .await
+        {
+            tracing::warn!(error = %e, "sweeping expired idempotency records failed");
+        }
     }
 }
 
@@ -152,6 +217,7 @@ fn claim<R: Serialize>(
     let key = key.unwrap_or_default();
     check_key(key)?;
     Ok(Claim {
+        key: key.to_string(),
         id: hex_sha256(&format!("{}\0{operation}\0{key}", actor.id)),
         request_hash: hex_sha256(&format!(
             "{operation}\0{}",

@@ -1,7 +1,8 @@
-//! Idempotency records: the stored, sealed result of an idempotent write, replayed on a retry.
+//! Idempotency records: the stored, sealed result of an idempotent write, replayed on a retry,
+//! and deleted once expired. How long a record lives is the portal's rule: it passes the cutoff.
 
 use crate::sql::rows::{bind_all, text, ts};
-use crate::sql::{map_err, SqlStore, SqlTx};
+use crate::sql::{map_err, Backend, SqlStore, SqlTx};
 use crate::Result;
 use async_trait::async_trait;
 use domain::Timestamp;
@@ -21,14 +22,27 @@ pub struct IdempotencyRecord {
 #[async_trait]
 pub trait IdempotencyStore: Send + Sync {
     async fn idempotency(&self, id: &str) -> Result<Option<IdempotencyRecord>>;
+    /// Deletes up to `limit` records created before `created_before`, oldest first, and says how
+    /// many it deleted. Concurrent calls delete disjoint rows and never wait for each other.
+    /// Not an audited change (housekeeping: see ARCHITECTURE.md, "What is audited").
+    async fn delete_expired_idempotency(
+        &self,
+        created_before: Timestamp,
+        limit: u32,
+    ) -> Result<u64>;
 }
 
 /// Idempotency writes inside a [`crate::WriteTx`].
 #[async_trait]
 pub trait IdempotencyWrites: Send {
-    /// Stores the replayable result of an idempotent write. A concurrent duplicate fails with
+    /// Stores the replayable result of an idempotent write, replacing an expired record (one
+    /// created before `expired_before`) under the same id. A concurrent duplicate fails with
     /// [`crate::StoreError::Conflict`] (on PostgreSQL it first waits for the other to finish).
-    async fn put_idempotency(&mut self, r: &IdempotencyRecord) -> Result<()>;
+    async fn put_idempotency(
+        &mut self,
+        r: &IdempotencyRecord,
+        expired_before: Timestamp,
+    ) -> Result<()>;
 }
 
 #[async_trait]
@@ -50,16 +64,41 @@ impl IdempotencyStore for SqlStore {
         })
         .transpose()
     }
+
+    async fn delete_expired_idempotency(
+        &self,
+        created_before: Timestamp,
+        limit: u32,
+    ) -> Result<u64> {
+        // On PostgreSQL, rows another sweep is deleting are skipped rather than waited for.
+        let skip_locked = match self.backend {
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let q = format!(
+            "DELETE FROM idempotency WHERE id IN (SELECT id FROM idempotency WHERE created_at < $1 ORDER BY created_at LIMIT $2{skip_locked})"
+        );
+        let r = sqlx::query(&q)
+            .bind(created_before.millis())
+            .bind(i64::from(limit))
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(r.rows_affected())
+    }
 }
 
 #[async_trait]
 impl IdempotencyWrites for SqlTx {
-    async fn put_idempotency(&mut self, r: &IdempotencyRecord) -> Result<()> {
+    async fn put_idempotency(
+        &mut self,
+        r: &IdempotencyRecord,
+        expired_before: Timestamp,
+    ) -> Result<()> {
         // An expired record under the same key is replaced.
-        let cutoff = self.now.millis() - 24 * 3_600_000;
         self.exec(
             "DELETE FROM idempotency WHERE id = $1 AND created_at < $2",
-            bind_all!(r.id.clone(), cutoff),
+            bind_all!(r.id.clone(), expired_before.millis()),
         )
         .await?;
         let a = bind_all!(
