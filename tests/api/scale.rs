@@ -389,3 +389,110 @@ async fn every_post_with_an_idempotency_key_has_one_effect() {
     assert_eq!(r3.status(), StatusCode::CONFLICT, "same key, other body");
     f.finish().await;
 }
+
+/// A request the timeout layer cuts off must not keep its `Idempotency-Key` claimed: a retry
+/// after the 503 is served (not told, until a restart or the claim's TTL, that the first is
+/// still in flight). The first request is held open by its client sending only half its body,
+/// so it is still in the server when the timeout fires — no timing guesswork.
+async fn a_timed_out_request_leaves_its_idempotency_key_free(redis: Option<&str>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let f = Fixture::start_on(redis, &[("PORTAL_REQUEST_TIMEOUT_SECS", "2")]).await;
+    let alice = "user:alice";
+    let token = f.token(&actor(alice, Role::Provider));
+    // The issuer's keys are fetched now, so the held request is authenticated at once.
+    assert_eq!(f.get("/v1/me", &token).await.status(), StatusCode::OK);
+    let key = "timed-out-1";
+    let body = br#"{"name":"Timed Out Org","plan":"pro","status":"active"}"#;
+    let addr = f.server.url.trim_start_matches("http://").to_string();
+    let mut held = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /v1/clients HTTP/1.1\r\nhost: {addr}\r\nauthorization: Bearer {token}\r\nidempotency-key: {key}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    held.write_all(head.as_bytes()).await.unwrap();
+    held.write_all(&body[..10]).await.unwrap();
+    eventually(
+        "the held request claims its Idempotency-Key",
+        Duration::from_secs(5),
+        || async {
+            f.server
+                .state
+                .idempotency_key_in_flight(alice, key)
+                .await
+                .then_some(())
+        },
+    )
+    .await;
+    let send = |body: &'static [u8]| {
+        f.http
+            .post(f.url("/v1/clients"))
+            .bearer_auth(&token)
+            .header("Idempotency-Key", key)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let r = send(body).await.unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::CONFLICT,
+        "while the first is being served, a retry is told so"
+    );
+
+    // The timeout layer cuts it off with 503.
+    let mut answer = Vec::new();
+    let cut_off = tokio::time::timeout(Duration::from_secs(10), async {
+        let mut buf = [0u8; 4096];
+        while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = held.read(&mut buf).await.unwrap();
+            assert!(n > 0, "the connection closed without an answer");
+            answer.extend_from_slice(&buf[..n]);
+        }
+    })
+    .await;
+    assert!(cut_off.is_ok(), "the server answers within its timeout");
+    let text = String::from_utf8_lossy(&answer);
+    assert!(
+        text.starts_with("HTTP/1.1 503"),
+        "the held request is cut off: {text}"
+    );
+
+    // Its claim ends with it (in Redis, by a delete spawned as the request is dropped).
+    eventually(
+        "the cut-off request's claim is released",
+        Duration::from_secs(3),
+        || async { (!f.server.state.idempotency_key_in_flight(alice, key).await).then_some(()) },
+    )
+    .await;
+    // A retry with the same key is served, and retried again it is replayed: one client.
+    let r = send(body).await.unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::CREATED,
+        "a retry after the timeout is served, not refused as still in flight"
+    );
+    let created = json_of(r).await;
+    let again = send(body).await.unwrap();
+    assert_eq!(again.status(), StatusCode::CREATED);
+    assert_eq!(json_of(again).await["id"], created["id"]);
+    let list = json_of(f.get("/v1/clients?limit=200", &token).await).await;
+    let named = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["name"] == "Timed Out Org")
+        .count();
+    assert_eq!(named, 1, "the cut-off request had no effect of its own");
+    drop(held);
+    f.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_timed_out_request_leaves_its_idempotency_key_free_in_redis() {
+    a_timed_out_request_leaves_its_idempotency_key_free(Some(&redis_url())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_timed_out_request_leaves_its_idempotency_key_free_without_redis() {
+    a_timed_out_request_leaves_its_idempotency_key_free(None).await;
+}

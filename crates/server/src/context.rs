@@ -187,7 +187,7 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
             .get(IDEMPOTENCY_KEY_HEADER)
             .and_then(|v| v.to_str().ok())
         {
-            Some(key) => match state.inflight.claim(format!("{}:{key}", actor.id)).await {
+            Some(key) => match state.inflight.claim(inflight_key(&actor.id, key)).await {
                 Some(c) => Some(c),
                 None => {
                     return with_limit_headers(
@@ -204,11 +204,18 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     };
     tracing::debug!(actor = %actor.id, role = actor.role.name(), "authenticated");
     req.extensions_mut().insert(actor);
+    // If the timeout layer (or a client going away) drops this future here, `claim` is dropped
+    // with it, and its `Drop` releases it.
     let response = next.run(req).await;
     if let Some(c) = claim {
         c.release().await;
     }
     with_limit_headers(response, decision)
+}
+
+/// The in-flight claim of one principal's `Idempotency-Key`.
+pub(crate) fn inflight_key(principal: &str, key: &str) -> String {
+    format!("{principal}:{key}")
 }
 
 /// Guards the partner routes: the client IP's budget, then the presented federation key's

@@ -52,6 +52,8 @@ pub struct Inner {
     /// The prefix of this deployment's Redis keys and channels.
     pub redis_prefix: String,
     redis: Option<redis::aio::ConnectionManager>,
+    /// Requests running longer are cut off with 503 (`PORTAL_REQUEST_TIMEOUT_SECS`).
+    pub request_timeout: std::time::Duration,
 }
 
 impl std::ops::Deref for AppState {
@@ -99,7 +101,17 @@ impl AppState {
             guards: route_guards()?,
             redis_prefix: prefix,
             redis,
+            request_timeout: config.request_timeout,
         })))
+    }
+
+    /// Whether a request of `principal` (an actor id) with this `Idempotency-Key` is being
+    /// served now, on any instance sharing this one's Redis.
+    #[doc(hidden)]
+    pub async fn idempotency_key_in_flight(&self, principal: &str, key: &str) -> bool {
+        self.inflight
+            .is_held(&context::inflight_key(principal, key))
+            .await
     }
 
     /// Ready when the database (and Redis, when configured) answer.
@@ -226,9 +238,11 @@ pub fn app(state: AppState) -> Router {
             ))
         })
         .layer(tower_http::limit::RequestBodyLimitLayer::new(1 << 20))
+        // A request cut off here is dropped mid-way: its transaction rolls back and its
+        // idempotency claim is released by the claim's `Drop` (`inflight.rs`).
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            std::time::Duration::from_secs(30),
+            state.request_timeout,
         ))
         .layer(axum::middleware::from_fn(context::request_context))
         .with_state(state)
