@@ -64,7 +64,9 @@ async fn an_internal_error_never_carries_database_text() {
 /// `POST /v1/workspace/seed` fills an empty workspace for a provider, and only once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn seeding_an_empty_workspace_through_the_api() {
-    let f = Fixture::start(&[]).await;
+    // Seeding writes a few thousand events: give it the longest request time a server allows,
+    // so a loaded test machine does not turn it into a 503.
+    let f = Fixture::start(&[("PORTAL_REQUEST_TIMEOUT_SECS", "50")]).await;
     let provider = f.token(&actor("user:alice", Role::Provider));
     let developer = f.token(&actor("user:dave", Role::Developer));
     let status = json_of(f.get("/v1/workspace", &provider).await).await;

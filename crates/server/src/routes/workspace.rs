@@ -51,7 +51,9 @@ async fn workspace_status(
     Ok(Json(s.portal.workspace_status(&actor).await?))
 }
 
-/// Fills an empty workspace with realistic demo data; a workspace holding data is a 409.
+/// Fills an empty workspace with realistic demo data; a workspace holding data is a 409. The
+/// seed runs to its end even if the request times out or the client goes away (a half-seeded
+/// workspace is not empty, so it could not be seeded again).
 #[utoipa::path(post, path = "/v1/workspace/seed", tag = "overview",
     responses((status = 200, body = SeedReport), (status = "default", body = Problem, content_type = PROBLEM_JSON)),
     security(("bearer" = ["seed"])))]
@@ -59,5 +61,10 @@ async fn seed_demo(
     State(s): State<AppState>,
     Extension(actor): Extension<Actor>,
 ) -> ApiResult<Json<SeedReport>> {
-    Ok(Json(s.portal.seed_demo(&actor, &|_, _| {}).await?))
+    let portal = s.portal.clone();
+    let seeding = tokio::spawn(async move { portal.seed_demo(&actor, &|_, _| {}).await });
+    let report = seeding
+        .await
+        .map_err(|e| domain::Error::internal(format!("the seed task failed: {e}")))??;
+    Ok(Json(report))
 }
