@@ -136,7 +136,9 @@ impl LocalPortal {
         if rec.request_hash != claim.request_hash {
             return Err(Error::conflict("this idempotency key was already used with different parameters; use a new key for a new request"));
         }
-        let bytes = self.open_sealed(binding(&claim.id), &rec.response_sealed)?;
+        let bytes = self
+            .open_sealed(binding(&claim.id), &rec.response_sealed)
+            .await?;
         serde_json::from_slice(bytes.expose())
             .map(Some)
             .map_err(|e| Error::Internal(format!("the stored result cannot be read: {e}")))
