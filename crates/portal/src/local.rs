@@ -205,7 +205,7 @@ impl LocalPortal {
         let keys = match &self.key_source {
             None => mine,
             Some(source) => {
-                let loaded = source.load()?;
+                let loaded = source.reload()?;
                 for v in mine.versions() {
                     if loaded.fingerprint(v) != mine.fingerprint(v) {
                         return Err(Error::Unavailable(format!(

@@ -250,7 +250,7 @@ impl LocalPortal {
                 // Nothing was sealed under our key: take it back out of the source, unless the
                 // source changed meanwhile.
                 if source
-                    .load()
+                    .reload()
                     .is_ok_and(|now| now.fingerprint(version).as_deref() == Some(&fingerprint))
                 {
                     source.save(&previous)?;
