@@ -7,6 +7,7 @@ mod harness;
 mod integrations;
 mod keys;
 mod oidc;
+mod rotation;
 mod secrets;
 mod tenants;
 mod workspace;

@@ -163,7 +163,9 @@ impl LocalPortal {
         if rec.request_hash != claim.request_hash {
             return Err(Error::conflict("this idempotency key was already used with different parameters; use a new key for a new request"));
         }
-        let opened = self.open_sealed(binding(&claim.id), &rec.response_sealed)?;
+        let opened = self
+            .open_sealed(binding(&claim.id), &rec.response_sealed)
+            .await?;
         // Records stored before responses were locked hold the JSON itself; they expire too.
         let bytes = if envelope::is_locked(opened.expose()) {
             envelope::unlock(claim.key.as_bytes(), &claim.id, opened.expose()).map_err(|e| {

@@ -6,12 +6,12 @@ use crate::keys::state::KeyState;
 use crate::oidc::JsonFetcher;
 use crate::secrets::MasterKeySource;
 use domain::audit::AuditDraft;
-use domain::envelope::{Binding, MasterKeySet};
+use domain::envelope::{Binding, EnvelopeError, MasterKeySet};
 use domain::error::{Error, Result};
 use domain::{Actor, Clock, Permission, Sensitive, Timestamp};
 use std::future::Future;
 use std::sync::{Arc, RwLock};
-use store::{AuditBatch, Store, StoreError, WriteTx};
+use store::{AuditBatch, MasterKeyRegistration, Store, StoreError, WriteTx};
 use uuid::Uuid;
 
 /// The Portal over a [`Store`]: the embedded and direct profiles, and the server's engine.
@@ -130,6 +130,9 @@ impl LocalPortal {
         Ok(value)
     }
 
+    /// Seals with the key set at hand, without asking the database (inside a transaction, where
+    /// SQLite's single connection is taken). Writes that seal before their transaction use
+    /// [`LocalPortal::seal_current`].
     pub(crate) fn seal(&self, binding: Binding<'_>, plaintext: &[u8]) -> Result<Vec<u8>> {
         let keys = self
             .master
@@ -139,17 +142,35 @@ impl LocalPortal {
             .map_err(|e| Error::Internal(format!("sealing a secret failed: {e}")))
     }
 
-    pub(crate) fn open_sealed(
+    /// Seals under the newest master-key version the database knows: if another process
+    /// rotated since this one loaded its keys, the key set is reloaded from its source first
+    /// (one cheap query per sealing write).
+    pub(crate) async fn seal_current(
+        &self,
+        binding: Binding<'_>,
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>> {
+        self.refresh_master_keys_if_stale().await?;
+        self.seal(binding, plaintext)
+    }
+
+    /// Opens a sealed value; one sealed under a version this process does not have yet (another
+    /// process rotated) is opened after reloading the key set from its source.
+    pub(crate) async fn open_sealed(
         &self,
         binding: Binding<'_>,
         sealed: &[u8],
     ) -> Result<Sensitive<Vec<u8>>> {
-        let keys = self
-            .master
-            .read()
-            .map_err(|_| Error::Internal("master key lock poisoned".into()))?;
-        keys.open(binding, sealed)
-            .map_err(|e| Error::Unavailable(e.to_string()))
+        let first = self.master_keys()?.open(binding, sealed);
+        match first {
+            Err(EnvelopeError::UnknownVersion(v)) if v > self.master_keys()?.current() => {
+                self.reload_master_keys().await?;
+                self.master_keys()?
+                    .open(binding, sealed)
+                    .map_err(|e| Error::Unavailable(e.to_string()))
+            }
+            other => other.map_err(|e| Error::Unavailable(e.to_string())),
+        }
     }
 
     pub(crate) fn master_keys(&self) -> Result<MasterKeySet> {
@@ -159,8 +180,55 @@ impl LocalPortal {
             .map_err(|_| Error::Internal("master key lock poisoned".into()))
     }
 
+    pub(crate) fn set_master_keys(&self, keys: MasterKeySet) -> Result<()> {
+        *self
+            .master
+            .write()
+            .map_err(|_| Error::Internal("master key lock poisoned".into()))? = keys;
+        Ok(())
+    }
+
+    /// Reloads the key set when the database knows a newer version than this process.
+    pub(crate) async fn refresh_master_keys_if_stale(&self) -> Result<()> {
+        let newest = self.store.newest_master_key().await.map_err(store_err)?;
+        if newest > self.master_keys()?.current() {
+            self.reload_master_keys().await?;
+        }
+        Ok(())
+    }
+
+    /// Reloads the key set from its source (a fixed set stays as it is), checks it against the
+    /// database, and uses it from now on. The source must still hold every version this process
+    /// has; the database must know no version newer than the set.
+    pub(crate) async fn reload_master_keys(&self) -> Result<()> {
+        let mine = self.master_keys()?;
+        let keys = match &self.key_source {
+            None => mine,
+            Some(source) => {
+                let loaded = source.reload()?;
+                for v in mine.versions() {
+                    if loaded.fingerprint(v) != mine.fingerprint(v) {
+                        return Err(Error::Unavailable(format!(
+                            "{} no longer holds the master key version {v} this process uses: it was replaced or removed by someone else. \
+                             Restore the key set (a backup of it, or the keychain entry) before going on",
+                            source.describe()
+                        )));
+                    }
+                }
+                loaded
+            }
+        };
+        self.check_and_register(&keys).await?;
+        self.set_master_keys(keys)
+    }
+
     async fn check_and_register_master_keys(&self) -> Result<()> {
         let keys = self.master_keys()?;
+        self.check_and_register(&keys).await
+    }
+
+    /// Compares `keys`' fingerprints with the database's and registers the versions it lacks.
+    async fn check_and_register(&self, keys: &MasterKeySet) -> Result<()> {
         let known = self
             .store
             .master_key_fingerprints()
@@ -169,25 +237,21 @@ impl LocalPortal {
         for (version, fingerprint) in &known {
             match keys.fingerprint(*version) {
                 Some(mine) if &mine == fingerprint => {}
-                Some(mine) => {
-                    return Err(Error::Unavailable(format!(
-                        "the master key at hand does not match this database: version {version} has fingerprint {mine} here but {fingerprint} in the database. \
-                         Use the master key this database was created with (OS keychain, PORTAL_MASTER_KEY or PORTAL_MASTER_KEY_FILE)"
-                    )))
-                }
+                Some(mine) => return Err(fingerprint_mismatch(*version, &mine, fingerprint)),
                 None if *version > keys.current() => {
                     return Err(Error::Unavailable(format!(
-                        "this database uses master key version {version}, newer than any in your key set (newest: {}). \
-                         Import the current key set from the admin who rotated it",
+                        "this database uses master key version {version}, newer than any in your key set (newest: {}): another process rotated the master key. \
+                         Import the current key set from the admin or machine that rotated it, then start again",
                         keys.current()
                     )))
                 }
                 None => {} // an old version that was retired from the set
             }
         }
-        let missing: Vec<u32> = keys
+        let missing: Vec<(u32, String)> = keys
             .versions()
             .filter(|v| !known.iter().any(|(k, _)| k == v))
+            .map(|v| (v, keys.fingerprint(v).unwrap_or_default()))
             .collect();
         if missing.is_empty() {
             return Ok(());
@@ -195,10 +259,14 @@ impl LocalPortal {
         let actor = Actor::system("master-key");
         self.write(&actor, |mut tx| async move {
             let mut drafts = Vec::new();
-            for v in missing {
-                let fp = keys.fingerprint(v).unwrap_or_default();
-                if !tx.register_master_key(v, &fp).await.map_err(store_err)? {
-                    continue; // another process registered it meanwhile
+            for (v, fp) in missing {
+                match tx.register_master_key(v, &fp).await.map_err(store_err)? {
+                    MasterKeyRegistration::Inserted => {}
+                    // Another process registered the same key meanwhile.
+                    MasterKeyRegistration::AlreadyRegistered => continue,
+                    MasterKeyRegistration::Mismatch { registered } => {
+                        return Err(fingerprint_mismatch(v, &fp, &registered))
+                    }
                 }
                 let after = serde_json::json!({"version": v, "fingerprint": fp});
                 drafts.push(AuditDraft::change(
@@ -214,6 +282,14 @@ impl LocalPortal {
         })
         .await
     }
+}
+
+/// The key at hand and the database disagree on one version.
+pub(crate) fn fingerprint_mismatch(version: u32, mine: &str, registered: &str) -> Error {
+    Error::Unavailable(format!(
+        "the master key at hand does not match this database: version {version} has fingerprint {mine} here but {registered} in the database. \
+         Use the master key this database was created with (OS keychain, PORTAL_MASTER_KEY or PORTAL_MASTER_KEY_FILE)"
+    ))
 }
 
 /// The one place where store errors become the product's error vocabulary (front ends never

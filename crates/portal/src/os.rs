@@ -119,6 +119,18 @@ impl MasterKeySource for KeychainKeys {
         }
     }
 
+    fn reload(&self) -> Result<MasterKeySet> {
+        match self.entry()?.get_password() {
+            Ok(text) => MasterKeySet::parse(&text)
+                .map_err(|e| Error::Unavailable(format!("{}: {e}", self.describe()))),
+            Err(keyring::Error::NoEntry) => Err(Error::Unavailable(format!(
+                "{} no longer has the master key set this process is using: restore it from a backup",
+                self.describe()
+            ))),
+            Err(e) => Err(unavailable(&e)),
+        }
+    }
+
     fn save(&self, keys: &MasterKeySet) -> Result<()> {
         self.entry()?
             .set_password(keys.to_secret_text().expose())

@@ -41,7 +41,9 @@ pub use idempotency::{IdempotencyRecord, IdempotencyStore, IdempotencyWrites};
 pub use integrations::{IntegrationStore, IntegrationWrites};
 pub use keys::{KeyQuery, KeyStore, KeyWrites};
 pub use oidc::{OidcStore, OidcWrites};
-pub use secrets::{SealedColumn, SecretStore, SecretWrites, SEALED_COLUMNS};
+pub use secrets::{
+    MasterKeyRegistration, RotationLock, SealedColumn, SecretStore, SecretWrites, SEALED_COLUMNS,
+};
 pub use sql::{redact_url, Backend, SqlStore};
 pub use tx::{AuditBatch, WriteTx};
 

@@ -95,7 +95,9 @@ impl Integrations for LocalPortal {
             _ => return Err(Error::Internal("validated input missing".into())),
         };
         let id = Uuid::new_v4();
-        let sealed = self.seal(binding(&id.to_string()), bytes.expose())?;
+        let sealed = self
+            .seal_current(binding(&id.to_string()), bytes.expose())
+            .await?;
         let now = self.now();
         let request = json(&(
             name.as_str(),
@@ -148,7 +150,8 @@ impl Integrations for LocalPortal {
         v.finish()?;
         let sealed = match &config {
             Some((bytes, fields)) => Some((
-                self.seal(binding(&id.to_string()), bytes.expose())?,
+                self.seal_current(binding(&id.to_string()), bytes.expose())
+                    .await?,
                 fields.clone(),
             )),
             None => None,

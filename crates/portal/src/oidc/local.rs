@@ -108,7 +108,10 @@ impl Oidc for LocalPortal {
         };
         let id = Uuid::new_v4();
         let sealed = match &new.client_secret {
-            Some(s) => Some(self.seal(binding(&id.to_string()), s.expose().as_bytes())?),
+            Some(s) => Some(
+                self.seal_current(binding(&id.to_string()), s.expose().as_bytes())
+                    .await?,
+            ),
             None => None,
         };
         let now = self.now();
@@ -165,7 +168,10 @@ impl Oidc for LocalPortal {
         }
         v.finish()?;
         let sealed = match &ch.client_secret {
-            Some(s) => Some(self.seal(binding(&id.to_string()), s.expose().as_bytes())?),
+            Some(s) => Some(
+                self.seal_current(binding(&id.to_string()), s.expose().as_bytes())
+                    .await?,
+            ),
             None => None,
         };
         let secret_changes = sealed.is_some() || ch.clear_client_secret;

@@ -15,6 +15,11 @@ pub trait MasterKeySource: Send + Sync + std::fmt::Debug {
     fn load(&self) -> Result<MasterKeySet>;
     /// Stores a key set with a new version.
     fn save(&self, keys: &MasterKeySet) -> Result<()>;
+    /// Loads the key set again while running (another process may have added a version), never
+    /// creating one: a key set that disappeared meanwhile is an error, not a fresh key.
+    fn reload(&self) -> Result<MasterKeySet> {
+        self.load()
+    }
 }
 
 /// A key set given as text, e.g. by `PORTAL_MASTER_KEY` (read-only).
@@ -83,6 +88,15 @@ impl MasterKeySource for FileKeys {
                 self.describe()
             ))),
         }
+    }
+    fn reload(&self) -> Result<MasterKeySet> {
+        if !self.path.exists() {
+            return Err(Error::Unavailable(format!(
+                "{} disappeared while this process was using it: restore it from a backup (this process still holds its keys in memory)",
+                self.describe()
+            )));
+        }
+        self.load()
     }
     fn save(&self, keys: &MasterKeySet) -> Result<()> {
         write_private(&self.path, keys.to_secret_text().expose())

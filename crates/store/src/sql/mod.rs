@@ -35,6 +35,10 @@ pub struct SqlStore {
     pub(crate) pool: AnyPool,
     pub(crate) backend: Backend,
     location: String,
+    /// SQLite: the master-key rotation lock of this process (shared by clones) and, for a
+    /// workspace file, the lock file beside it that other processes see (see
+    /// `SecretStore::try_rotation_lock`).
+    pub(crate) rotation: crate::secrets::LocalRotationLock,
 }
 
 impl fmt::Debug for SqlStore {
@@ -119,6 +123,7 @@ impl SqlStore {
             pool,
             backend: Backend::Postgres,
             location: redact_url(url),
+            rotation: crate::secrets::LocalRotationLock::new(None),
         };
         POSTGRES_MIGRATIONS
             .run(&store.pool)
@@ -142,15 +147,29 @@ impl SqlStore {
             .replace('%', "%25")
             .replace('?', "%3F")
             .replace('#', "%23");
-        Self::sqlite(&format!("sqlite://{escaped}?mode=rwc"), shown).await
+        let lock_file = {
+            let mut name = path.as_os_str().to_owned();
+            name.push(".rotation-lock");
+            std::path::PathBuf::from(name)
+        };
+        Self::sqlite(
+            &format!("sqlite://{escaped}?mode=rwc"),
+            shown,
+            Some(lock_file),
+        )
+        .await
     }
 
     /// A private in-memory SQLite database (tests).
     pub async fn sqlite_in_memory() -> Result<Self> {
-        Self::sqlite("sqlite::memory:", ":memory:".into()).await
+        Self::sqlite("sqlite::memory:", ":memory:".into(), None).await
     }
 
-    async fn sqlite(url: &str, location: String) -> Result<Self> {
+    async fn sqlite(
+        url: &str,
+        location: String,
+        lock_file: Option<std::path::PathBuf>,
+    ) -> Result<Self> {
         sqlx::any::install_default_drivers();
         let pool = AnyPoolOptions::new()
             .max_connections(1)
@@ -176,6 +195,7 @@ impl SqlStore {
             pool,
             backend: Backend::Sqlite,
             location,
+            rotation: crate::secrets::LocalRotationLock::new(lock_file),
         };
         SQLITE_MIGRATIONS
             .run(&store.pool)
