@@ -218,5 +218,22 @@ async fn an_issuer_ending_in_a_slash_is_compared_exactly_as_discovered() {
         "`iss` without the slash is another issuer: {detail}"
     );
     assert!(detail.contains("another issuer"), "{detail}");
+    // The server advertises the issuer as configured, and the app's sign-in discovers it whether
+    // the slash is given or not (discovery wants the identifier byte for byte).
+    let info = json_of(f.http.get(f.url("/v1/sign-in")).send().await.unwrap()).await;
+    assert_eq!(info["issuer"], f.issuer.url.as_str(), "{info}");
+    for issuer in [
+        f.issuer.url.clone(),
+        f.issuer.url.trim_end_matches('/').into(),
+    ] {
+        let config = client::signin::SignInConfig {
+            issuer: issuer.clone(),
+            client_id: CLIENT_ID.into(),
+            scopes: vec![],
+        };
+        if let Err(e) = client::signin::begin(&config).await {
+            panic!("sign-in discovers {issuer}: {e}");
+        }
+    }
     f.finish().await;
 }

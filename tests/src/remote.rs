@@ -117,6 +117,8 @@ impl TestIssuer {
             "authorization_endpoint": format!("{base}/auth"),
             "token_endpoint": format!("{base}/token"),
             "id_token_signing_alg_values_supported": ["ES256"],
+            "response_types_supported": ["code"],
+            "subject_types_supported": ["public"],
         });
         let published = Arc::new(RwLock::new(vec![key.jwk.clone()]));
         let failing = Arc::new(AtomicBool::new(false));

@@ -37,7 +37,9 @@ pub const MAX_REQUEST_TIMEOUT_SECS: u64 = 50;
 /// How bearer tokens are checked.
 #[derive(Debug, Clone)]
 pub struct OidcSettings {
-    /// The issuer, exactly as in the tokens' `iss` (https; http only on loopback, for tests).
+    /// The issuer (https; http only on loopback, for tests), as configured and advertised at
+    /// `/v1/sign-in`. It names the provider with or without a trailing slash; tokens' `iss` must
+    /// equal the issuer its discovery document states, exactly.
     pub issuer: String,
     /// The audience the tokens must name in `aud`.
     pub audience: String,
@@ -408,7 +410,7 @@ impl Config {
             redis_url,
             redis_prefix: get("PORTAL_REDIS_PREFIX", &file.redis_prefix).unwrap_or("padmin".into()),
             oidc: OidcSettings {
-                issuer: issuer.trim_end_matches('/').to_string(),
+                issuer,
                 audience,
                 role_claim: get("OIDC_ROLE_CLAIM", &file.oidc_role_claim)
                     .unwrap_or("portal_role".into()),
@@ -495,7 +497,10 @@ mod tests {
     #[test]
     fn a_complete_environment_starts_and_debug_hides_secrets() {
         let c = config(GOOD).expect("complete");
-        assert_eq!(c.oidc.issuer, "https://id.example.com");
+        assert_eq!(
+            c.oidc.issuer, "https://id.example.com/",
+            "kept as given: an issuer may end in a slash (Auth0)"
+        );
         let shown = format!("{c:?}");
         assert!(
             !shown.contains(":pw@"),
