@@ -165,7 +165,7 @@ impl TokenVerifier {
             .ok()
             .and_then(|m| m.get(&digest).cloned())
         {
-            if now < v.exp && self.key(&v.kid).is_some() {
+            if now < v.exp && self.has_key(&v.kid) {
                 return Ok(v.principal);
             }
         }
@@ -333,6 +333,10 @@ impl TokenVerifier {
         self.keys.read().ok()?.by_kid.get(kid).cloned()
     }
 
+    fn has_key(&self, kid: &str) -> bool {
+        self.keys.read().is_ok_and(|k| k.by_kid.contains_key(kid))
+    }
+
     /// Fetches the JWKS again when the set in hand is older than its TTL. Never waits for the
     /// floor or for a fetch already under way (the set in hand serves meanwhile); a failure
     /// keeps the set in hand.
@@ -360,7 +364,7 @@ impl TokenVerifier {
         let floor = Duration::from_secs(self.settings.jwks_refetch_floor_secs);
         loop {
             let one_at_a_time = self.refresh.lock().await;
-            if kid.is_some_and(|k| self.key(k).is_some()) {
+            if kid.is_some_and(|k| self.has_key(k)) {
                 return Ok(());
             }
             let (attempted, failure) = self
