@@ -8,6 +8,7 @@ mod matrix;
 mod roles;
 mod scale;
 mod signin;
+mod tokens;
 
 use domain::Actor;
 use portal::prelude::*;
@@ -40,6 +41,16 @@ impl Fixture {
             unreachable!("a PostgreSQL test database gives a local portal")
         };
         Fixture::serve_on(db, issuer, *local, redis, extra).await
+    }
+
+    /// A server over a fresh PostgreSQL database, trusting `issuer`.
+    pub async fn start_with_issuer(issuer: TestIssuer, extra: &[(&str, &str)]) -> Fixture {
+        let db = TestDb::new(stories::Backend::Postgres).await;
+        let (p, _clock) = portal(&db).await;
+        let TestPortal::Local(local) = p else {
+            unreachable!("a PostgreSQL test database gives a local portal")
+        };
+        Fixture::serve(db, Arc::new(issuer), *local, extra).await
     }
 
     /// A server over `local` (a portal over `db`), trusting `issuer`.

@@ -301,24 +301,31 @@ async fn shutdown_finishes_the_requests_in_flight() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn made_up_key_ids_cannot_make_the_server_hammer_the_issuer() {
-    let f = Fixture::start(&[]).await;
+    // An unknown `kid` inside the floor waits for it (a rotation must not 401), so the made-up
+    // ones arrive at once, as an attacker would send them: they share one fetch.
+    let f = Fixture::start(&[("OIDC_JWKS_REFETCH_FLOOR_SECS", "1")]).await;
     let good = f.token(&actor("user:alice", Role::Provider));
     let r = f.get("/v1/me", &good).await;
     assert_eq!(r.status(), StatusCode::OK);
-    let before = f
-        .issuer
-        .jwks_fetches
-        .load(std::sync::atomic::Ordering::SeqCst);
+    let before = f.issuer.fetches();
+    let mut attempts = tokio::task::JoinSet::new();
     for i in 0..25 {
         let forged = stories::remote::SigningPair::generate(&format!("made-up-{i}"))
             .sign(&f.issuer.claims_for(&actor("user:alice", Role::Provider)));
-        let r = f.get("/v1/me", &forged).await;
-        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        let (http, url) = (f.http.clone(), f.url("/v1/me"));
+        attempts.spawn(async move {
+            http.get(url)
+                .bearer_auth(forged)
+                .send()
+                .await
+                .expect("the server answers")
+                .status()
+        });
     }
-    let after = f
-        .issuer
-        .jwks_fetches
-        .load(std::sync::atomic::Ordering::SeqCst);
+    while let Some(status) = attempts.join_next().await {
+        assert_eq!(status.unwrap(), StatusCode::UNAUTHORIZED);
+    }
+    let after = f.issuer.fetches();
     assert!(
         after - before <= 1,
         "unknown kids refetch the JWKS at most once per floor interval: {} fetches",

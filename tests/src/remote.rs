@@ -3,7 +3,9 @@
 //!
 //! The test issuer is a minimal OIDC issuer (discovery document and JWKS over HTTP, ES256
 //! tokens) for the many tokens the auth matrix needs — including deliberately broken ones a
-//! real provider would never sign. The sign-in flow itself is tested against a real OIDC
+//! real provider would never sign. It can rotate and withdraw its keys, fail its JWKS, name
+//! itself with a trailing slash (as Auth0 does), and mint `at+jwt` access tokens and ID
+//! tokens. The sign-in flow itself is tested against a real OIDC
 //! provider (`tests/oidc`).
 
 use crate::test_keys;
@@ -19,11 +21,14 @@ use p256::pkcs8::EncodePrivateKey;
 use portal::LocalPortal;
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 use store::prelude::*;
 use tokio::net::TcpListener;
 
 pub const AUDIENCE: &str = "portal-api";
+/// The sign-in app's client id: the server's default `OIDC_CLIENT_ID`, an ID token's `aud`.
+pub const CLIENT_ID: &str = "provider-admin";
 
 /// An ES256 signing key and its public JWK.
 #[derive(Clone)]
@@ -56,9 +61,16 @@ impl SigningPair {
         }
     }
 
+    /// Signs `claims` with the header `typ: JWT`.
     pub fn sign(&self, claims: &Value) -> String {
+        self.sign_typed(claims, Some("JWT"))
+    }
+
+    /// Signs `claims` with this `typ` header (none when `None`).
+    pub fn sign_typed(&self, claims: &Value, typ: Option<&str>) -> String {
         let mut header = Header::new(Algorithm::ES256);
         header.kid = Some(self.kid.clone());
+        header.typ = typ.map(str::to_string);
         jsonwebtoken::encode(&header, claims, &self.encoding).expect("sign")
     }
 }
@@ -66,26 +78,51 @@ impl SigningPair {
 /// A minimal OIDC issuer on a loopback port.
 #[derive(Debug)]
 pub struct TestIssuer {
+    /// The issuer identifier, exactly as the discovery document states it and tokens carry it
+    /// in `iss` (with a trailing slash from [`TestIssuer::start_with_trailing_slash`]).
     pub url: String,
+    /// The key [`TestIssuer::token_for`] signs with; published from the start.
     pub key: SigningPair,
-    /// How many times the JWKS was fetched.
-    pub jwks_fetches: Arc<std::sync::atomic::AtomicU64>,
+    /// How many times the JWKS was asked for (failed answers included).
+    pub jwks_fetches: Arc<AtomicU64>,
+    /// The public keys the JWKS lists now.
+    published: Arc<RwLock<Vec<Value>>>,
+    /// When set, the JWKS answers 500.
+    failing: Arc<AtomicBool>,
 }
 
 impl TestIssuer {
     pub async fn start() -> TestIssuer {
+        TestIssuer::start_named(false).await
+    }
+
+    /// An issuer whose identifier ends in `/` (`http://127.0.0.1:port/`), as Auth0's do.
+    pub async fn start_with_trailing_slash() -> TestIssuer {
+        TestIssuer::start_named(true).await
+    }
+
+    async fn start_named(trailing_slash: bool) -> TestIssuer {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind issuer");
-        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let url = if trailing_slash {
+            format!("{base}/")
+        } else {
+            base.clone()
+        };
         let key = SigningPair::generate(&format!("k-{}", uuid::Uuid::new_v4().simple()));
-        let fetches = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let fetches = Arc::new(AtomicU64::new(0));
         let discovery = json!({
             "issuer": url,
-            "jwks_uri": format!("{url}/jwks"),
-            "authorization_endpoint": format!("{url}/auth"),
-            "token_endpoint": format!("{url}/token"),
+            "jwks_uri": format!("{base}/jwks"),
+            "authorization_endpoint": format!("{base}/auth"),
+            "token_endpoint": format!("{base}/token"),
             "id_token_signing_alg_values_supported": ["ES256"],
+            "response_types_supported": ["code"],
+            "subject_types_supported": ["public"],
         });
-        let jwks = json!({ "keys": [key.jwk] });
+        let published = Arc::new(RwLock::new(vec![key.jwk.clone()]));
+        let failing = Arc::new(AtomicBool::new(false));
+        let (keys, fail) = (published.clone(), failing.clone());
         let counter = fetches.clone();
         let app = Router::new()
             .route(
@@ -98,9 +135,14 @@ impl TestIssuer {
             .route(
                 "/jwks",
                 get(move || {
-                    counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                    let j = jwks.clone();
-                    async move { Json(j) }
+                    counter.fetch_add(1, Ordering::SeqCst);
+                    let answer = if fail.load(Ordering::SeqCst) {
+                        Err(axum::http::StatusCode::INTERNAL_SERVER_ERROR)
+                    } else {
+                        let keys = keys.read().expect("published keys").clone();
+                        Ok(Json(json!({ "keys": keys })))
+                    };
+                    async move { answer }
                 }),
             );
         tokio::spawn(async move {
@@ -110,7 +152,58 @@ impl TestIssuer {
             url,
             key,
             jwks_fetches: fetches,
+            published,
+            failing,
         }
+    }
+
+    /// How many times the JWKS was asked for so far.
+    pub fn fetches(&self) -> u64 {
+        self.jwks_fetches.load(Ordering::SeqCst)
+    }
+
+    /// Lists `pair`'s public key in the JWKS (beside those already there).
+    pub fn publish(&self, pair: &SigningPair) {
+        let mut keys = self.published.write().expect("published keys");
+        keys.retain(|k| k["kid"] != pair.jwk["kid"]);
+        keys.push(pair.jwk.clone());
+    }
+
+    /// Takes the key `kid` out of the JWKS.
+    pub fn withdraw(&self, kid: &str) {
+        self.published
+            .write()
+            .expect("published keys")
+            .retain(|k| k["kid"] != kid);
+    }
+
+    /// A key rotation: a new signing key, published beside the old ones.
+    pub fn rotate(&self) -> SigningPair {
+        let next = SigningPair::generate(&format!("k-{}", uuid::Uuid::new_v4().simple()));
+        self.publish(&next);
+        next
+    }
+
+    /// Makes the JWKS answer 500 (`true`) or serve its keys again (`false`).
+    pub fn fail_jwks(&self, failing: bool) {
+        self.failing.store(failing, Ordering::SeqCst);
+    }
+
+    /// An RFC 9068 access token for `actor` (`typ: at+jwt`), signed by `key`.
+    pub fn access_token_for(&self, actor: &Actor, key: &SigningPair) -> String {
+        key.sign_typed(&self.claims_for(actor), Some("at+jwt"))
+    }
+
+    /// An ID token for `actor` as a provider gives it to the sign-in app: `typ: JWT`, the app's
+    /// client id as audience, a `nonce` and an `at_hash` — with the portal role claim, so only
+    /// its being an ID token can stop it.
+    pub fn id_token_for(&self, actor: &Actor) -> String {
+        let mut claims = self.claims_for(actor);
+        claims["aud"] = json!(CLIENT_ID);
+        claims["nonce"] = json!("n-0S6_WzA2Mj");
+        claims["at_hash"] = json!("77QmUPtjPfzWtF2AnpK9RQ");
+        claims["azp"] = json!(CLIENT_ID);
+        self.key.sign(&claims)
     }
 
     /// Standard claims for `actor`, valid for five minutes.

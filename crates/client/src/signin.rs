@@ -129,14 +129,27 @@ fn idp_unavailable(what: &str, e: impl std::fmt::Display) -> Error {
     ))
 }
 
+/// Discovers the provider. The discovery document's `issuer` must equal the URL asked with,
+/// byte for byte, and some providers' identifiers end in `/` (Auth0's) while others do not: the
+/// issuer is tried as given, then with its trailing slash added or taken off.
 async fn discover(config: &SignInConfig) -> Result<(Metadata, openidconnect::reqwest::Client)> {
     let http = http_client()?;
-    let issuer = IssuerUrl::new(config.issuer.trim_end_matches('/').to_string())
-        .map_err(|e| Error::invalid("issuer", format!("not a URL ({e})")))?;
-    let metadata = Metadata::discover_async(issuer, &http)
-        .await
-        .map_err(|e| idp_unavailable("be discovered", e))?;
-    Ok((metadata, http))
+    let given = config.issuer.trim().to_string();
+    let other = match given.strip_suffix('/') {
+        Some(bare) => bare.to_string(),
+        None => format!("{given}/"),
+    };
+    let url = |u: String| {
+        IssuerUrl::new(u).map_err(|e| Error::invalid("issuer", format!("not a URL ({e})")))
+    };
+    let first = match Metadata::discover_async(url(given)?, &http).await {
+        Ok(metadata) => return Ok((metadata, http)),
+        Err(e) => e,
+    };
+    match Metadata::discover_async(url(other)?, &http).await {
+        Ok(metadata) => Ok((metadata, http)),
+        Err(_) => Err(idp_unavailable("be discovered", first)),
+    }
 }
 
 fn scopes(config: &SignInConfig) -> Vec<String> {

@@ -2,14 +2,25 @@
 //! issuer; partner systems present a federation key on the partner routes.
 //!
 //! Token checks: the algorithm is on an allow-list (RS256, ES256 — never `none`, never HMAC,
-//! so a public key can never be used as a shared secret); the signing key comes from the
-//! issuer's JWKS (discovered, cached, refetched on an unknown `kid` at most once per floor
-//! interval); `iss`, `aud`, `exp` and `nbf` are checked with a small leeway. The role comes from a
-//! configurable claim; a client-role principal is bound to the organisation in its org claim.
+//! so a public key can never be used as a shared secret); the token must be an access token,
+//! not an ID token (see [`TokenKind`]); the signing key comes from the issuer's JWKS;
+//! `iss` (exactly as the issuer's discovery document states it), `aud`, `exp` and `nbf` are
+//! checked with a small leeway. The role comes from a configurable claim; a client-role
+//! principal is bound to the organisation in its org claim.
 //!
-//! A token that verified is remembered (by its SHA-256, never the token) until it expires, so a
-//! client's next requests skip the signature check; the cache is bounded and starts over when
-//! full.
+//! The JWKS: discovered, and fetched again when it is older than its TTL
+//! (`OIDC_JWKS_TTL_SECS`), so a key the issuer withdraws stops verifying within the TTL, and
+//! when a token names a `kid` the set in hand lacks (a rotation). No two fetches start less than
+//! the floor apart (`OIDC_JWKS_REFETCH_FLOOR_SECS`), failed ones included, so neither made-up
+//! `kid`s nor a failing issuer make this server hammer it. A token with an unknown `kid` that
+//! arrives inside the floor waits for it once (bounded by the floor) and is answered from the set
+//! fetched then, so a legitimate rotation never turns into a 401; every request waiting at that
+//! moment shares that one fetch. A TTL refresh that fails keeps the set in hand (logged) and is
+//! tried again after the floor.
+//!
+//! A token that verified is remembered (by its SHA-256, never the token) until it expires,
+//! with the `kid` it was signed by: a remembered token is taken only while its key is still in
+//! the current set. The cache is bounded and starts over when full.
 
 use crate::config::OidcSettings;
 use domain::error::{Error, Result};
@@ -26,13 +37,55 @@ use std::time::{Duration, Instant};
 /// The algorithms a token may be signed with.
 pub const ALLOWED_ALGORITHMS: [Algorithm; 2] = [Algorithm::RS256, Algorithm::ES256];
 
+/// Claims only an ID token carries (OpenID Connect Core 2, 3.1.3.6, 3.3.2.11): a plain `JWT`
+/// with any of them is an ID token, never an access token.
+pub const ID_TOKEN_CLAIMS: [&str; 3] = ["nonce", "at_hash", "c_hash"];
+
+/// What a token's `typ` header says it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenKind {
+    /// `at+jwt` or `application/at+jwt` (RFC 9068): an access token. Accepted.
+    AccessJwt,
+    /// No `typ`, `JWT` or `application/jwt`: what many providers use for access tokens and for
+    /// ID tokens alike. Accepted unless `OIDC_REQUIRE_AT_JWT` is set or it looks like an ID
+    /// token: it carries `nonce`, `at_hash` or `c_hash`, a payload `typ` of `ID` (Keycloak), or
+    /// its `aud` names the sign-in app's client id (`OIDC_CLIENT_ID`) — an ID token's audience.
+    PlainJwt,
+    /// Anything else (`dpop+jwt`, `logout+jwt`, …): never an access token. Refused.
+    Other(String),
+}
+
+impl TokenKind {
+    /// Reads a `typ` header, case-insensitively (RFC 7515 4.1.9: a media type).
+    pub fn of(typ: Option<&str>) -> TokenKind {
+        let Some(t) = typ else {
+            return TokenKind::PlainJwt;
+        };
+        let lower = t.to_ascii_lowercase();
+        match lower.strip_prefix("application/").unwrap_or(&lower) {
+            "at+jwt" => TokenKind::AccessJwt,
+            "jwt" => TokenKind::PlainJwt,
+            _ => TokenKind::Other(t.to_string()),
+        }
+    }
+}
+
 /// Checks bearer tokens against the configured issuer.
 pub struct TokenVerifier {
     settings: OidcSettings,
     http: reqwest::Client,
     keys: RwLock<KeyCache>,
+    /// Held while the JWKS is fetched: one fetch at a time.
     refresh: tokio::sync::Mutex<()>,
-    verified: RwLock<HashMap<[u8; 32], (TokenPrincipal, u64)>>,
+    verified: RwLock<HashMap<[u8; 32], Verified>>,
+}
+
+/// A token that verified: who, until when, signed by which key.
+#[derive(Clone)]
+struct Verified {
+    principal: TokenPrincipal,
+    exp: u64,
+    kid: String,
 }
 
 /// Verified tokens remembered at most.
@@ -49,7 +102,14 @@ impl std::fmt::Debug for TokenVerifier {
 #[derive(Default)]
 struct KeyCache {
     by_kid: HashMap<String, DecodingKey>,
+    /// The issuer exactly as the discovery document states it: what `iss` must equal.
+    issuer: Option<String>,
+    /// When the fetch that gave the set in hand began.
     fetched_at: Option<Instant>,
+    /// When the last fetch began, whether it worked or not: the floor counts from here.
+    attempted_at: Option<Instant>,
+    /// Why the last fetch failed, when it did.
+    failure: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -64,6 +124,10 @@ pub struct TokenPrincipal {
     pub subject: String,
     pub name: String,
     pub role: Role,
+}
+
+fn invalid(why: &str) -> Error {
+    Error::Unauthenticated(format!("the access token {why}; sign in again"))
 }
 
 impl TokenVerifier {
@@ -89,27 +153,26 @@ impl TokenVerifier {
     }
 
     /// Verifies `token` and reads its principal. `Unauthenticated` for anything wrong with the
-    /// token itself; `Forbidden` for a valid token that grants no portal role.
+    /// token itself; `Forbidden` for a valid token that grants no portal role; `Unavailable` when
+    /// the issuer's keys cannot be read.
     pub async fn verify(&self, token: &str) -> Result<TokenPrincipal> {
+        self.refresh_if_stale().await;
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         let now = jsonwebtoken::get_current_timestamp();
-        if let Some((p, exp)) = self
+        if let Some(v) = self
             .verified
             .read()
             .ok()
             .and_then(|m| m.get(&digest).cloned())
         {
-            if now < exp {
-                return Ok(p);
+            if now < v.exp && self.has_key(&v.kid) {
+                return Ok(v.principal);
             }
         }
-        let principal = self.verify_signed(token).await?;
-        Ok(principal)
+        self.verify_signed(token, digest).await
     }
 
-    async fn verify_signed(&self, token: &str) -> Result<TokenPrincipal> {
-        let invalid =
-            |why: &str| Error::Unauthenticated(format!("the access token {why}; sign in again"));
+    async fn verify_signed(&self, token: &str, digest: [u8; 32]) -> Result<TokenPrincipal> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| invalid("is malformed"))?;
         if !ALLOWED_ALGORITHMS.contains(&header.alg) {
             return Err(invalid(&format!(
@@ -117,19 +180,40 @@ impl TokenVerifier {
                 header.alg
             )));
         }
+        let kind = TokenKind::of(header.typ.as_deref());
+        match &kind {
+            TokenKind::Other(t) => {
+                return Err(invalid(&format!(
+                    "is of type `{t}`, not an access token (`at+jwt`)"
+                )))
+            }
+            TokenKind::PlainJwt if self.settings.require_at_jwt => {
+                return Err(invalid(
+                    "is not typed as an access token (`typ: at+jwt`, RFC 9068), which this server requires",
+                ))
+            }
+            _ => {}
+        }
         let kid = header
             .kid
             .ok_or_else(|| invalid("names no signing key (kid)"))?;
         let key = match self.key(&kid) {
             Some(k) => k,
             None => {
-                self.refresh_keys(false).await?;
+                // Rotation: a set fetched from now on may have it (waiting out the floor once).
+                self.refresh(Instant::now(), Some(&kid), true).await?;
                 self.key(&kid)
                     .ok_or_else(|| invalid("is signed by a key the issuer does not publish"))?
             }
         };
+        let issuer = self
+            .keys
+            .read()
+            .ok()
+            .and_then(|k| k.issuer.clone())
+            .unwrap_or_else(|| self.settings.issuer.clone());
         let mut validation = Validation::new(header.alg);
-        validation.set_issuer(&[&self.settings.issuer]);
+        validation.set_issuer(&[&issuer]);
         validation.set_audience(&[&self.settings.audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = self.settings.leeway_secs;
@@ -147,17 +231,56 @@ impl TokenVerifier {
                 _ => invalid("is not valid"),
             }
         })?;
+        if kind == TokenKind::PlainJwt {
+            self.refuse_id_token(&data.claims)?;
+        }
         let principal = self.principal(&data.claims)?;
         if let Some(exp) = data.claims.get("exp").and_then(Value::as_u64) {
-            let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
             if let Ok(mut m) = self.verified.write() {
                 if m.len() >= VERIFIED_CAPACITY {
                     m.clear();
                 }
-                m.insert(digest, (principal.clone(), exp));
+                m.insert(
+                    digest,
+                    Verified {
+                        principal: principal.clone(),
+                        exp,
+                        kid,
+                    },
+                );
             }
         }
         Ok(principal)
+    }
+
+    /// A plain `JWT` that is an ID token: it carries an ID-token-only claim, says it is one in
+    /// its payload (`typ: ID`, Keycloak), or is meant for the sign-in app (its client id in
+    /// `aud`) rather than for this API.
+    fn refuse_id_token(&self, claims: &Value) -> Result<()> {
+        if let Some(c) = ID_TOKEN_CLAIMS.iter().find(|c| claims.get(**c).is_some()) {
+            return Err(invalid(&format!(
+                "is an ID token (it carries `{c}`), not an access token"
+            )));
+        }
+        if claims
+            .get("typ")
+            .and_then(Value::as_str)
+            .is_some_and(|t| t.eq_ignore_ascii_case("id"))
+        {
+            return Err(invalid("is an ID token (`typ: ID`), not an access token"));
+        }
+        let client = self.settings.app_client_id.as_str();
+        let names_client = match claims.get("aud") {
+            Some(Value::String(a)) => a == client,
+            Some(Value::Array(a)) => a.iter().any(|v| v.as_str() == Some(client)),
+            _ => false,
+        };
+        if names_client {
+            return Err(invalid(&format!(
+                "is meant for the sign-in app (`{client}` in `aud`: an ID token), not an access token for this API"
+            )));
+        }
+        Ok(())
     }
 
     fn principal(&self, claims: &Value) -> Result<TokenPrincipal> {
@@ -210,36 +333,115 @@ impl TokenVerifier {
         self.keys.read().ok()?.by_kid.get(kid).cloned()
     }
 
-    /// Fetches the discovery document and the JWKS. Unless `force`d, does nothing when the
-    /// last fetch is more recent than the floor: an attacker's made-up `kid`s cannot make this
-    /// server hammer the issuer.
-    pub async fn refresh_keys(&self, force: bool) -> Result<()> {
-        let _one_at_a_time = self.refresh.lock().await;
-        let floor = Duration::from_secs(self.settings.jwks_refetch_floor_secs);
-        let recent = self
+    fn has_key(&self, kid: &str) -> bool {
+        self.keys.read().is_ok_and(|k| k.by_kid.contains_key(kid))
+    }
+
+    /// Fetches the JWKS again when the set in hand is older than its TTL. Never waits for the
+    /// floor or for a fetch already under way (the set in hand serves meanwhile); a failure
+    /// keeps the set in hand.
+    async fn refresh_if_stale(&self) {
+        let ttl = Duration::from_secs(self.settings.jwks_ttl_secs);
+        let stale = self
             .keys
             .read()
             .ok()
             .and_then(|k| k.fetched_at)
-            .is_some_and(|t| t.elapsed() < floor);
-        if recent && !force {
-            return Ok(());
+            .is_some_and(|t| t.elapsed() >= ttl);
+        if stale && self.refresh.try_lock().is_ok() {
+            // Dropped at once: `refresh` takes it again. Another request may slip in between;
+            // then one of the two fetches and the other sees the fetch and does nothing.
+            let _ = self.refresh(Instant::now(), None, false).await;
         }
+    }
+
+    /// Makes sure a fetch began at or after `needed` (or that `kid`, when given, is in the set in
+    /// hand — a fetch under way may just have brought it): returns that fetch's outcome when one did,
+    /// else fetches — when the floor allows. Inside the floor: the last fetch's failure when it
+    /// failed (a failing issuer is not asked again sooner), else, when `wait`, sleeps until the
+    /// floor allows and fetches then (one fetch for every request waiting), else nothing.
+    async fn refresh(&self, needed: Instant, kid: Option<&str>, wait: bool) -> Result<()> {
+        let floor = Duration::from_secs(self.settings.jwks_refetch_floor_secs);
+        loop {
+            let one_at_a_time = self.refresh.lock().await;
+            if kid.is_some_and(|k| self.has_key(k)) {
+                return Ok(());
+            }
+            let (attempted, failure) = self
+                .keys
+                .read()
+                .map(|k| (k.attempted_at, k.failure.clone()))
+                .unwrap_or((None, None));
+            if let Some(at) = attempted {
+                if at >= needed {
+                    return failure.map_or(Ok(()), |f| Err(Error::Unavailable(f)));
+                }
+                let next = at + floor;
+                if Instant::now() < next {
+                    if let Some(f) = failure {
+                        return Err(Error::Unavailable(f));
+                    }
+                    if !wait {
+                        return Ok(());
+                    }
+                    drop(one_at_a_time);
+                    tokio::time::sleep_until(next.into()).await;
+                    continue;
+                }
+            }
+            let result = self.fetch().await;
+            drop(one_at_a_time);
+            return result;
+        }
+    }
+
+    /// Fetches the discovery document and the JWKS (the caller holds `refresh`), and records
+    /// the attempt, whatever its outcome.
+    async fn fetch(&self) -> Result<()> {
+        let started = Instant::now();
+        let fetched = self.fetch_set().await;
+        let mut cache = self
+            .keys
+            .write()
+            .map_err(|_| Error::Internal("the signing key cache is poisoned".into()))?;
+        cache.attempted_at = Some(started);
+        match fetched {
+            Ok((issuer, by_kid)) => {
+                tracing::info!(keys = by_kid.len(), "identity provider signing keys loaded");
+                cache.by_kid = by_kid;
+                cache.issuer = Some(issuer);
+                cache.fetched_at = Some(started);
+                cache.failure = None;
+                Ok(())
+            }
+            Err(why) => {
+                tracing::warn!(error = %why, "cannot refresh the identity provider's signing keys");
+                cache.failure = Some(why.clone());
+                Err(Error::Unavailable(why))
+            }
+        }
+    }
+
+    /// The issuer exactly as its discovery document states it, and its signing keys by `kid`.
+    async fn fetch_set(
+        &self,
+    ) -> std::result::Result<(String, HashMap<String, DecodingKey>), String> {
         let unavailable = |what: &str, e: &dyn std::fmt::Display| {
-            Error::Unavailable(format!(
-                "cannot read the identity provider's {what} ({e}); try again shortly"
-            ))
+            format!("cannot read the identity provider's {what} ({e}); try again shortly")
         };
-        let discovery_url = format!("{}/.well-known/openid-configuration", self.settings.issuer);
+        let configured = self.settings.issuer.trim_end_matches('/');
+        let discovery_url = format!("{configured}/.well-known/openid-configuration");
         let discovery: Discovery = self
             .get_json(&discovery_url)
             .await
             .map_err(|e| unavailable("discovery document", &e))?;
-        if discovery.issuer.trim_end_matches('/') != self.settings.issuer {
-            return Err(Error::Unavailable(format!(
+        // The configured issuer names the provider (with or without a trailing slash); from here
+        // on `iss` must equal the identifier the provider states, byte for byte.
+        if discovery.issuer.trim_end_matches('/') != configured {
+            return Err(format!(
                 "the identity provider says its issuer is {}, but this server is configured for {}: fix OIDC_ISSUER",
                 discovery.issuer, self.settings.issuer
-            )));
+            ));
         }
         let jwks: JwkSet = self
             .get_json(&discovery.jwks_uri)
@@ -254,12 +456,7 @@ impl TokenVerifier {
                 by_kid.insert(kid, key);
             }
         }
-        tracing::info!(keys = by_kid.len(), "identity provider signing keys loaded");
-        if let Ok(mut cache) = self.keys.write() {
-            cache.by_kid = by_kid;
-            cache.fetched_at = Some(Instant::now());
-        }
-        Ok(())
+        Ok((discovery.issuer, by_kid))
     }
 
     async fn get_json<T: serde::de::DeserializeOwned>(

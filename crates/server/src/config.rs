@@ -37,7 +37,9 @@ pub const MAX_REQUEST_TIMEOUT_SECS: u64 = 50;
 /// How bearer tokens are checked.
 #[derive(Debug, Clone)]
 pub struct OidcSettings {
-    /// The issuer, exactly as in the tokens' `iss` (https; http only on loopback, for tests).
+    /// The issuer (https; http only on loopback, for tests), as configured and advertised at
+    /// `/v1/sign-in`. It names the provider with or without a trailing slash; tokens' `iss` must
+    /// equal the issuer its discovery document states, exactly.
     pub issuer: String,
     /// The audience the tokens must name in `aud`.
     pub audience: String,
@@ -47,8 +49,19 @@ pub struct OidcSettings {
     pub org_claim: String,
     /// Clock skew tolerated on `exp` and `nbf`, in seconds.
     pub leeway_secs: u64,
-    /// The least time between two JWKS fetches triggered by an unknown `kid`, in seconds.
+    /// The least time between two JWKS fetches, failed ones included, in seconds
+    /// (`OIDC_JWKS_REFETCH_FLOOR_SECS`, default 10, 1 to 60). A token with an unknown `kid`
+    /// inside the floor waits for it once, then is answered from the set fetched then.
     pub jwks_refetch_floor_secs: u64,
+    /// How long a fetched JWKS is used before it is fetched again, in seconds
+    /// (`OIDC_JWKS_TTL_SECS`, default 600, 1 to 86400): a key the issuer withdraws stops
+    /// verifying within this (or the floor, when longer).
+    pub jwks_ttl_secs: u64,
+    /// Accept only tokens typed `at+jwt` (RFC 9068) (`OIDC_REQUIRE_AT_JWT`, default false: plain
+    /// `JWT` access tokens are accepted too, unless they look like ID tokens). Required when
+    /// `OIDC_AUDIENCE` equals `OIDC_CLIENT_ID`: then only the type tells an access token from
+    /// an ID token.
+    pub require_at_jwt: bool,
     /// The public client id the desktop app and `padmin` sign in with (advertised at
     /// `/v1/sign-in`).
     pub app_client_id: String,
@@ -142,6 +155,9 @@ struct FileConfig {
     oidc_role_claim: Option<String>,
     oidc_org_claim: Option<String>,
     oidc_leeway_secs: Option<u64>,
+    oidc_jwks_ttl_secs: Option<u64>,
+    oidc_jwks_refetch_floor_secs: Option<u64>,
+    oidc_require_at_jwt: Option<bool>,
     oidc_client_id: Option<String>,
     oidc_scopes: Option<String>,
     trusted_proxies: Option<Vec<String>>,
@@ -265,6 +281,56 @@ impl Config {
             ));
         }
 
+        let mut secs = |name: &str, from_file: Option<u64>, default: u64, range: (u64, u64)| {
+            let v = match env(name).filter(|v| !v.trim().is_empty()) {
+                Some(v) => match v.trim().parse() {
+                    Ok(n) => n,
+                    Err(_) => {
+                        problems.push(format!("{name} `{v}` is not a number of seconds"));
+                        return default;
+                    }
+                },
+                None => from_file.unwrap_or(default),
+            };
+            if !(range.0..=range.1).contains(&v) {
+                problems.push(format!(
+                    "{name} {v} is out of range: {} to {} seconds",
+                    range.0, range.1
+                ));
+            }
+            v
+        };
+        let jwks_ttl_secs = secs(
+            "OIDC_JWKS_TTL_SECS",
+            file.oidc_jwks_ttl_secs,
+            600,
+            (1, 86_400),
+        );
+        let jwks_refetch_floor_secs = secs(
+            "OIDC_JWKS_REFETCH_FLOOR_SECS",
+            file.oidc_jwks_refetch_floor_secs,
+            10,
+            (1, 60),
+        );
+        let require_at_jwt = match env("OIDC_REQUIRE_AT_JWT").filter(|v| !v.trim().is_empty()) {
+            Some(v) => match v.trim().to_ascii_lowercase().as_str() {
+                "1" | "true" | "yes" | "on" => true,
+                "0" | "false" | "no" | "off" => false,
+                _ => {
+                    problems.push(format!("OIDC_REQUIRE_AT_JWT `{v}` is not true or false"));
+                    false
+                }
+            },
+            None => file.oidc_require_at_jwt.unwrap_or(false),
+        };
+        let app_client_id =
+            get("OIDC_CLIENT_ID", &file.oidc_client_id).unwrap_or("provider-admin".into());
+        if !audience.is_empty() && audience == app_client_id && !require_at_jwt {
+            problems.push(format!(
+                "OIDC_AUDIENCE equals OIDC_CLIENT_ID (`{audience}`): the app's ID tokens would carry this audience too, so set OIDC_REQUIRE_AT_JWT=true (the provider types its access tokens `at+jwt`) or give the API its own audience"
+            ));
+        }
+
         let timeout_secs = match env("PORTAL_REQUEST_TIMEOUT_SECS").filter(|v| !v.trim().is_empty())
         {
             Some(v) => v.trim().parse().unwrap_or_else(|_| {
@@ -344,15 +410,16 @@ impl Config {
             redis_url,
             redis_prefix: get("PORTAL_REDIS_PREFIX", &file.redis_prefix).unwrap_or("padmin".into()),
             oidc: OidcSettings {
-                issuer: issuer.trim_end_matches('/').to_string(),
+                issuer,
                 audience,
                 role_claim: get("OIDC_ROLE_CLAIM", &file.oidc_role_claim)
                     .unwrap_or("portal_role".into()),
                 org_claim: get("OIDC_ORG_CLAIM", &file.oidc_org_claim).unwrap_or("org_id".into()),
                 leeway_secs,
-                jwks_refetch_floor_secs: 10,
-                app_client_id: get("OIDC_CLIENT_ID", &file.oidc_client_id)
-                    .unwrap_or("provider-admin".into()),
+                jwks_refetch_floor_secs,
+                jwks_ttl_secs,
+                require_at_jwt,
+                app_client_id,
                 app_scopes: get("OIDC_SCOPES", &file.oidc_scopes)
                     .unwrap_or_default()
                     .split_whitespace()
@@ -430,7 +497,10 @@ mod tests {
     #[test]
     fn a_complete_environment_starts_and_debug_hides_secrets() {
         let c = config(GOOD).expect("complete");
-        assert_eq!(c.oidc.issuer, "https://id.example.com");
+        assert_eq!(
+            c.oidc.issuer, "https://id.example.com/",
+            "kept as given: an issuer may end in a slash (Auth0)"
+        );
         let shown = format!("{c:?}");
         assert!(
             !shown.contains(":pw@"),
@@ -477,6 +547,58 @@ mod tests {
             let e = with(bad).unwrap_err().to_string();
             assert!(e.contains("PORTAL_REQUEST_TIMEOUT_SECS"), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn the_jwks_ttl_floor_and_at_jwt_requirement_are_configurable() {
+        let c = config(GOOD).unwrap();
+        assert_eq!(
+            (
+                c.oidc.jwks_ttl_secs,
+                c.oidc.jwks_refetch_floor_secs,
+                c.oidc.require_at_jwt
+            ),
+            (600, 10, false)
+        );
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut pairs = GOOD.to_vec();
+            pairs.extend_from_slice(extra);
+            config(&pairs)
+        };
+        let c = with(&[
+            ("OIDC_JWKS_TTL_SECS", "1"),
+            ("OIDC_JWKS_REFETCH_FLOOR_SECS", "2"),
+            ("OIDC_REQUIRE_AT_JWT", "true"),
+        ])
+        .unwrap();
+        assert_eq!(
+            (
+                c.oidc.jwks_ttl_secs,
+                c.oidc.jwks_refetch_floor_secs,
+                c.oidc.require_at_jwt
+            ),
+            (1, 2, true)
+        );
+        for (name, bad) in [
+            ("OIDC_JWKS_TTL_SECS", "0"),
+            ("OIDC_JWKS_TTL_SECS", "soon"),
+            ("OIDC_JWKS_REFETCH_FLOOR_SECS", "0"),
+            ("OIDC_JWKS_REFETCH_FLOOR_SECS", "61"),
+            ("OIDC_REQUIRE_AT_JWT", "maybe"),
+        ] {
+            let e = with(&[(name, bad)]).unwrap_err().to_string();
+            assert!(e.contains(name), "{name}={bad}: {e}");
+        }
+        // The API's audience is the app's client id: only `typ` can tell an ID token apart.
+        let e = with(&[("OIDC_CLIENT_ID", "portal-api")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("OIDC_REQUIRE_AT_JWT"), "{e}");
+        assert!(with(&[
+            ("OIDC_CLIENT_ID", "portal-api"),
+            ("OIDC_REQUIRE_AT_JWT", "1")
+        ])
+        .is_ok());
     }
 
     #[test]

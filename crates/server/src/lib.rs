@@ -173,7 +173,7 @@ impl utoipa::Modify for SecuritySchemes {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
-                    .description(Some("An OIDC access token from the portal's identity provider. Scopes name the permission an operation needs."))
+                    .description(Some("An OIDC access token (JWT) from the portal's identity provider: typed `at+jwt` (RFC 9068), or a plain `JWT` that is not an ID token; ID tokens are refused. Scopes name the permission an operation needs."))
                     .build(),
             ),
         );
