@@ -6,8 +6,8 @@
 //! or type therefore changes that file: the drift test fails until it is regenerated, and the UI
 //! stops compiling wherever it relied on the old shape.
 //!
-//! A command's arguments are everything after an optional leading `State<'_, AppState>`; its
-//! return type is `CmdResult<T>` (the UI gets `T`, or a thrown `CommandError`) or nothing.
+//! A command's arguments are everything after an optional leading `State<'_, AppState>` (or
+//! `AppHandle, State<'_, AppState>`); its return type is `CmdResult<T>` (the UI gets `T`, or a thrown `CommandError`) or nothing.
 
 /// Declares a Tauri command and its typed UI binding. Use as `#[apply(command!)]`.
 macro_rules! command {
@@ -34,6 +34,10 @@ macro_rules! command {
     };
     // The app state is Tauri's, not an argument from the UI.
     (@args $name:ident $meta:tt [$state:ident : State<$lt:lifetime, AppState> $(, $arg:ident : $ty:ty)* $(,)?] $ret:tt) => {
+        $crate::ipc::command!(@spec $name $meta [$($arg : $ty),*] $ret);
+    };
+    // So is the app handle (before the state, when both are taken).
+    (@args $name:ident $meta:tt [$app:ident : AppHandle, $state:ident : State<$lt:lifetime, AppState> $(, $arg:ident : $ty:ty)* $(,)?] $ret:tt) => {
         $crate::ipc::command!(@spec $name $meta [$($arg : $ty),*] $ret);
     };
     (@args $name:ident $meta:tt [$($arg:ident : $ty:ty),* $(,)?] $ret:tt) => {

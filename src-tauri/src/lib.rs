@@ -5,6 +5,7 @@
 mod bindings;
 mod commands;
 mod error;
+mod grants;
 mod ipc;
 mod profiles;
 mod state;
@@ -102,6 +103,7 @@ commands![
     clients::client_rename,
     audit::audit_list,
     audit::audit_verify,
+    audit::audit_export_choose,
     audit::audit_export_csv,
 ];
 

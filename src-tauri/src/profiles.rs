@@ -22,7 +22,9 @@ pub enum Connection {
         port: u16,
         database: String,
         user: String,
-        require_tls: bool,
+        /// Profiles saved before this choice existed hold `require_tls: true|false` instead,
+        /// read as `require` and `prefer` — what they did then (see `ProfileBook::load`).
+        tls: TlsMode,
     },
     /// The portal API, signed in with OIDC; the tokens are in the OS keychain.
     Portal {
@@ -35,6 +37,64 @@ pub enum Connection {
         /// Scopes to ask for besides `openid`.
         scopes: Vec<String>,
     },
+}
+
+/// How a direct-PostgreSQL profile uses TLS: libpq's `sslmode`, as sqlx (rustls) implements it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum TlsMode {
+    /// No TLS: the password and data cross the network in the clear.
+    Disable,
+    /// TLS when the server offers it, without checking its certificate; plain otherwise. Stops
+    /// passive eavesdropping only when the server has TLS, never an active attacker.
+    Prefer,
+    /// TLS always, but the certificate is not checked: eavesdroppers see nothing, yet anyone
+    /// who can intercept the connection can impersonate the server and read everything.
+    Require,
+    /// TLS always, and the server's certificate must chain to a trusted certificate authority
+    /// and name the host the profile connects to. The trusted authorities are the Mozilla list
+    /// built into the app (webpki-roots), plus the file named by `PGSSLROOTCERT`, if set.
+    #[default]
+    VerifyFull,
+}
+
+impl TlsMode {
+    /// The `sslmode` parameter of the database URL.
+    pub fn sslmode(self) -> &'static str {
+        match self {
+            TlsMode::Disable => "disable",
+            TlsMode::Prefer => "prefer",
+            TlsMode::Require => "require",
+            TlsMode::VerifyFull => "verify-full",
+        }
+    }
+}
+
+/// Reads the choice, or an older profile's `require_tls` flag (`true` → `require`, `false` →
+/// `prefer`: the `sslmode` it used to produce, so an upgrade changes no connection).
+impl<'de> Deserialize<'de> for TlsMode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Stored {
+            Old(bool),
+            Mode(String),
+        }
+        match Stored::deserialize(d)? {
+            Stored::Old(true) => Ok(TlsMode::Require),
+            Stored::Old(false) => Ok(TlsMode::Prefer),
+            Stored::Mode(m) => match m.as_str() {
+                "disable" => Ok(TlsMode::Disable),
+                "prefer" => Ok(TlsMode::Prefer),
+                "require" => Ok(TlsMode::Require),
+                "verify-full" => Ok(TlsMode::VerifyFull),
+                other => Err(serde::de::Error::unknown_variant(
+                    other,
+                    &["disable", "prefer", "require", "verify-full"],
+                )),
+            },
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -75,7 +135,7 @@ pub struct PostgresForm {
     pub database: String,
     pub user: String,
     pub password: Option<String>,
-    pub require_tls: bool,
+    pub tls: TlsMode,
 }
 
 impl PostgresForm {
@@ -111,7 +171,7 @@ impl PostgresForm {
                 port: self.port,
                 database: self.database.trim().to_string(),
                 user: self.user.trim().to_string(),
-                require_tls: self.require_tls,
+                tls: self.tls,
             },
         })
     }
@@ -195,6 +255,25 @@ fn check_issuer(issuer: &str) -> std::result::Result<(), String> {
     }
 }
 
+/// Brings a `profiles.json` written by an older version to today's form: a PostgreSQL
+/// connection's `require_tls` flag becomes `tls` (the flag's value, which `TlsMode` reads).
+fn migrate(mut book: serde_json::Value) -> serde_json::Value {
+    let connections = book
+        .get_mut("profiles")
+        .and_then(|p| p.as_array_mut())
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.get_mut("connection").and_then(|c| c.as_object_mut()));
+    for connection in connections {
+        if !connection.contains_key("tls") {
+            if let Some(flag) = connection.remove("require_tls") {
+                connection.insert("tls".into(), flag);
+            }
+        }
+    }
+    book
+}
+
 impl ProfileBook {
     pub fn path(data_dir: &Path) -> PathBuf {
         data_dir.join("profiles.json")
@@ -202,12 +281,15 @@ impl ProfileBook {
 
     pub fn load(data_dir: &Path) -> Result<Self> {
         match std::fs::read_to_string(Self::path(data_dir)) {
-            Ok(text) => serde_json::from_str(&text).map_err(|e| {
-                Error::Unavailable(format!(
-                    "{} is damaged ({e}); move it away to start with the embedded workspace",
-                    Self::path(data_dir).display()
-                ))
-            }),
+            Ok(text) => serde_json::from_str(&text)
+                .map(migrate)
+                .and_then(serde_json::from_value)
+                .map_err(|e| {
+                    Error::Unavailable(format!(
+                        "{} is damaged ({e}); move it away to start with the embedded workspace",
+                        Self::path(data_dir).display()
+                    ))
+                }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
             Err(e) => Err(Error::Unavailable(format!(
                 "cannot read {}: {e}",
@@ -297,7 +379,7 @@ pub fn database_url(
             port,
             database,
             user,
-            require_tls,
+            tls,
         } => {
             let stored;
             let password = match password {
@@ -311,10 +393,10 @@ pub fn database_url(
                 Some(pw) => format!("{}:{}", encode(user), encode(pw)),
                 None => encode(user),
             };
-            let ssl = if *require_tls { "require" } else { "prefer" };
             Ok(Some(domain::Sensitive::new(format!(
-                "postgres://{creds}@{host}:{port}/{}?sslmode={ssl}",
-                encode(database)
+                "postgres://{creds}@{host}:{port}/{}?sslmode={}",
+                encode(database),
+                tls.sslmode()
             ))))
         }
     }
@@ -333,7 +415,7 @@ mod tests {
             database: "portal".into(),
             user: "admin".into(),
             password: None,
-            require_tls: true,
+            tls: TlsMode::VerifyFull,
         }
     }
 
@@ -349,7 +431,7 @@ mod tests {
         let url = database_url(&p, Some("p@ss/w:rd")).unwrap().unwrap();
         assert_eq!(
             url.expose(),
-            "postgres://admin:p%40ss%2Fw%3Ard@db.internal:5432/portal?sslmode=require"
+            "postgres://admin:p%40ss%2Fw%3Ard@db.internal:5432/portal?sslmode=verify-full"
         );
         assert_eq!(format!("{url:?}"), "<redacted>");
     }
@@ -406,5 +488,77 @@ mod tests {
         let err = bad.to_profile().unwrap_err();
         let fields: Vec<_> = err.fields().iter().map(|f| f.field.as_str()).collect();
         assert_eq!(fields, vec!["name", "host", "port", "database"]);
+    }
+
+    #[test]
+    fn each_tls_choice_gives_its_sslmode() {
+        for (tls, sslmode) in [
+            (TlsMode::Disable, "disable"),
+            (TlsMode::Prefer, "prefer"),
+            (TlsMode::Require, "require"),
+            (TlsMode::VerifyFull, "verify-full"),
+        ] {
+            let p = PostgresForm { tls, ..form() }.to_profile().unwrap();
+            let url = database_url(&p, Some("pw")).unwrap().unwrap();
+            assert_eq!(
+                url.expose(),
+                &format!("postgres://admin:pw@db.internal:5432/portal?sslmode={sslmode}")
+            );
+            let json = serde_json::to_value(&p).unwrap();
+            assert_eq!(
+                json["connection"]["tls"], sslmode,
+                "stored as the sslmode name"
+            );
+            let back: Profile = serde_json::from_value(json).unwrap();
+            assert_eq!(back, p);
+        }
+        assert_eq!(
+            TlsMode::default(),
+            TlsMode::VerifyFull,
+            "new profiles verify"
+        );
+    }
+
+    #[test]
+    fn a_profile_file_from_before_the_tls_choice_still_loads() {
+        let dir = std::env::temp_dir().join(format!("padmin-profiles-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let old = r#"{
+  "active": "pg-old",
+  "profiles": [
+    { "id": "embedded", "name": "Embedded workspace", "connection": { "kind": "embedded" } },
+    { "id": "pg-old", "name": "Production",
+      "connection": { "kind": "postgres", "host": "db.internal", "port": 5432,
+                      "database": "portal", "user": "admin", "require_tls": true } },
+    { "id": "pg-lab", "name": "Lab",
+      "connection": { "kind": "postgres", "host": "10.0.0.5", "port": 5433,
+                      "database": "lab", "user": "me", "require_tls": false } }
+  ]
+}"#;
+        std::fs::write(ProfileBook::path(&dir), old).unwrap();
+        let book = ProfileBook::load(&dir).unwrap();
+        let url = |id: &str| {
+            database_url(book.get(id).unwrap(), Some("pw"))
+                .unwrap()
+                .unwrap()
+                .expose()
+                .clone()
+        };
+        // The same sslmode as before the upgrade: no connection changes behind the user's back.
+        assert_eq!(
+            url("pg-old"),
+            "postgres://admin:pw@db.internal:5432/portal?sslmode=require"
+        );
+        assert_eq!(
+            url("pg-lab"),
+            "postgres://me:pw@10.0.0.5:5433/lab?sslmode=prefer"
+        );
+        // Saved again, it is written in the new form and reads back the same.
+        book.save(&dir).unwrap();
+        let text = std::fs::read_to_string(ProfileBook::path(&dir)).unwrap();
+        assert!(!text.contains("require_tls"), "{text}");
+        assert!(text.contains(r#""tls": "require""#), "{text}");
+        assert_eq!(ProfileBook::load(&dir).unwrap(), book);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

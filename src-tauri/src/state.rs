@@ -87,6 +87,8 @@ pub struct AppState {
     session: tokio::sync::RwLock<Option<Arc<Session>>>,
     /// Wakes a sign-in that waits for the browser, to cancel it.
     pub sign_in_cancel: tokio::sync::Notify,
+    /// The files the save dialog returned in this run: the only ones exports may write.
+    pub save_grants: crate::grants::SaveGrants,
 }
 
 const ONBOARDED: &str = "onboarded";
@@ -107,6 +109,7 @@ impl AppState {
             book: Mutex::new(book),
             session: tokio::sync::RwLock::new(None),
             sign_in_cancel: tokio::sync::Notify::new(),
+            save_grants: Default::default(),
         })
     }
 

@@ -36,6 +36,7 @@ export type { ProfileBook } from "./generated/ProfileBook";
 export type { Role } from "./generated/Role";
 export type { RotationView } from "./generated/RotationView";
 export type { SessionInfo } from "./generated/SessionInfo";
+export type { TlsMode } from "./generated/TlsMode";
 
 /** A role's name (`provider`, `developer`, …), as the session reports it. */
 export type RoleName = Role["role"];

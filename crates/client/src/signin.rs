@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
 /// Refresh the access token when it has less than this left.
@@ -230,6 +230,9 @@ const DONE_PAGE: &str = "<!doctype html><meta charset=utf-8><title>Provider Admi
 const FAILED_PAGE: &str = "<!doctype html><meta charset=utf-8><title>Provider Admin</title>\
 <body style=\"font-family:system-ui;margin:4rem;color:#1f2937\"><h1>Sign-in did not complete</h1>\
 <p>Return to Provider Admin for details, and try again.</p>";
+const STRAY_PAGE: &str = "<!doctype html><meta charset=utf-8><title>Provider Admin</title>\
+<body style=\"font-family:system-ui;margin:4rem;color:#1f2937\"><h1>Not this sign-in</h1>\
+<p>This answer does not belong to the sign-in Provider Admin is waiting for.</p>";
 
 impl PendingSignIn {
     /// The redirect URI registered for this attempt (`http://127.0.0.1:<port>/callback`).
@@ -313,49 +316,101 @@ impl PendingSignIn {
         })
     }
 
-    /// Serves the loopback listener until the browser comes to `/callback`.
+    /// Serves the loopback listener until the browser comes to `/callback` with this
+    /// attempt's `state`.
     async fn wait_for_callback(&self) -> Result<HashMap<String, String>> {
-        loop {
-            let (mut stream, _) = self
-                .listener
-                .accept()
-                .await
-                .map_err(|e| Error::Unavailable(format!("sign-in listener failed: {e}")))?;
-            let mut line = String::new();
-            {
-                let mut reader = BufReader::new(&mut stream);
-                if reader.read_line(&mut line).await.is_err() {
-                    continue;
+        serve_callback(&self.listener, self.state.secret(), CONNECTION_READ_TIMEOUT).await
+    }
+}
+
+/// How long one connection to the loopback listener may take to send its request line.
+const CONNECTION_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The longest request line the loopback listener reads (the browser's redirect is far shorter).
+const MAX_REQUEST_LINE: u64 = 16 * 1024;
+
+/// Serves `listener` until a request to `/callback` carries `state`, and returns its query.
+///
+/// Any local process can connect to the loopback port, so nothing it sends may end the wait:
+/// connections are served concurrently (a silent one does not hold up the browser's), each has
+/// `read_timeout` to send its request line, and a `/callback` without this attempt's `state` is
+/// answered 400 and ignored. Only the overall timeout in [`PendingSignIn::finish`] ends the wait.
+async fn serve_callback(
+    listener: &TcpListener,
+    expected_state: &str,
+    read_timeout: Duration,
+) -> Result<HashMap<String, String>> {
+    let (found_tx, mut found_rx) = tokio::sync::mpsc::channel::<HashMap<String, String>>(1);
+    // Dropped on return, which aborts the connections still being served.
+    let mut connections = tokio::task::JoinSet::new();
+    loop {
+        tokio::select! {
+            found = found_rx.recv() => {
+                if let Some(params) = found {
+                    return Ok(params);
                 }
             }
-            let target = line
-                .split_whitespace()
-                .nth(1)
-                .unwrap_or_default()
-                .to_string();
-            let Ok(url) = url::Url::parse(&format!("http://127.0.0.1{target}")) else {
-                continue;
-            };
-            if url.path() != "/callback" {
-                let _ = stream
-                    .write_all(
-                        b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
-                    )
-                    .await;
-                continue;
+            accepted = listener.accept() => {
+                let (stream, _) = accepted
+                    .map_err(|e| Error::Unavailable(format!("sign-in listener failed: {e}")))?;
+                let expected = expected_state.to_string();
+                let found = found_tx.clone();
+                connections.spawn(async move {
+                    if let Some(params) = serve_connection(stream, &expected, read_timeout).await {
+                        let _ = found.send(params).await;
+                    }
+                });
             }
-            let params: HashMap<String, String> = url.query_pairs().into_owned().collect();
-            let ok = params.contains_key("code") && !params.contains_key("error");
-            let page = if ok { DONE_PAGE } else { FAILED_PAGE };
-            let reply = format!(
-                "HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: {}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n{page}",
-                page.len()
-            );
-            let _ = stream.write_all(reply.as_bytes()).await;
-            let _ = stream.shutdown().await;
-            return Ok(params);
+            // Reap finished connections so the set does not grow.
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
         }
     }
+}
+
+/// Answers one loopback connection; returns the query of the redirect meant for this attempt.
+async fn serve_connection(
+    mut stream: tokio::net::TcpStream,
+    expected_state: &str,
+    read_timeout: Duration,
+) -> Option<HashMap<String, String>> {
+    let mut line = String::new();
+    {
+        let mut reader = BufReader::new(&mut stream).take(MAX_REQUEST_LINE);
+        match tokio::time::timeout(read_timeout, reader.read_line(&mut line)).await {
+            Ok(Ok(n)) if n > 0 => {}
+            // Silent, closed, unreadable or too slow: drop it.
+            _ => return None,
+        }
+    }
+    let target = line.split_whitespace().nth(1).unwrap_or_default();
+    let url = url::Url::parse(&format!("http://127.0.0.1{target}")).ok();
+    let Some(url) = url.filter(|u| u.path() == "/callback") else {
+        respond(&mut stream, "404 Not Found", "").await;
+        return None;
+    };
+    let params: HashMap<String, String> = url.query_pairs().into_owned().collect();
+    if params.get("state").map(String::as_str) != Some(expected_state) {
+        tracing::warn!("ignored a sign-in redirect that does not belong to this attempt");
+        respond(&mut stream, "400 Bad Request", STRAY_PAGE).await;
+        return None;
+    }
+    let ok = params.contains_key("code") && !params.contains_key("error");
+    respond(
+        &mut stream,
+        "200 OK",
+        if ok { DONE_PAGE } else { FAILED_PAGE },
+    )
+    .await;
+    Some(params)
+}
+
+async fn respond(stream: &mut tokio::net::TcpStream, status: &str, page: &str) {
+    let reply = format!(
+        "HTTP/1.1 {status}\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: {}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n{page}",
+        page.len()
+    );
+    let _ = stream.write_all(reply.as_bytes()).await;
+    let _ = stream.shutdown().await;
 }
 
 fn now_secs() -> i64 {
@@ -544,4 +599,208 @@ async fn revoke(config: &SignInConfig, session: &Session) -> Result<bool> {
         ));
     }
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+    use tokio::net::TcpStream;
+
+    /// A stand-in identity provider: discovery, an empty JWKS, and a token endpoint that records
+    /// the code it is given and refuses it (so `finish` shows which redirect it went on with).
+    struct FakeProvider {
+        issuer: String,
+        codes: Arc<Mutex<Vec<String>>>,
+    }
+
+    impl FakeProvider {
+        async fn start() -> FakeProvider {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let issuer = format!("http://{}", listener.local_addr().unwrap());
+            let codes = Arc::new(Mutex::new(Vec::new()));
+            let (iss, seen) = (issuer.clone(), codes.clone());
+            tokio::spawn(async move {
+                loop {
+                    let Ok((stream, _)) = listener.accept().await else {
+                        return;
+                    };
+                    let (iss, seen) = (iss.clone(), seen.clone());
+                    tokio::spawn(async move { serve_provider(stream, &iss, &seen).await });
+                }
+            });
+            FakeProvider { issuer, codes }
+        }
+
+        fn config(&self) -> SignInConfig {
+            SignInConfig {
+                issuer: self.issuer.clone(),
+                client_id: "provider-admin".into(),
+                scopes: vec![],
+            }
+        }
+
+        fn exchanged_codes(&self) -> Vec<String> {
+            self.codes.lock().unwrap().clone()
+        }
+    }
+
+    async fn serve_provider(mut stream: TcpStream, issuer: &str, codes: &Mutex<Vec<String>>) {
+        let mut reader = BufReader::new(&mut stream);
+        let mut request_line = String::new();
+        reader.read_line(&mut request_line).await.unwrap();
+        let mut length = 0usize;
+        loop {
+            let mut header = String::new();
+            reader.read_line(&mut header).await.unwrap();
+            if header.trim().is_empty() {
+                break;
+            }
+            if let Some((name, value)) = header.split_once(':') {
+                if name.eq_ignore_ascii_case("content-length") {
+                    length = value.trim().parse().unwrap();
+                }
+            }
+        }
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).await.unwrap();
+        let path = request_line.split_whitespace().nth(1).unwrap_or_default();
+        let (status, json) = match path {
+            "/.well-known/openid-configuration" => (
+                "200 OK",
+                serde_json::json!({
+                    "issuer": issuer,
+                    "authorization_endpoint": format!("{issuer}/authorize"),
+                    "token_endpoint": format!("{issuer}/token"),
+                    "jwks_uri": format!("{issuer}/jwks"),
+                    "response_types_supported": ["code"],
+                    "subject_types_supported": ["public"],
+                    "id_token_signing_alg_values_supported": ["RS256"],
+                }),
+            ),
+            "/jwks" => ("200 OK", serde_json::json!({ "keys": [] })),
+            "/token" => {
+                let form: HashMap<String, String> =
+                    url::form_urlencoded::parse(&body).into_owned().collect();
+                codes
+                    .lock()
+                    .unwrap()
+                    .push(form.get("code").cloned().unwrap_or_default());
+                (
+                    "400 Bad Request",
+                    serde_json::json!({ "error": "invalid_grant" }),
+                )
+            }
+            _ => ("404 Not Found", serde_json::json!({})),
+        };
+        let body = json.to_string();
+        let reply = format!(
+            "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let _ = stream.write_all(reply.as_bytes()).await;
+        let _ = stream.shutdown().await;
+    }
+
+    /// What a browser (or anything else on this machine) gets from the loopback listener.
+    async fn get(redirect_uri: &str, query: &str) -> String {
+        let url = url::Url::parse(redirect_uri).unwrap();
+        let mut stream = TcpStream::connect((url.host_str().unwrap(), url.port().unwrap()))
+            .await
+            .unwrap();
+        let request = format!(
+            "GET {}?{query} HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n",
+            url.path()
+        );
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut reply = String::new();
+        stream.read_to_string(&mut reply).await.unwrap();
+        reply.lines().next().unwrap_or_default().to_string()
+    }
+
+    fn state_of(pending: &PendingSignIn) -> String {
+        pending
+            .authorize_url
+            .query_pairs()
+            .find(|(k, _)| k == "state")
+            .map(|(_, v)| v.into_owned())
+            .unwrap()
+    }
+
+    /// `finish` went on to exchange exactly the real redirect's code (which the fake provider
+    /// refuses: the test is about the listener, not the token).
+    fn assert_exchanged_the_real_code(result: Result<Session>, provider: &FakeProvider) {
+        let err = result.unwrap_err().to_string();
+        assert!(
+            err.contains("did not accept the sign-in code"),
+            "sign-in went on to the code exchange: {err}"
+        );
+        assert_eq!(provider.exchanged_codes(), vec!["real-code".to_string()]);
+    }
+
+    #[tokio::test]
+    async fn a_stray_callback_before_the_real_redirect_is_refused_and_ignored() {
+        let provider = FakeProvider::start().await;
+        let pending = begin(&provider.config()).await.unwrap();
+        let (redirect, state) = (pending.redirect_uri().to_string(), state_of(&pending));
+        let finish = tokio::spawn(pending.finish(Duration::from_secs(10)));
+
+        let stray = get(&redirect, "code=evil-code&state=wrong").await;
+        assert!(
+            stray.contains(" 400 "),
+            "a stray callback gets 400: {stray}"
+        );
+        let no_state = get(&redirect, "code=evil-code").await;
+        assert!(no_state.contains(" 400 "), "no state gets 400: {no_state}");
+        let other = get(&redirect.replace("/callback", "/favicon.ico"), "").await;
+        assert!(other.contains(" 404 "), "{other}");
+
+        let real = get(&redirect, &format!("code=real-code&state={state}")).await;
+        assert!(
+            real.contains(" 200 "),
+            "the real redirect gets the done page: {real}"
+        );
+        assert_exchanged_the_real_code(finish.await.unwrap(), &provider);
+    }
+
+    #[tokio::test]
+    async fn a_silent_local_connection_does_not_block_the_real_redirect() {
+        let provider = FakeProvider::start().await;
+        let pending = begin(&provider.config()).await.unwrap();
+        let (redirect, state) = (pending.redirect_uri().to_string(), state_of(&pending));
+        let finish = tokio::spawn(pending.finish(Duration::from_secs(5)));
+
+        // Connects and sends nothing, and stays open throughout.
+        let url = url::Url::parse(&redirect).unwrap();
+        let _silent = TcpStream::connect(("127.0.0.1", url.port().unwrap()))
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+
+        let real = tokio::time::timeout(
+            Duration::from_secs(4),
+            get(&redirect, &format!("code=real-code&state={state}")),
+        )
+        .await
+        .expect("the real redirect is answered while the silent connection is open");
+        assert!(real.contains(" 200 "), "{real}");
+        assert_exchanged_the_real_code(finish.await.unwrap(), &provider);
+    }
+
+    #[tokio::test]
+    async fn a_connection_that_sends_nothing_is_dropped_after_the_read_timeout() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let serve = tokio::spawn(async move {
+            serve_callback(&listener, "the-state", Duration::from_millis(200)).await
+        });
+        let mut silent = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        let mut buf = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(3), silent.read_to_end(&mut buf))
+            .await
+            .expect("the listener closes a silent connection after its read timeout");
+        assert_eq!(read.unwrap(), 0, "closed without an answer");
+        assert!(!serve.is_finished(), "and keeps waiting for the redirect");
+        serve.abort();
+    }
 }

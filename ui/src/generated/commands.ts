@@ -215,7 +215,12 @@ export function auditVerify(): Promise<ChainReport> {
   return call<ChainReport>("audit_verify");
 }
 
-/** Writes the matching events to `path` (chosen in the native save dialog); returns how many. */
+/** Asks where to save an export in the native save dialog and grants that one path to `audit_export_csv`; `None` when the user cancels. With `PADMIN_E2E_EXPORT_DIR` set (the E2E suite, which cannot drive a native dialog) it grants `audit.csv` in that folder instead. */
+export function auditExportChoose(): Promise<string | null> {
+  return call<string | null>("audit_export_choose");
+}
+
+/** Writes the matching events to `path`, which must be what `audit_export_choose` returned in this run (any other path is refused and nothing is written); returns how many. */
 export function auditExportCsv(filter: AuditFilter, path: string): Promise<number> {
   return call<number>("audit_export_csv", { filter, path });
 }

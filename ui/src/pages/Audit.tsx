@@ -1,4 +1,3 @@
-import { save } from "@tauri-apps/plugin-dialog";
 import { useEffect, useRef, useState } from "react";
 import { api, asCommandError, emptyAuditFilter, type AuditEvent, type AuditFilter, type ChainReport } from "../api";
 import { useNav } from "../App";
@@ -27,10 +26,8 @@ export function AuditPage() {
   };
   const exportCsv = async () => {
     try {
-      const info = await api.appInfo();
-      const path = info.e2e_export_dir
-        ? `${info.e2e_export_dir}/audit.csv`
-        : await save({ title: "Export the audit trail", defaultPath: "audit.csv", filters: [{ name: "CSV", extensions: ["csv"] }] });
+      // The app opens the save dialog itself and writes only where the user chose.
+      const path = await api.auditExportChoose();
       if (!path) return;
       const n = await api.auditExportCsv({ ...filter, cursor: null }, path);
       toast(`Exported ${n} events to ${path}`);

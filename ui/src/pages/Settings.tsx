@@ -1,5 +1,5 @@
 import { useState } from "react";
-import { api, asCommandError, type CommandError, type PortalForm, type PostgresForm, type ProfileBook } from "../api";
+import { api, asCommandError, type CommandError, type PortalForm, type PostgresForm, type ProfileBook, type TlsMode } from "../api";
 import { useNav, useTheme } from "../App";
 import { Badge, Confirm, ErrorState, Field, Loading, Modal, PageHeader, fieldError, useAsync, useToast } from "../ui";
 
@@ -109,7 +109,7 @@ export function SettingsPage() {
 function describe(c: ProfileBook["profiles"][number]["connection"]): string {
   switch (c.kind) {
     case "embedded": return "Embedded SQLite workspace on this computer";
-    case "postgres": return `PostgreSQL ${c.user}@${c.host}:${c.port}/${c.database}${c.require_tls ? " (TLS required)" : ""}`;
+    case "postgres": return `PostgreSQL ${c.user}@${c.host}:${c.port}/${c.database} · ${TLS_CHOICES[c.tls].short}`;
     case "portal": return `Portal API ${c.url} · sign-in ${c.issuer}`;
   }
 }
@@ -168,15 +168,39 @@ function AddPortalProfile({ onClose, onSaved }: { onClose: () => void; onSaved: 
   );
 }
 
+/** What each TLS choice does, said where the choice is made. */
+const TLS_CHOICES: Record<TlsMode, { label: string; short: string; hint: string }> = {
+  "verify-full": {
+    label: "Verify the server (recommended)",
+    short: "TLS, server verified",
+    hint: "Encrypted, and the server's certificate must be issued by a public certificate authority (the list built into the app) for this host name — or by the CA in the file named by PGSSLROOTCERT. Protects the password and data from anyone on the network.",
+  },
+  require: {
+    label: "Encrypt, don't verify",
+    short: "TLS, server not verified",
+    hint: "Encrypted, but any certificate is accepted: someone who can intercept the connection can pose as the server and read the password and data. Only for a server with a self-signed certificate on a network you trust.",
+  },
+  prefer: {
+    label: "Encrypt if the server offers it",
+    short: "TLS if offered, not verified",
+    hint: "Encrypted only when the server offers TLS, never verified; otherwise in the clear. An attacker on the network can turn encryption off.",
+  },
+  disable: {
+    label: "No encryption",
+    short: "no TLS",
+    hint: "The password and data cross the network in the clear. Only for a database on this computer or a private link.",
+  },
+};
+
 function AddProfile({ onClose, onSaved }: { onClose: () => void; onSaved: () => void }) {
-  const [form, setForm] = useState<PostgresForm>({ id: null, name: "", host: "127.0.0.1", port: 5432, database: "", user: "", password: "", require_tls: false });
+  const [form, setForm] = useState<PostgresForm>({ id: null, name: "", host: "127.0.0.1", port: 5432, database: "", user: "", password: "", tls: "verify-full" });
   const [error, setError] = useState<CommandError>();
   const [tested, setTested] = useState<string>();
   const [busy, setBusy] = useState<"test" | "save" | null>(null);
   const toast = useToast();
-  const set = (k: keyof PostgresForm) => (e: React.ChangeEvent<HTMLInputElement>) => {
+  const set = (k: keyof PostgresForm) => (e: React.ChangeEvent<HTMLInputElement | HTMLSelectElement>) => {
     setTested(undefined);
-    setForm({ ...form, [k]: e.target.type === "checkbox" ? e.target.checked : k === "port" ? Number(e.target.value) : e.target.value });
+    setForm({ ...form, [k]: k === "port" ? Number(e.target.value) : e.target.value });
   };
   const test = async () => {
     setBusy("test");
@@ -215,7 +239,11 @@ function AddProfile({ onClose, onSaved }: { onClose: () => void; onSaved: () => 
         <Field label="Database" error={fieldError(error, "database")}><input aria-label="Database" value={form.database} onChange={set("database")} /></Field>
         <Field label="User" error={fieldError(error, "user")}><input aria-label="User" value={form.user} onChange={set("user")} /></Field>
         <Field label="Password" hint="Stored in the OS keychain"><input aria-label="Password" type="password" value={form.password ?? ""} onChange={set("password")} /></Field>
-        <label className="check-line"><input type="checkbox" checked={form.require_tls} onChange={set("require_tls")} /> Require TLS</label>
+        <Field label="TLS" error={fieldError(error, "tls")} hint={TLS_CHOICES[form.tls].hint}>
+          <select aria-label="TLS" value={form.tls} onChange={set("tls")}>
+            {(Object.keys(TLS_CHOICES) as TlsMode[]).map((m) => <option key={m} value={m}>{TLS_CHOICES[m].label}</option>)}
+          </select>
+        </Field>
       </form>
       {tested && <p><Badge tone="good">Connected</Badge> <span className="small muted">{tested}</span></p>}
       {error && !error.fields.length && <ErrorState error={error} />}
