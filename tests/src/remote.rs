@@ -356,7 +356,13 @@ impl RemoteHarness {
     /// A server over this LocalPortal, and a RemotePortal to it.
     pub async fn serve(local: Arc<LocalPortal>) -> RemoteHarness {
         let issuer = Arc::new(TestIssuer::start().await);
-        let config = server_config(&issuer, Some(&redis_url()), &[]);
+        // The longest request of the stories is seeding demo data (a few thousand audited
+        // writes): in a debug build on a loaded machine it can near the default 30 s.
+        let config = server_config(
+            &issuer,
+            Some(&redis_url()),
+            &[("PORTAL_REQUEST_TIMEOUT_SECS", "50")],
+        );
         let server = TestServer::start(local.clone(), &config).await;
         let remote = RemotePortal::new(&server.url, Arc::new(MintedTokens(issuer.clone())))
             .expect("remote portal");
