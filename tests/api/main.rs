@@ -5,6 +5,7 @@
 
 mod errors;
 mod matrix;
+mod partners;
 mod roles;
 mod scale;
 mod signin;

@@ -109,7 +109,7 @@ struct Call {
 /// removes one — and returns the request. `org` is the organisation a `/v1/clients/{id}` read is
 /// about (the caller's own, for a client-role caller).
 /// Actions that are not reads but change nothing (so leave no audit event).
-const CHANGE_NOTHING: [&str; 1] = ["/v1/oidc/{id}/test"];
+const CHANGE_NOTHING: [&str; 2] = ["/v1/oidc/{id}/test", "/v1/audit/verification"];
 
 async fn prepare(p: &LocalPortal, s: &Seeded, method: &Method, route: &str, org: &str) -> Call {
     let a = admin();
@@ -191,6 +191,13 @@ async fn prepare(p: &LocalPortal, s: &Seeded, method: &Method, route: &str, org:
             with(format!("/v1/keys/{}/end-overlap", k.key.id), None)
         }
         ("POST", "/v1/federation/verify") => with(route.into(), None),
+        ("POST", "/v1/audit/verification") => {
+            let cp = p
+                .audit_checkpoint(&a)
+                .await
+                .expect("fixture: a checkpoint");
+            with(route.into(), Some(json!({ "against": cp })))
+        }
         ("POST", "/v1/oidc") => with(
             route.into(),
             Some(json!({
@@ -759,8 +766,9 @@ async fn audit_events_carry_the_actor_ip_user_agent_and_request_id() {
     let e = &page["items"][0];
     assert_eq!(e["action"], "create");
     assert_eq!(
-        e["actor_id"], "user:dev",
-        "the actor is the token's subject"
+        e["actor_id"],
+        format!("{}#user:dev", f.issuer.url),
+        "the actor is the token's subject, namespaced by its issuer"
     );
     assert_eq!(
         e["ip"], "198.51.100.23",

@@ -229,8 +229,8 @@ async fn shutdown_finishes_the_requests_in_flight() {
     conn.write_all(head.as_bytes()).await.unwrap();
     conn.write_all(&body[..10]).await.unwrap();
     let claim = format!(
-        "{}:inflight:user:alice:at-shutdown",
-        f.server.state.redis_prefix
+        "{}:inflight:{}#user:alice:at-shutdown",
+        f.server.state.redis_prefix, f.issuer.url
     );
     let redis = redis::Client::open(redis_url())
         .unwrap()
@@ -404,8 +404,8 @@ async fn every_post_with_an_idempotency_key_has_one_effect() {
 async fn a_timed_out_request_leaves_its_idempotency_key_free(redis: Option<&str>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let f = Fixture::start_on(redis, &[("PORTAL_REQUEST_TIMEOUT_SECS", "2")]).await;
-    let alice = "user:alice";
-    let token = f.token(&actor(alice, Role::Provider));
+    let token = f.token(&actor("user:alice", Role::Provider));
+    let alice = &format!("{}#user:alice", f.issuer.url);
     // The issuer's keys are fetched now, so the held request is authenticated at once.
     assert_eq!(f.get("/v1/me", &token).await.status(), StatusCode::OK);
     let key = "timed-out-1";

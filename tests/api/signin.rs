@@ -78,7 +78,12 @@ async fn sign_in_with_a_real_provider_then_work_refresh_and_sign_out() {
     let tokens = Arc::new(SignedIn::load(signin_config.clone(), store.clone()).unwrap());
     let remote = RemotePortal::new(&server.url, tokens.clone()).unwrap();
     let me = remote.whoami(&admin()).await.unwrap();
-    assert_eq!((me.id.as_str(), me.role.as_str()), ("alice", "provider"));
+    let alice = format!("{}#alice", provider.issuer);
+    assert_eq!(
+        (me.id.as_str(), me.role.as_str()),
+        (alice.as_str(), "provider"),
+        "the actor is the subject, namespaced by its issuer"
+    );
     assert!(me.permissions.contains(&"manage_keys".to_string()));
     let created = remote
         .create_key(
@@ -107,7 +112,7 @@ async fn sign_in_with_a_real_provider_then_work_refresh_and_sign_out() {
         .await
         .unwrap();
     assert_eq!(
-        audit.items[0].actor_id, "alice",
+        audit.items[0].actor_id, alice,
         "the audit names the signed-in user"
     );
     assert_eq!(audit.items[0].actor_name, "Alice Admin");

@@ -237,3 +237,45 @@ async fn an_issuer_ending_in_a_slash_is_compared_exactly_as_discovered() {
     }
     f.finish().await;
 }
+
+/// Finding 14: an identity provider's subject is namespaced by its issuer, so a subject named
+/// like one of the desktop's local actors (`local:alice`) is not that actor: it does not share
+/// its idempotency scope (a replay would hand it the other's one-time key) nor its history.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_idp_subject_named_like_a_local_actor_is_not_that_actor() {
+    use portal::prelude::*;
+    let f = Fixture::start(&[]).await;
+    let local_alice = actor("local:alice", Role::Provider);
+    let body = portal::NewKey {
+        name: "shared-name".into(),
+        expires_in: None,
+    };
+    let local = f
+        .portal()
+        .create_key(&local_alice, body, Some("same-idempotency-key"))
+        .await
+        .expect("the local actor creates a key");
+    let r = f
+        .http
+        .post(f.url("/v1/keys"))
+        .bearer_auth(f.token(&local_alice))
+        .header("idempotency-key", "same-idempotency-key")
+        .json(&json!({"name": "shared-name"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let created = json_of(r).await;
+    assert_ne!(
+        created["key"]["id"].as_str(),
+        Some(local.key.id.as_str()),
+        "the IdP's `local:alice` gets its own key, not a replay of the local actor's"
+    );
+    assert_ne!(
+        created["full_key"].as_str(),
+        Some(local.full_key.expose().as_str())
+    );
+    let me = json_of(f.get("/v1/me", &f.token(&local_alice)).await).await;
+    assert_eq!(me["id"], format!("{}#local:alice", f.issuer.url));
+    f.finish().await;
+}

@@ -47,7 +47,10 @@ async fn the_trail_is_append_only(db: &TestDb) {
             .unwrap_err();
         assert!(err.to_string().contains("append-only"), "{err}");
     }
-    assert_eq!(p.verify_audit(&admin()).await.unwrap().first_broken, None);
+    assert_eq!(
+        p.verify_audit(&admin(), None).await.unwrap().first_broken,
+        None
+    );
 }
 
 async fn a_hand_edit_is_reported_as_the_first_broken_link(db: &TestDb) {
@@ -59,7 +62,7 @@ async fn a_hand_edit_is_reported_as_the_first_broken_link(db: &TestDb) {
         Backend::Sqlite => "DROP TRIGGER audit_events_no_update; UPDATE audit_events SET actor_name = 'mallory' WHERE seq = 4;",
     };
     db.superuser_exec(tamper).await;
-    let report = p.verify_audit(&admin()).await.unwrap();
+    let report = p.verify_audit(&admin(), None).await.unwrap();
     let broken = report.first_broken.expect("the edit must be detected");
     assert_eq!(broken.seq, 4, "the first broken link is the edited event");
     assert_eq!(report.checked, 3);
@@ -73,7 +76,7 @@ async fn deleting_the_last_events_is_detected(db: &TestDb) {
         Backend::Sqlite => "DROP TRIGGER audit_events_no_delete; DELETE FROM audit_events WHERE seq = 7;",
     };
     db.superuser_exec(tamper).await;
-    let report = p.verify_audit(&admin()).await.unwrap();
+    let report = p.verify_audit(&admin(), None).await.unwrap();
     assert_eq!(report.first_broken.map(|b| b.seq), Some(7));
 }
 

@@ -73,7 +73,7 @@ async fn change_feed_never_skips_under_concurrent_writers() {
         "each exactly once"
     );
     assert_eq!(
-        p.verify_audit(&admin()).await.unwrap().first_broken,
+        p.verify_audit(&admin(), None).await.unwrap().first_broken,
         None,
         "the chain holds under concurrency"
     );

@@ -227,7 +227,7 @@ async fn integration_lifecycle(db: &TestDb) {
         head,
         "changes to nothing write nothing"
     );
-    assert_eq!(p.verify_audit(&a).await.unwrap().first_broken, None);
+    assert_eq!(p.verify_audit(&a, None).await.unwrap().first_broken, None);
 }
 
 async fn integration_bad_input_and_roles(db: &TestDb) {

@@ -68,7 +68,7 @@ async fn key_lifecycle(db: &TestDb) {
         base + 2,
         "revoking a revoked key writes nothing"
     );
-    let report = p.verify_audit(&a).await.unwrap();
+    let report = p.verify_audit(&a, None).await.unwrap();
     assert_eq!(
         (report.checked, report.first_broken),
         (base as u64 + 2, None)

@@ -2,6 +2,7 @@
 //! on PostgreSQL, and RemotePortal through the API server — one module per capability.
 
 mod audit;
+mod audit_roles;
 mod concurrency;
 mod harness;
 mod integrations;

@@ -237,7 +237,7 @@ async fn oidc_lifecycle(db: &TestDb) {
         head,
         "changes to nothing write nothing"
     );
-    assert_eq!(p.verify_audit(&a).await.unwrap().first_broken, None);
+    assert_eq!(p.verify_audit(&a, None).await.unwrap().first_broken, None);
 }
 
 async fn oidc_bad_input_and_roles_change_nothing(db: &TestDb) {

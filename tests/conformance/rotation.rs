@@ -207,7 +207,10 @@ async fn concurrent_rotations_sharing_a_key_file_lose_nothing() {
     let p3 = open(other_process_store(&db).await, &key_file).await;
     let status = p3.master_key_status(&admin()).await.unwrap();
     assert_eq!((status.current_version, status.behind), (keys.current(), 0));
-    assert_eq!(p3.verify_audit(&admin()).await.unwrap().first_broken, None);
+    assert_eq!(
+        p3.verify_audit(&admin(), None).await.unwrap().first_broken,
+        None
+    );
     drop((p1, p2, p3));
     db.drop_db().await;
 }

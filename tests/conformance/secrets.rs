@@ -253,7 +253,7 @@ async fn master_key_rotation_is_resumable(db: &TestDb) {
             .unwrap();
         assert_eq!(String::from_utf8(opened.expose().clone()).unwrap(), plain);
     }
-    assert_eq!(p2.verify_audit(&a).await.unwrap().first_broken, None);
+    assert_eq!(p2.verify_audit(&a, None).await.unwrap().first_broken, None);
 
     // A different master key is refused with a clear message.
     let wrong = Arc::new(FileKeys::new(dir.path().join("other.key")));
@@ -481,7 +481,7 @@ async fn master_key_rotation_reseals_everything(db: &TestDb) {
         actions.contains(&"add") && actions.contains(&"reseal"),
         "the rotation is in the trail: {actions:?}"
     );
-    assert_eq!(p.verify_audit(&a).await.unwrap().first_broken, None);
+    assert_eq!(p.verify_audit(&a, None).await.unwrap().first_broken, None);
 }
 
 /// A stored replay (a one-time key, locked under the caller's idempotency key, then sealed) is

@@ -13,8 +13,8 @@ async fn whoami_is_the_role_table(db: &TestDb) {
     let (p, _) = portal(db).await;
     let me = p.whoami(&admin()).await.unwrap();
     assert_eq!(
-        (me.id.as_str(), me.role.as_str()),
-        ("user:alice", "provider")
+        (me.id, me.role.as_str()),
+        (p.actor_id(&admin()), "provider")
     );
     assert_eq!(
         me.permissions.len(),
@@ -82,7 +82,11 @@ async fn seeding_fills_only_an_empty_workspace(db: &TestDb) {
         "seeded is not empty"
     );
     assert!(
-        p.verify_audit(&a).await.unwrap().first_broken.is_none(),
+        p.verify_audit(&a, None)
+            .await
+            .unwrap()
+            .first_broken
+            .is_none(),
         "every seeded event is on an intact chain"
     );
 

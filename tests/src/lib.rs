@@ -281,6 +281,15 @@ impl std::ops::Deref for TestPortal {
 }
 
 impl TestPortal {
+    /// The actor id this portal records for `actor`: the id itself on a local portal; over the
+    /// API, the token's subject namespaced by the issuer that signed it.
+    pub fn actor_id(&self, actor: &Actor) -> String {
+        match self {
+            TestPortal::Local(_) => actor.id.clone(),
+            TestPortal::Remote(h) => server::auth::namespaced_subject(&h.issuer.url, &actor.id),
+        }
+    }
+
     /// The LocalPortal behind this portal (the one the server serves, for a remote story): for
     /// what no front end calls, such as maintenance a job will run.
     pub fn local(&self) -> &LocalPortal {

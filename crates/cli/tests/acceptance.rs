@@ -571,7 +571,11 @@ async fn padmin_signs_in_to_a_portal_and_works_through_the_api() {
         "the session is in the Secret Service: {stdout}"
     );
     let me: Value = serde_json::from_str(&section("whoami", 0)).expect("whoami JSON");
-    assert_eq!(me["id"], "alice");
+    assert_eq!(
+        me["id"],
+        format!("{}#alice", provider.issuer),
+        "the subject, namespaced by its issuer"
+    );
     assert_eq!(me["role"], "provider");
     let created: Value = serde_json::from_str(&section("create", 0)).expect("create JSON");
     assert!(created["full_key"].as_str().unwrap().starts_with("pak_"));

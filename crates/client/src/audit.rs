@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use domain::audit::AuditEvent;
 use domain::error::Error;
 use domain::error::Result;
-use domain::model::{AuditFilter, ChainReport, Page};
+use domain::model::{AuditCheckpoint, AuditFilter, ChainReport, Page, VerifyAgainst};
 use domain::Actor;
 use portal::Audit;
 use reqwest::Method;
@@ -24,18 +24,40 @@ impl Audit for RemotePortal {
         .await
     }
 
-    async fn verify_audit(&self, actor: &Actor) -> Result<ChainReport> {
-        self.get(actor, "v1/audit/verification").await
+    async fn verify_audit(
+        &self,
+        actor: &Actor,
+        against: Option<AuditCheckpoint>,
+    ) -> Result<ChainReport> {
+        match against {
+            None => self.get(actor, "v1/audit/verification").await,
+            Some(cp) => {
+                self.call(
+                    actor,
+                    Method::POST,
+                    "v1/audit/verification",
+                    None,
+                    Some(&VerifyAgainst { against: Some(cp) }),
+                    &[],
+                )
+                .await
+            }
+        }
+    }
+
+    async fn audit_checkpoint(&self, actor: &Actor) -> Result<AuditCheckpoint> {
+        self.get(actor, "v1/audit/checkpoint").await
     }
 
     async fn export_audit_csv(
         &self,
         actor: &Actor,
         filter: AuditFilter,
-        out: &mut (dyn std::io::Write + Send),
+        out: &mut (dyn tokio::io::AsyncWrite + Send + Unpin),
     ) -> Result<u64> {
-        let csv = self
-            .send(
+        use tokio::io::AsyncWriteExt;
+        let mut response = self
+            .respond(
                 actor,
                 Method::GET,
                 "v1/audit/export",
@@ -44,11 +66,53 @@ impl Audit for RemotePortal {
                 &audit_query(&filter),
             )
             .await?;
-        out.write_all(&csv)
-            .map_err(|e| Error::Unavailable(format!("cannot write the export: {e}")))?;
-        // Count records, not lines: a field may hold a line break.
-        let mut reader = csv_records(&csv);
-        Ok(reader.records().filter(|r| r.is_ok()).count() as u64)
+        let written =
+            |e: std::io::Error| Error::Unavailable(format!("cannot write the export: {e}"));
+        // Streamed to `out` as it arrives; records counted on the way (a field may hold a line
+        // break, so lines are not records).
+        let mut records = RecordCounter::default();
+        while let Some(chunk) = response.chunk().await.map_err(|e| {
+            Error::Unavailable(format!(
+                "the export from the portal stopped before its end ({e}); the file is incomplete: export again"
+            ))
+        })? {
+            records.feed(&chunk);
+            out.write_all(&chunk).await.map_err(written)?;
+        }
+        out.flush().await.map_err(written)?;
+        Ok(records.records().saturating_sub(1))
+    }
+}
+
+/// Counts CSV records (RFC 4180: a line break inside quotes is part of a field).
+#[derive(Debug, Default)]
+struct RecordCounter {
+    quoted: bool,
+    ended: u64,
+    open: bool,
+}
+
+impl RecordCounter {
+    fn feed(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            match b {
+                b'"' => {
+                    self.quoted = !self.quoted;
+                    self.open = true;
+                }
+                b'\n' if !self.quoted => {
+                    self.ended += 1;
+                    self.open = false;
+                }
+                b'\r' if !self.quoted => {}
+                _ => self.open = true,
+            }
+        }
+    }
+
+    /// Records seen, the header included; a last one without a line break counts.
+    fn records(&self) -> u64 {
+        self.ended + u64::from(self.open)
     }
 }
 
@@ -68,8 +132,18 @@ fn audit_query(f: &AuditFilter) -> Vec<(&'static str, String)> {
     .collect()
 }
 
-fn csv_records(bytes: &[u8]) -> csv::Reader<&[u8]> {
-    csv::ReaderBuilder::new()
-        .has_headers(true)
-        .from_reader(bytes)
+#[cfg(test)]
+mod tests {
+    use super::RecordCounter;
+
+    #[test]
+    fn records_are_counted_across_chunks_and_quoted_line_breaks() {
+        let csv = b"seq,name\r\n1,\"two\nlines\"\r\n2,\"a \"\"quote\"\"\"\r\n3,last";
+        for split in 0..csv.len() {
+            let mut c = RecordCounter::default();
+            c.feed(&csv[..split]);
+            c.feed(&csv[split..]);
+            assert_eq!(c.records(), 4, "split at {split}");
+        }
+    }
 }

@@ -155,6 +155,24 @@ impl RemotePortal {
         body: Option<&B>,
         query: &[(&str, String)],
     ) -> Result<Vec<u8>> {
+        let response = self.respond(actor, method, path, idem, body, query).await?;
+        Ok(response
+            .bytes()
+            .await
+            .map_err(|e| self.unreachable(&e))?
+            .to_vec())
+    }
+
+    /// Sends a request; a successful answer comes back unread (its body can be streamed).
+    pub(crate) async fn respond<B: Serialize + ?Sized>(
+        &self,
+        actor: &Actor,
+        method: Method,
+        path: &str,
+        idem: Option<&str>,
+        body: Option<&B>,
+        query: &[(&str, String)],
+    ) -> Result<reqwest::Response> {
         let url = self.url(path)?;
         let mut retried = false;
         loop {
@@ -173,14 +191,14 @@ impl RemotePortal {
             }
             let response = req.send().await.map_err(|e| self.unreachable(&e))?;
             let status = response.status();
+            if status.is_success() {
+                return Ok(response);
+            }
             let bytes = response
                 .bytes()
                 .await
                 .map_err(|e| self.unreachable(&e))?
                 .to_vec();
-            if status.is_success() {
-                return Ok(bytes);
-            }
             if status == StatusCode::UNAUTHORIZED && !retried {
                 // The token may have expired a moment ago: refresh once and retry.
                 self.tokens.rejected().await;

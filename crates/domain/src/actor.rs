@@ -76,12 +76,14 @@ pub enum Permission {
     ReadClients,
     ManageClients,
     ReadAudit,
+    /// Walk the whole audit chain and sign checkpoints of it: the heaviest read, for admins.
+    VerifyAudit,
     ManageSecrets,
     Seed,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 12] = [
+    pub const ALL: [Permission; 13] = [
         Permission::ReadKeys,
         Permission::ManageKeys,
         Permission::VerifyKeys,
@@ -92,6 +94,7 @@ impl Permission {
         Permission::ReadClients,
         Permission::ManageClients,
         Permission::ReadAudit,
+        Permission::VerifyAudit,
         Permission::ManageSecrets,
         Permission::Seed,
     ];
@@ -108,6 +111,7 @@ impl Permission {
             Permission::ReadClients => "read_clients",
             Permission::ManageClients => "manage_clients",
             Permission::ReadAudit => "read_audit",
+            Permission::VerifyAudit => "verify_audit",
             Permission::ManageSecrets => "manage_secrets",
             Permission::Seed => "seed",
         }

@@ -92,6 +92,26 @@ impl MasterKeySet {
         self.keys.keys().copied()
     }
 
+    /// A 32-byte MAC of `message` under a key derived from master key `version` for `purpose`:
+    /// K = HKDF-SHA256(ikm = master key, info = "provider-admin/mac/v1\0" ‖ purpose), then
+    /// HMAC-SHA256 under K (as HKDF-Expand with the message as info). `None` for a version this
+    /// set does not hold.
+    pub fn mac(&self, version: u32, purpose: &str, message: &[u8]) -> Option<[u8; 32]> {
+        let master = self.keys.get(&version)?;
+        let mut info = b"provider-admin/mac/v1\0".to_vec();
+        info.extend_from_slice(purpose.as_bytes());
+        let mut k = [0u8; 32];
+        hkdf::Hkdf::<Sha256>::new(None, master.expose())
+            .expand(&info, &mut k)
+            .ok()?;
+        let mut out = [0u8; 32];
+        hkdf::Hkdf::<Sha256>::from_prk(&k)
+            .ok()?
+            .expand(message, &mut out)
+            .ok()?;
+        Some(out)
+    }
+
     /// Parses `1:<base64 32 bytes>,2:<base64 32 bytes>` (a single bare base64 key means version 1).
     pub fn parse(text: &str) -> Result<Self, EnvelopeError> {
         let mut keys = BTreeMap::new();

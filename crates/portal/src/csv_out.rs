@@ -43,6 +43,18 @@ impl<W: Write> CsvWriter<W> {
     }
 }
 
+impl CsvWriter<Vec<u8>> {
+    /// The bytes written so far, handed over (the writer goes on, empty): for writing out a
+    /// page at a time.
+    pub fn take(&mut self) -> csv::Result<Vec<u8>> {
+        self.inner.flush()?;
+        let inner = std::mem::replace(&mut self.inner, csv::Writer::from_writer(Vec::new()));
+        inner
+            .into_inner()
+            .map_err(|e| csv::Error::from(e.into_error()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

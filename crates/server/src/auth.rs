@@ -284,16 +284,21 @@ impl TokenVerifier {
     }
 
     fn principal(&self, claims: &Value) -> Result<TokenPrincipal> {
-        let subject = claims
+        let sub = claims
             .get("sub")
             .and_then(Value::as_str)
             .filter(|s| !s.is_empty())
-            .ok_or_else(|| Error::Unauthenticated("the access token has no subject".into()))?
-            .to_string();
+            .ok_or_else(|| Error::Unauthenticated("the access token has no subject".into()))?;
+        // `iss` was checked to equal the issuer exactly, before this.
+        let issuer = claims
+            .get("iss")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let subject = namespaced_subject(issuer, sub);
         let name = ["name", "preferred_username", "email"]
             .iter()
             .find_map(|c| claims.get(*c).and_then(Value::as_str))
-            .unwrap_or(&subject)
+            .unwrap_or(sub)
             .to_string();
         let roles: Vec<&str> = match claims.get(&self.settings.role_claim) {
             Some(Value::String(s)) => s.split_whitespace().collect(),
@@ -482,6 +487,15 @@ pub fn user_actor(p: &TokenPrincipal, ip: Option<String>, ua: Option<String>) ->
         ua,
         request_id: crate::problem::current_request_id(),
     }
+}
+
+/// The actor id of an identity provider's subject: `<issuer>#<sub>`. A subject is unique only
+/// within its issuer (OIDC Core §2), so the issuer is part of the id: an IdP subject such as
+/// `local:alice` cannot pass for the desktop's local actor of that name, nor share its
+/// idempotency scope or audit history, and a second issuer's subjects never meet the first's.
+/// An issuer identifier has no fragment, so the first `#` separates the two.
+pub fn namespaced_subject(issuer: &str, sub: &str) -> String {
+    format!("{issuer}#{sub}")
 }
 
 /// The actor of a partner system presenting a federation key.

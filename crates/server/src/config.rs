@@ -14,6 +14,10 @@ pub struct Config {
     pub listen: SocketAddr,
     /// `postgres://…` — the shared source of truth. Migrations are applied at start.
     pub database_url: String,
+    /// `postgres://…` as the schema's owner (`PORTAL_DATABASE_OWNER_URL`): when set, migrations
+    /// run as that role and `database_url`'s role is granted only what it needs at run time
+    /// (append-only on the audit trail). Unset: `database_url`'s role migrates and owns all.
+    pub database_owner_url: Option<String>,
     /// `redis://…` — shared rate-limit budgets, in-flight idempotency keys and key-revocation
     /// broadcasts across instances. Unset: all of these stay in this process.
     pub redis_url: Option<String>,
@@ -28,6 +32,13 @@ pub struct Config {
     /// How long a request may take before it is cut off with 503 (its work is dropped, its
     /// idempotency claim released). At most [`MAX_REQUEST_TIMEOUT_SECS`].
     pub request_timeout: Duration,
+    /// Cold verifications allowed to wait for an argon2id run (`PORTAL_HASHING_QUEUE`).
+    pub hashing_queue: usize,
+    /// The longest one waits (`PORTAL_HASHING_WAIT_MS`); past either bound: 503 + Retry-After.
+    pub hashing_wait: Duration,
+    /// How often the server logs a signed audit checkpoint (`PORTAL_AUDIT_CHECKPOINT_SECS`,
+    /// default 3600; 0: never), for the log sink to keep outside the database.
+    pub audit_checkpoint_every: Option<Duration>,
 }
 
 /// The longest request timeout: below the in-flight claim's TTL (60 s), so a request still
@@ -81,9 +92,11 @@ pub struct Budget {
 pub struct Limits {
     /// Per signed-in principal (admins, users).
     pub principal: Budget,
-    /// Per federation key, on the partner routes.
+    /// Per federation key, on the partner routes: spent by successful verifications only.
     pub federation_key: Budget,
-    /// Per client IP on routes without a principal (partner routes before the key is known).
+    /// Per (federation key id, client network): spent by failed verifications only.
+    pub federation_failures: Budget,
+    /// Per client network (an IPv4 address, an IPv6 /64) on routes without a principal.
     pub ip: Budget,
 }
 
@@ -94,13 +107,20 @@ impl Default for Limits {
                 per_minute: 1200,
                 burst: 200,
             },
+            // 1,000 verifications a second per key, sustained: a busy partner's gateway.
             federation_key: Budget {
-                per_minute: 600_000,
-                burst: 20_000,
+                per_minute: 60_000,
+                burst: 2_000,
+            },
+            // Wrong secrets for one id from one network: a misconfigured partner is told at
+            // once; a guesser gets one try every two seconds, each costing an argon2id run.
+            federation_failures: Budget {
+                per_minute: 30,
+                burst: 10,
             },
             ip: Budget {
-                per_minute: 1_200_000,
-                burst: 40_000,
+                per_minute: 120_000,
+                burst: 4_000,
             },
         }
     }
@@ -129,6 +149,10 @@ impl std::fmt::Debug for Config {
             .field("listen", &self.listen)
             .field("database_url", &store::redact_url(&self.database_url))
             .field(
+                "database_owner_url",
+                &self.database_owner_url.as_deref().map(store::redact_url),
+            )
+            .field(
                 "redis_url",
                 &self.redis_url.as_deref().map(store::redact_url),
             )
@@ -138,6 +162,9 @@ impl std::fmt::Debug for Config {
             .field("limits", &self.limits)
             .field("master_key", &self.master_key)
             .field("request_timeout", &self.request_timeout)
+            .field("hashing_queue", &self.hashing_queue)
+            .field("hashing_wait", &self.hashing_wait)
+            .field("audit_checkpoint_every", &self.audit_checkpoint_every)
             .finish()
     }
 }
@@ -148,6 +175,7 @@ impl std::fmt::Debug for Config {
 struct FileConfig {
     listen: Option<String>,
     database_url: Option<String>,
+    database_owner_url: Option<String>,
     redis_url: Option<String>,
     redis_prefix: Option<String>,
     oidc_issuer: Option<String>,
@@ -164,8 +192,12 @@ struct FileConfig {
     master_key_file: Option<String>,
     rate_limit_principal: Option<String>,
     rate_limit_federation_key: Option<String>,
+    rate_limit_federation_failures: Option<String>,
     rate_limit_ip: Option<String>,
     request_timeout_secs: Option<u64>,
+    hashing_queue: Option<u64>,
+    hashing_wait_ms: Option<u64>,
+    audit_checkpoint_secs: Option<u64>,
 }
 
 /// A configuration that cannot start the server, with every problem found.
@@ -242,6 +274,17 @@ impl Config {
                 "DATABASE_URL `{}` is not a PostgreSQL URL: the server runs on PostgreSQL only (postgres://…)",
                 store::redact_url(&database_url)
             ));
+        }
+
+        let database_owner_url =
+            get("PORTAL_DATABASE_OWNER_URL", &file.database_owner_url).filter(|u| !u.is_empty());
+        if let Some(u) = &database_owner_url {
+            if !(u.starts_with("postgres://") || u.starts_with("postgresql://")) {
+                problems.push(format!(
+                    "PORTAL_DATABASE_OWNER_URL `{}` is not a PostgreSQL URL",
+                    store::redact_url(u)
+                ));
+            }
         }
 
         let redis_url = get("REDIS_URL", &file.redis_url);
@@ -347,6 +390,50 @@ impl Config {
             ));
         }
 
+        let mut number = |name: &str,
+                          from_file: Option<u64>,
+                          default: u64,
+                          range: std::ops::RangeInclusive<u64>| {
+            let n = match env(name).filter(|v| !v.trim().is_empty()) {
+                Some(v) => match v.trim().parse() {
+                    Ok(n) => n,
+                    Err(_) => {
+                        problems.push(format!("{name} `{v}` is not a whole number"));
+                        return default;
+                    }
+                },
+                None => from_file.unwrap_or(default),
+            };
+            if !range.contains(&n) {
+                problems.push(format!(
+                    "{name} {n} is out of range: {} to {}",
+                    range.start(),
+                    range.end()
+                ));
+            }
+            n
+        };
+        let hashing_queue = number(
+            "PORTAL_HASHING_QUEUE",
+            file.hashing_queue,
+            portal::keys::hashing::DEFAULT_QUEUE as u64,
+            0..=10_000,
+        ) as usize;
+        let hashing_wait = Duration::from_millis(number(
+            "PORTAL_HASHING_WAIT_MS",
+            file.hashing_wait_ms,
+            portal::keys::hashing::DEFAULT_WAIT_MS,
+            1..=30_000,
+        ));
+        let checkpoint_secs = number(
+            "PORTAL_AUDIT_CHECKPOINT_SECS",
+            file.audit_checkpoint_secs,
+            3600,
+            0..=7 * 24 * 3600,
+        );
+        let audit_checkpoint_every =
+            (checkpoint_secs > 0).then(|| Duration::from_secs(checkpoint_secs));
+
         let mut trusted_proxies = Vec::new();
         let proxies: Vec<String> = match env("PORTAL_TRUSTED_PROXIES") {
             Some(v) => v
@@ -376,6 +463,11 @@ impl Config {
                 "PORTAL_RATE_LIMIT_FEDERATION_KEY",
                 &file.rate_limit_federation_key,
                 &mut limits.federation_key,
+            ),
+            (
+                "PORTAL_RATE_LIMIT_FEDERATION_FAILURES",
+                &file.rate_limit_federation_failures,
+                &mut limits.federation_failures,
             ),
             ("PORTAL_RATE_LIMIT_IP", &file.rate_limit_ip, &mut limits.ip),
         ] {
@@ -407,6 +499,7 @@ impl Config {
         Ok(Config {
             listen,
             database_url,
+            database_owner_url,
             redis_url,
             redis_prefix: get("PORTAL_REDIS_PREFIX", &file.redis_prefix).unwrap_or("padmin".into()),
             oidc: OidcSettings {
@@ -430,6 +523,9 @@ impl Config {
             limits,
             master_key,
             request_timeout: Duration::from_secs(timeout_secs),
+            hashing_queue,
+            hashing_wait,
+            audit_checkpoint_every,
         })
     }
 }

@@ -5,11 +5,11 @@
 use crate::auth::{partner_actor, user_actor};
 use crate::config::Budget;
 use crate::guards::Guard;
-use crate::limits::Decision;
+use crate::limits::{Charge, Decision};
 use crate::problem::{ApiError, REQUEST_ID};
 use crate::AppState;
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use domain::error::Error;
@@ -119,15 +119,21 @@ fn with_limit_headers(mut response: Response, d: Decision) -> Response {
 
 async fn spend(state: &AppState, buckets: &[(&str, Budget)]) -> Result<Decision, Response> {
     let d = state.limiter.check_all(buckets).await;
-    if d.allowed {
-        Ok(d)
-    } else {
+    match refusal(d) {
+        None => Ok(d),
+        Some(refused) => Err(refused),
+    }
+}
+
+/// The 429 that says when to come back, when the decision refuses.
+fn refusal(d: Decision) -> Option<Response> {
+    (!d.allowed).then(|| {
         let refused = ApiError(Error::RateLimited {
             retry_after_secs: d.retry_after_secs,
         })
         .into_response();
-        Err(with_limit_headers(refused, d))
-    }
+        with_limit_headers(refused, d)
+    })
 }
 
 /// Guards the admin and user routes: a valid OIDC access token, then the principal's rate
@@ -218,9 +224,13 @@ pub(crate) fn inflight_key(principal: &str, key: &str) -> String {
     format!("{principal}:{key}")
 }
 
-/// Guards the partner routes: the client IP's budget, then the presented federation key's
-/// (by its public id, read from the key's format before any hashing), then the handler verifies
-/// the key itself.
+/// Guards the partner routes. Before the handler: the client network's budget is spent, and two
+/// budgets of the presented key (by its public id, read from the key's format before any
+/// hashing) are looked at without spending — its successful verifications, and its failures
+/// from this network. After the handler, the outcome pays: a success spends from the key's
+/// budget, a failure from (key, network)'s. So someone who forges a well-formed key for a
+/// partner's id (the checksum is public) exhausts only their own network's failure budget,
+/// never the partner's.
 pub async fn partner(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let route = req
         .extensions()
@@ -236,12 +246,13 @@ pub async fn partner(State(state): State<AppState>, mut req: Request, next: Next
         .into_response();
     }
     let ip = request_ip(&state, &req);
-    let ip_bucket = format!("ip:{}", ip.as_deref().unwrap_or("unknown"));
+    let network = network_of(ip.as_deref());
+    let net_bucket = format!("net:{network}");
     let Some(presented) = bearer(&req)
         .filter(|t| t.starts_with("pak_"))
         .map(str::to_string)
     else {
-        if let Err(refused) = spend(&state, &[(&ip_bucket, state.limits.ip)]).await {
+        if let Err(refused) = spend(&state, &[(&net_bucket, state.limits.ip)]).await {
             return refused;
         }
         return ApiError(Error::Unauthenticated(
@@ -249,42 +260,79 @@ pub async fn partner(State(state): State<AppState>, mut req: Request, next: Next
         ))
         .into_response();
     };
-    // The client IP's budget and the key's (by its public id, read from the key's format before
-    // any hashing), in one round trip. A malformed key spends only the IP's: the Portal says
-    // precisely what is wrong with it.
+    // A malformed key spends only the network's budget: the Portal says precisely what is wrong
+    // with it.
     let key_id = FullKey::parse(&presented)
         .map(|k| k.id().as_str().to_string())
         .ok();
-    let decision = match &key_id {
-        Some(id) => {
-            let key_bucket = format!("key:{id}");
-            match spend(
-                &state,
-                &[
-                    (&ip_bucket, state.limits.ip),
-                    (&key_bucket, state.limits.federation_key),
-                ],
-            )
-            .await
-            {
-                Ok(d) => Some(d),
-                Err(refused) => return refused,
+    let outcome_buckets = key_id
+        .as_ref()
+        .map(|id| (format!("key:{id}"), format!("fail:{id}:{network}")));
+    let decision = match &outcome_buckets {
+        Some((key_bucket, fail_bucket)) => {
+            let d = state
+                .limiter
+                .check_with(&[
+                    (&net_bucket, state.limits.ip, Charge::Spend),
+                    (fail_bucket, state.limits.federation_failures, Charge::Peek),
+                    (key_bucket, state.limits.federation_key, Charge::Peek),
+                ])
+                .await;
+            if let Some(refused) = refusal(d) {
+                return refused;
             }
+            Some(d)
         }
-        None => match spend(&state, &[(&ip_bucket, state.limits.ip)]).await {
+        None => match spend(&state, &[(&net_bucket, state.limits.ip)]).await {
             Ok(_) => None,
             Err(refused) => return refused,
         },
     };
-    let key_id = key_id.unwrap_or_else(|| "malformed".into());
+    let actor = partner_actor(
+        key_id.as_deref().unwrap_or("malformed"),
+        ip,
+        user_agent(&req),
+    );
     req.extensions_mut()
         .insert(PresentedKey(domain::Sensitive::new(presented)));
-    let actor = partner_actor(&key_id, ip, user_agent(&req));
     req.extensions_mut().insert(actor);
     let response = next.run(req).await;
+    if let Some((key_bucket, fail_bucket)) = outcome_buckets {
+        let charged = match response.status() {
+            StatusCode::OK => Some((key_bucket, state.limits.federation_key)),
+            StatusCode::UNAUTHORIZED => Some((fail_bucket, state.limits.federation_failures)),
+            _ => None,
+        };
+        if let Some((bucket, budget)) = charged {
+            // Off the response's path: the answer is already decided.
+            let state = state.clone();
+            tokio::spawn(async move {
+                state
+                    .limiter
+                    .check_with(&[(&bucket, budget, Charge::Spend)])
+                    .await;
+            });
+        }
+    }
     match decision {
         Some(d) => with_limit_headers(response, d),
         None => response,
+    }
+}
+
+/// The network a client address is budgeted as: an IPv4 address on its own, an IPv6 address
+/// by its /64 (one customer's allocation, whose addresses cost nothing to rotate through).
+pub(crate) fn network_of(ip: Option<&str>) -> String {
+    match ip.and_then(|ip| ip.parse::<IpAddr>().ok()) {
+        Some(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+        Some(IpAddr::V4(v4)) => v4.to_string(),
+        None => ip.unwrap_or("unknown").to_string(),
     }
 }
 
@@ -313,5 +361,24 @@ mod tests {
             Some(stranger),
             "an untrusted peer cannot claim another address"
         );
+    }
+
+    #[test]
+    fn ipv6_clients_are_budgeted_by_their_64_and_ipv4_by_address() {
+        assert_eq!(
+            network_of(Some("2001:db8:1:2:aaaa::1")),
+            network_of(Some("2001:db8:1:2:ffff:1:2:3")),
+            "one /64, one budget"
+        );
+        assert_ne!(
+            network_of(Some("2001:db8:1:2::1")),
+            network_of(Some("2001:db8:1:3::1"))
+        );
+        assert_eq!(network_of(Some("::ffff:198.51.100.7")), "198.51.100.7");
+        assert_ne!(
+            network_of(Some("198.51.100.7")),
+            network_of(Some("198.51.100.8"))
+        );
+        assert_eq!(network_of(None), "unknown");
     }
 }

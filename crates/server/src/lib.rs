@@ -91,6 +91,7 @@ impl AppState {
             }
             None => None,
         };
+        portal.set_hashing_queue(config.hashing_queue, config.hashing_wait);
         Ok(AppState(Arc::new(Inner {
             portal,
             tokens: TokenVerifier::new(config.oidc.clone()),
@@ -279,6 +280,15 @@ pub async fn start(config: &Config) -> anyhow::Result<AppState> {
             Arc::new(portal::secrets::FileKeys::new(path.clone()))
         }
     };
+    if let Some(owner) = &config.database_owner_url {
+        let role = store::SqlStore::prepare_postgres(owner, &config.database_url)
+            .await
+            .map_err(|e| anyhow::anyhow!("migrating as the schema's owner: {e}"))?;
+        tracing::info!(
+            runtime_role = %role,
+            "migrations applied as the schema's owner; the runtime role may only append to the audit trail"
+        );
+    }
     let mut open = portal::session::OpenLocal::new(config.database_url.clone(), keys);
     if let Some(fetcher) = outbound::HttpFetcher::shared() {
         open = open.with_fetcher(fetcher);
@@ -288,7 +298,32 @@ pub async fn start(config: &Config) -> anyhow::Result<AppState> {
         Some(cause) => anyhow::anyhow!("{e} ({cause})"),
         None => anyhow::anyhow!("{e}"),
     })?;
-    AppState::new(session.portal, config).await
+    let state = AppState::new(session.portal, config).await?;
+    if let Some(every) = config.audit_checkpoint_every {
+        tokio::spawn(log_audit_checkpoints(state.portal.clone(), every));
+    }
+    Ok(state)
+}
+
+/// Logs a signed checkpoint of the audit chain every `every` (and once at start), on the
+/// `audit_checkpoint` target: shipped to a log sink, it anchors the chain outside the database
+/// (`padmin audit verify --against` takes one).
+async fn log_audit_checkpoints(portal: Arc<LocalPortal>, every: std::time::Duration) {
+    use portal::prelude::*;
+    let actor = domain::Actor::system("audit-checkpoint");
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        match portal.audit_checkpoint(&actor).await {
+            Ok(cp) => match serde_json::to_string(&cp) {
+                Ok(json) => {
+                    tracing::info!(target: "audit_checkpoint", checkpoint = %json, seq = cp.seq, "audit checkpoint")
+                }
+                Err(e) => tracing::warn!(error = %e, "rendering an audit checkpoint failed"),
+            },
+            Err(e) => tracing::warn!(error = %e, "making an audit checkpoint failed"),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -24,28 +24,30 @@ pub struct Decision {
     pub retry_after_secs: u64,
 }
 
-/// Spends one request from every bucket in KEYS (ARGV: per-minute rate and burst of each), all
-/// or none: when any bucket is empty, none is charged. Returns `allowed`, then for each bucket
-/// its remaining tokens, ms until full and ms until one token.
+/// Spends one request from every bucket in KEYS (ARGV: per-minute rate, burst and whether to
+/// charge it, for each), all or none: when any bucket is empty, none is charged. A bucket with
+/// charge 0 is only looked at: it can refuse, never spends. Returns `allowed`, then for each
+/// bucket its remaining tokens, ms until full and ms until one token.
 const SCRIPT: &str = r#"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local states = {}
 local allowed = 1
 for i = 1, #KEYS do
-  local rate = tonumber(ARGV[2 * i - 1]) / 60000.0
-  local burst = tonumber(ARGV[2 * i])
+  local rate = tonumber(ARGV[3 * i - 2]) / 60000.0
+  local burst = tonumber(ARGV[3 * i - 1])
+  local charge = tonumber(ARGV[3 * i])
   local s = redis.call('HMGET', KEYS[i], 'tokens', 'ts')
   local tokens = tonumber(s[1]) or burst
   local ts = tonumber(s[2]) or now
   tokens = math.min(burst, tokens + math.max(0, now - ts) * rate)
-  states[i] = {tokens, rate, burst}
+  states[i] = {tokens, rate, burst, charge}
   if tokens < 1 then allowed = 0 end
 end
 local out = {allowed}
 for i = 1, #KEYS do
-  local tokens, rate, burst = states[i][1], states[i][2], states[i][3]
-  if allowed == 1 then tokens = tokens - 1 end
+  local tokens, rate, burst, charge = states[i][1], states[i][2], states[i][3], states[i][4]
+  if allowed == 1 and charge == 1 then tokens = tokens - 1 end
   redis.call('HSET', KEYS[i], 'tokens', tostring(tokens), 'ts', now)
   local full_ms = math.ceil((burst - tokens) / rate)
   redis.call('PEXPIRE', KEYS[i], full_ms + 1000)
@@ -57,6 +59,16 @@ for i = 1, #KEYS do
 end
 return out
 "#;
+
+/// What a request does to one bucket it is checked against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Charge {
+    /// Spends one token (when every bucket allows the request).
+    Spend,
+    /// Refuses when the bucket is empty, spends nothing: for budgets charged only by the
+    /// outcome (a key's successful verifications, its failures from one network).
+    Peek,
+}
 
 /// Spends requests from named buckets.
 pub struct RateLimiter {
@@ -94,14 +106,25 @@ impl RateLimiter {
     /// Spends one request from every bucket, all or none, in one round trip. The decision's
     /// headers describe the last (most specific) bucket; a refusal waits for the slowest.
     pub async fn check_all(&self, buckets: &[(&str, Budget)]) -> Decision {
+        let spent: Vec<(&str, Budget, Charge)> = buckets
+            .iter()
+            .map(|(b, g)| (*b, *g, Charge::Spend))
+            .collect();
+        self.check_with(&spent).await
+    }
+
+    /// Checks every bucket and spends from those marked [`Charge::Spend`], all or none, in one
+    /// round trip.
+    pub async fn check_with(&self, buckets: &[(&str, Budget, Charge)]) -> Decision {
         if let Some(conn) = &self.redis {
             let mut conn = conn.clone();
             let mut invocation = self.script.prepare_invoke();
-            for (bucket, budget) in buckets {
+            for (bucket, budget, charge) in buckets {
                 invocation
                     .key(format!("{}:rl:{bucket}", self.prefix))
                     .arg(budget.per_minute)
-                    .arg(budget.burst);
+                    .arg(budget.burst)
+                    .arg(u8::from(*charge == Charge::Spend));
             }
             let result: redis::RedisResult<Vec<i64>> = invocation.invoke_async(&mut conn).await;
             match result {
@@ -125,7 +148,7 @@ impl RateLimiter {
         self.check_local(buckets)
     }
 
-    fn check_local(&self, buckets: &[(&str, Budget)]) -> Decision {
+    fn check_local(&self, buckets: &[(&str, Budget, Charge)]) -> Decision {
         let now = Instant::now();
         let Ok(mut map) = self.local.lock() else {
             return Decision {
@@ -153,7 +176,7 @@ impl RateLimiter {
             });
         }
         let mut levels = Vec::with_capacity(buckets.len());
-        for (bucket, budget) in buckets {
+        for (bucket, budget, _) in buckets {
             let rate = f64::from(budget.per_minute) / 60_000.0;
             let burst = f64::from(budget.burst);
             let (tokens, at) = map.entry(bucket.to_string()).or_insert((burst, now));
@@ -164,10 +187,14 @@ impl RateLimiter {
         }
         let allowed = levels.iter().all(|t| *t >= 1.0);
         let mut per = Vec::with_capacity(buckets.len());
-        for ((bucket, budget), level) in buckets.iter().zip(levels) {
+        for ((bucket, budget, charge), level) in buckets.iter().zip(levels) {
             let rate = f64::from(budget.per_minute) / 60_000.0;
             let burst = f64::from(budget.burst);
-            let tokens = if allowed { level - 1.0 } else { level };
+            let tokens = if allowed && *charge == Charge::Spend {
+                level - 1.0
+            } else {
+                level
+            };
             if let Some(slot) = map.get_mut(*bucket) {
                 slot.0 = tokens;
             }
@@ -184,7 +211,7 @@ impl RateLimiter {
 }
 
 /// One decision from each bucket's (remaining, ms until full, ms until one token).
-fn combine(allowed: bool, buckets: &[(&str, Budget)], per: &[(i64, i64, i64)]) -> Decision {
+fn combine(allowed: bool, buckets: &[(&str, Budget, Charge)], per: &[(i64, i64, i64)]) -> Decision {
     let (remaining, full_ms, _) = per.last().copied().unwrap_or((0, 0, 0));
     let wait_ms = per.iter().map(|p| p.2).max().unwrap_or(0);
     Decision {
@@ -254,6 +281,35 @@ mod tests {
         assert_eq!(
             ip_only.remaining, 8,
             "the refused request did not charge the IP's bucket (10 - 1 - this one)"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_peeked_bucket_can_refuse_but_is_never_charged() {
+        let limiter = RateLimiter::new(None, "t");
+        let wide = Budget {
+            per_minute: 60,
+            burst: 10,
+        };
+        let one = Budget {
+            per_minute: 60,
+            burst: 1,
+        };
+        for _ in 0..3 {
+            let d = limiter
+                .check_with(&[("ip:a", wide, Charge::Spend), ("key:k", one, Charge::Peek)])
+                .await;
+            assert!(d.allowed, "peeking leaves the key's one token in place");
+        }
+        limiter.check_with(&[("key:k", one, Charge::Spend)]).await;
+        let refused = limiter
+            .check_with(&[("ip:a", wide, Charge::Spend), ("key:k", one, Charge::Peek)])
+            .await;
+        assert!(!refused.allowed, "an empty peeked bucket refuses");
+        assert_eq!(
+            limiter.check("ip:a", wide).await.remaining,
+            6,
+            "three allowed requests charged the IP's bucket, the refused one did not"
         );
     }
 }

@@ -1,5 +1,9 @@
 //! `portal-server`: reads its configuration from the environment (see README), applies the
 //! migrations, serves the portal API and shuts down gracefully on SIGTERM or Ctrl-C.
+//!
+//! `portal-server migrate` only applies the migrations as the schema's owner
+//! (`PORTAL_DATABASE_OWNER_URL`) and grants `DATABASE_URL`'s role its run-time rights, so the
+//! serving process need never hold the owner's credentials.
 
 use std::process::ExitCode;
 
@@ -18,6 +22,9 @@ async fn main() -> ExitCode {
         tracing_subscriber::fmt().with_env_filter(filter).init();
     }
 
+    if std::env::args().nth(1).as_deref() == Some("migrate") {
+        return migrate().await;
+    }
     let config = match server::Config::from_env() {
         Ok(c) => c,
         Err(e) => {
@@ -47,6 +54,25 @@ async fn main() -> ExitCode {
         }
         Err(e) => {
             eprintln!("portal-server stopped: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn migrate() -> ExitCode {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let (Some(owner), Some(runtime)) = (var("PORTAL_DATABASE_OWNER_URL"), var("DATABASE_URL"))
+    else {
+        eprintln!("portal-server migrate needs PORTAL_DATABASE_OWNER_URL (the schema's owner) and DATABASE_URL (the role the server runs as)");
+        return ExitCode::from(2);
+    };
+    match store::SqlStore::prepare_postgres(&owner, &runtime).await {
+        Ok(role) => {
+            println!("migrations applied; `{role}` may read and write the portal's tables and only append to the audit trail");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("portal-server migrate failed: {e}");
             ExitCode::from(1)
         }
     }

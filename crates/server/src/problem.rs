@@ -1,5 +1,5 @@
 //! Errors over HTTP: the portal's one error vocabulary as `application/problem+json`
-//! (RFC 9457) with the matching status, `WWW-Authenticate` on 401 and `Retry-After` on 429.
+//! (RFC 9457) with the matching status, `WWW-Authenticate` on 401 and `Retry-After` on 429 and 503.
 //! Every problem carries the request id, which is also on every log line of the request.
 
 use axum::http::{header, HeaderValue, StatusCode};
@@ -56,6 +56,11 @@ impl IntoResponse for ApiError {
             }
             Error::RateLimited { retry_after_secs } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+            }
+            // Busy or briefly unable (a full hashing queue, a request cut off by its timeout):
+            // worth retrying soon.
+            Error::Unavailable(_) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(1u32));
             }
             _ => {}
         }

@@ -31,6 +31,7 @@ mod idempotency;
 mod integrations;
 mod keys;
 mod oidc;
+mod roles;
 mod secrets;
 mod sql;
 mod tx;

@@ -10,7 +10,7 @@ use crate::keys::KeyWrites;
 use crate::oidc::OidcWrites;
 use crate::secrets::SecretWrites;
 use crate::sql::rows::{bind_all, text};
-use crate::sql::{map_err, SqlTx};
+use crate::sql::{map_err, Backend, SqlTx};
 use crate::Result;
 use async_trait::async_trait;
 use domain::audit::{AuditDraft, AuditEvent};
@@ -66,13 +66,20 @@ impl WriteTx for SqlTx {
     async fn commit(mut self: Box<Self>, audit: AuditBatch) -> Result<Vec<AuditEvent>> {
         let drafts = audit.into_vec();
         let n = drafts.len() as i64;
-        // Lock the chain's tip. Held until commit, so commits are numbered in commit order.
-        let head =
+        // Lock the chain's tip. Held until commit, so commits are numbered in commit order. On
+        // PostgreSQL the tip is the owner's: locked through its definer function and moved by
+        // the trigger that checks each inserted event continues the chain (the runtime role may
+        // not write it). On SQLite (one local user) it is moved here.
+        let postgres = self.backend == Backend::Postgres;
+        let head = if postgres {
+            sqlx::query("SELECT head_seq + $1 AS seq, head_hash AS hash FROM audit_lock_head()")
+        } else {
             sqlx::query("UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash")
-                .bind(n)
-                .fetch_one(&mut *self.tx)
-                .await
-                .map_err(map_err)?;
+        }
+        .bind(n)
+        .fetch_one(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
         let last_seq: i64 = head.try_get("seq").map_err(map_err)?;
         let mut prev = text(&head, "hash")?;
         let mut events = Vec::with_capacity(drafts.len());
@@ -116,11 +123,13 @@ impl WriteTx for SqlTx {
             self.exec("INSERT INTO change_feed (seq, ts, entity_type, entity_id, action) VALUES ($1, $2, $3, $4, $5)", c).await?;
             events.push(e);
         }
-        self.exec(
-            "UPDATE audit_head SET hash = $1 WHERE id = 1",
-            bind_all!(prev),
-        )
-        .await?;
+        if !postgres {
+            self.exec(
+                "UPDATE audit_head SET hash = $1 WHERE id = 1",
+                bind_all!(prev),
+            )
+            .await?;
+        }
         self.tx.commit().await.map_err(map_err)?;
         Ok(events)
     }

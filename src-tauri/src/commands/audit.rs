@@ -24,7 +24,10 @@ pub async fn audit_list(
 
 #[apply(command!)]
 pub async fn audit_verify(state: State<'_, AppState>) -> CmdResult<ChainReport> {
-    Ok(portal(&state).await?.verify_audit(&state.actor).await?)
+    Ok(portal(&state)
+        .await?
+        .verify_audit(&state.actor, None)
+        .await?)
 }
 
 /// Asks where to save an export in the native save dialog and grants that one path to
@@ -78,7 +81,7 @@ pub async fn audit_export_csv(
     path: String,
 ) -> CmdResult<u64> {
     let portal = portal(&state).await?;
-    let mut file = state.save_grants.create(&path)?;
+    let mut file = tokio::fs::File::from_std(state.save_grants.create(&path)?);
     Ok(portal
         .export_audit_csv(&state.actor, filter, &mut file)
         .await?)

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from "react";
 import { api, asCommandError, emptyAuditFilter, type AuditEvent, type AuditFilter, type ChainReport } from "../api";
 import { useNav } from "../App";
+import { Guarded } from "../access";
 import { Badge, Empty, ErrorState, Field, Loading, Modal, PageHeader, fmtTime, usePaged, useToast } from "../ui";
 
 const ROW = 40;
@@ -45,7 +46,7 @@ export function AuditPage() {
         {report && report !== "checking" && (report.first_broken
           ? <Badge tone="bad">Chain broken at event #{report.first_broken.seq}: {report.first_broken.reason}</Badge>
           : <Badge tone="good">Chain intact · {report.checked} events</Badge>)}
-        <button onClick={verify} aria-label="Verify chain">Verify chain</button>
+        <Guarded permission="verify_audit" onClick={verify} aria-label="Verify chain">Verify chain</Guarded>
         <button onClick={exportCsv} aria-label="Export CSV">Export CSV</button>
       </>} />
       <div className="filters" role="search">

@@ -2,8 +2,10 @@ import { useEffect, useRef, useState } from "react";
 import { api, asCommandError, type ChainReport, type CommandError, type DayActivity } from "../api";
 import { useNav, useTheme } from "../App";
 import { Badge, ErrorState, Loading, PageHeader, useAsync } from "../ui";
+import { useCan } from "../access";
 
 export function OverviewPage() {
+  const can = useCan();
   const { go } = useNav();
   const { data, error, loading, reload } = useAsync(() => api.overviewGet(), []);
   if (loading && !data) return <div className="page"><PageHeader title="Overview" /><Loading /></div>;
@@ -28,7 +30,8 @@ export function OverviewPage() {
             <small>{c.hint}</small>
           </button>
         ))}
-        <ChainCard />
+        {/* Walking the whole chain is an admin's read: other roles see no card rather than an error. */}
+        {can("verify_audit") && <ChainCard />}
       </div>
       <section className="panel">
         <h2>Key activity, last 30 days</h2>

@@ -23,8 +23,19 @@ pub enum Cmd {
         #[arg(long)]
         cursor: Option<String>,
     },
-    /// Check the hash chain and report the first broken link.
-    Verify,
+    /// Check the hash chain and report the first broken link (admins).
+    Verify {
+        /// A checkpoint file from `padmin audit checkpoint`: the event it names must still
+        /// have the hash it recorded, which catches a history rewritten with recomputed hashes.
+        #[arg(long, value_name = "CHECKPOINT")]
+        against: Option<PathBuf>,
+    },
+    /// Write the chain's tip, signed by the portal, to keep outside the database (admins).
+    Checkpoint {
+        /// Where to write it (JSON); the standard output when absent.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// Export matching events as CSV.
     Export {
         #[arg(long)]
@@ -88,8 +99,12 @@ pub async fn run(s: &Session, c: Cmd) -> Result<u8, Error> {
                 output::next_page(&p.next_cursor);
             })
         }
-        Cmd::Verify => {
-            let report = p.verify_audit(a).await?;
+        Cmd::Verify { against } => {
+            let against = match against {
+                Some(path) => Some(read_checkpoint(&path)?),
+                None => None,
+            };
+            let report = p.verify_audit(a, against).await?;
             done(s, &report, |r| match &r.first_broken {
                 None => println!("audit chain intact: {} events verified", r.checked),
                 Some(b) => println!(
@@ -103,10 +118,32 @@ pub async fn run(s: &Session, c: Cmd) -> Result<u8, Error> {
                 0
             })
         }
+        Cmd::Checkpoint { out } => {
+            let cp = p.audit_checkpoint(a).await?;
+            let text = serde_json::to_string_pretty(&cp)
+                .map_err(|e| Error::internal(format!("rendering the checkpoint: {e}")))?;
+            match out {
+                None => println!("{text}"),
+                Some(path) => {
+                    std::fs::write(&path, format!("{text}\n")).map_err(|e| {
+                        Error::invalid("out", format!("cannot write {}: {e}", path.display()))
+                    })?;
+                    done(s, &cp, |cp| {
+                        println!(
+                            "checkpoint of event {} written to {}: keep it where the database's users cannot write",
+                            cp.seq,
+                            path.display()
+                        )
+                    })?;
+                }
+            }
+            Ok(0)
+        }
         Cmd::Export { csv, filter } => {
-            let mut file = std::fs::File::create(&csv).map_err(|e| {
+            let file = std::fs::File::create(&csv).map_err(|e| {
                 Error::invalid("csv", format!("cannot create {}: {e}", csv.display()))
             })?;
+            let mut file = tokio::fs::File::from_std(file);
             let n = p
                 .export_audit_csv(a, filter.filter(None, None), &mut file)
                 .await?;
@@ -115,4 +152,19 @@ pub async fn run(s: &Session, c: Cmd) -> Result<u8, Error> {
             })
         }
     }
+}
+
+/// A checkpoint file, or a clear error naming what is wrong with it.
+fn read_checkpoint(path: &std::path::Path) -> Result<domain::model::AuditCheckpoint, Error> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::invalid("against", format!("cannot read {}: {e}", path.display())))?;
+    serde_json::from_str(&text).map_err(|e| {
+        Error::invalid(
+            "against",
+            format!(
+                "{} is not a checkpoint from `padmin audit checkpoint`: {e}",
+                path.display()
+            ),
+        )
+    })
 }

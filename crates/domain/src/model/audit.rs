@@ -1,6 +1,7 @@
-//! The audit list's filter and the chain verification report.
+//! The audit list's filter, the chain verification report, and signed checkpoints of the chain.
 
 use crate::clock::Timestamp;
+use crate::envelope::MasterKeySet;
 use serde::{Deserialize, Serialize};
 
 /// Filters of the audit list, newest first.
@@ -32,4 +33,135 @@ pub struct AuditFilter {
 pub struct ChainReport {
     pub checked: u64,
     pub first_broken: Option<crate::audit::BrokenLink>,
+}
+
+/// The chain's tip at an instant, signed by the portal. Kept outside the database (a file, a log
+/// sink), it anchors the chain: a later verification against it tells whether the history up
+/// to it was rewritten, even by someone who recomputed every hash after the change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditCheckpoint {
+    /// The last event covered.
+    pub seq: i64,
+    /// That event's hash (64 lowercase hex digits).
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9a-f]{64}$"))]
+    pub hash: String,
+    /// When the checkpoint was made.
+    pub at: Timestamp,
+    /// The master-key version whose derived key signed it.
+    pub key_version: u32,
+    /// HMAC-SHA256 over `seq`, `hash` and `at` under a key derived from that master key (hex).
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9a-f]{64}$"))]
+    pub mac: String,
+}
+
+impl AuditCheckpoint {
+    const PURPOSE: &'static str = "audit-checkpoint";
+
+    fn message(seq: i64, hash: &str, at: Timestamp) -> Vec<u8> {
+        format!(
+            "provider-admin audit checkpoint\n{seq}\n{hash}\n{}",
+            at.millis()
+        )
+        .into_bytes()
+    }
+
+    /// Signs the tip `(seq, hash)` at `at` with the newest master key.
+    pub fn sign(keys: &MasterKeySet, seq: i64, hash: &str, at: Timestamp) -> Option<Self> {
+        let version = keys.current();
+        let mac = keys.mac(version, Self::PURPOSE, &Self::message(seq, hash, at))?;
+        Some(AuditCheckpoint {
+            seq,
+            hash: hash.to_string(),
+            at,
+            key_version: version,
+            mac: hex::encode(mac),
+        })
+    }
+
+    /// Whether this checkpoint was signed by a holder of `keys` and is unaltered. Compared in
+    /// constant time.
+    pub fn is_authentic(&self, keys: &MasterKeySet) -> bool {
+        let Some(expected) = keys.mac(
+            self.key_version,
+            Self::PURPOSE,
+            &Self::message(self.seq, &self.hash, self.at),
+        ) else {
+            return false;
+        };
+        let Ok(given) = hex::decode(&self.mac) else {
+            return false;
+        };
+        given.len() == expected.len()
+            && given
+                .iter()
+                .zip(expected.iter())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+    }
+}
+
+/// What to verify the chain against.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VerifyAgainst {
+    /// A checkpoint kept outside the database: the event it names must still have its hash.
+    pub against: Option<AuditCheckpoint>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn a_checkpoint_is_authentic_only_unaltered_and_under_the_same_keys() {
+        let keys = MasterKeySet::generate(&mut rand::rngs::StdRng::seed_from_u64(7));
+        let at = Timestamp::from_millis(1_800_000_000_000);
+        let cp = AuditCheckpoint::sign(&keys, 42, &"ab".repeat(32), at).unwrap();
+        assert!(cp.is_authentic(&keys));
+        for altered in [
+            AuditCheckpoint {
+                seq: 41,
+                ..cp.clone()
+            },
+            AuditCheckpoint {
+                hash: "cd".repeat(32),
+                ..cp.clone()
+            },
+            AuditCheckpoint {
+                at: Timestamp::from_millis(1),
+                ..cp.clone()
+            },
+            AuditCheckpoint {
+                key_version: 9,
+                ..cp.clone()
+            },
+            AuditCheckpoint {
+                mac: "00".repeat(32),
+                ..cp.clone()
+            },
+            AuditCheckpoint {
+                mac: "not hex".into(),
+                ..cp.clone()
+            },
+        ] {
+            assert!(!altered.is_authentic(&keys), "{altered:?}");
+        }
+        let other = MasterKeySet::generate(&mut rand::rngs::StdRng::seed_from_u64(8));
+        assert!(
+            !cp.is_authentic(&other),
+            "another portal's keys do not vouch for it"
+        );
+        let mut rotated = keys.clone();
+        rotated.add_version(&mut rand::rngs::StdRng::seed_from_u64(9));
+        assert!(
+            cp.is_authentic(&rotated),
+            "a rotation keeps old checkpoints checkable"
+        );
+    }
 }

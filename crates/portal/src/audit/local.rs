@@ -5,7 +5,7 @@ use crate::local::{page_limit, store_err, LocalPortal};
 use async_trait::async_trait;
 use domain::audit::{AuditEvent, BrokenLink, ChainVerifier};
 use domain::error::{Error, Result};
-use domain::model::{AuditFilter, ChainReport, Page};
+use domain::model::{AuditCheckpoint, AuditFilter, ChainReport, Page};
 use domain::{Actor, Permission};
 
 const CHAIN_BATCH: u32 = 2000;
@@ -38,10 +38,37 @@ impl Audit for LocalPortal {
         self.store.audit(&filter, limit).await.map_err(store_err)
     }
 
-    async fn verify_audit(&self, actor: &Actor) -> Result<ChainReport> {
-        self.authorize(actor, Permission::ReadAudit, None)?;
+    async fn verify_audit(
+        &self,
+        actor: &Actor,
+        against: Option<AuditCheckpoint>,
+    ) -> Result<ChainReport> {
+        self.authorize(actor, Permission::VerifyAudit, None)?;
+        if let Some(cp) = &against {
+            if !cp.is_authentic(&self.master_keys()?) {
+                return Err(Error::invalid(
+                    "against",
+                    "this checkpoint's signature does not match: it was not made by this portal, or it was altered",
+                ));
+            }
+        }
         // Read the tip first: events committed after it are checked on the next run.
         let (head_seq, head_hash) = self.store.audit_head().await.map_err(store_err)?;
+        if let Some(cp) = against.as_ref().filter(|cp| cp.seq > head_seq) {
+            return Ok(ChainReport {
+                checked: 0,
+                first_broken: Some(BrokenLink {
+                    seq: head_seq + 1,
+                    event_id: String::new(),
+                    reason: format!(
+                        "the checkpoint of {} covers event {}, but the trail now ends at event {head_seq} (events were removed)",
+                        cp.at.to_rfc3339(),
+                        cp.seq
+                    ),
+                }),
+            });
+        }
+        let against = against.filter(|cp| cp.seq > 0);
         let mut v = ChainVerifier::default();
         let mut after = 0;
         let mut last: Option<AuditEvent> = None;
@@ -62,6 +89,21 @@ impl Audit for LocalPortal {
                         checked: v.checked(),
                         first_broken: Some(broken),
                     });
+                }
+                if let Some(cp) = against.as_ref().filter(|cp| cp.seq == e.seq) {
+                    if cp.hash != e.hash {
+                        return Ok(ChainReport {
+                            checked: v.checked(),
+                            first_broken: Some(BrokenLink {
+                                seq: e.seq,
+                                event_id: e.id.clone(),
+                                reason: format!(
+                                    "the checkpoint of {} recorded another hash for this event: the history up to it was rewritten (its hashes recomputed)",
+                                    cp.at.to_rfc3339()
+                                ),
+                            }),
+                        });
+                    }
                 }
                 last = Some(e);
             }
@@ -85,19 +127,30 @@ impl Audit for LocalPortal {
         })
     }
 
+    async fn audit_checkpoint(&self, actor: &Actor) -> Result<AuditCheckpoint> {
+        self.authorize(actor, Permission::VerifyAudit, None)?;
+        let (seq, hash) = self.store.audit_head().await.map_err(store_err)?;
+        AuditCheckpoint::sign(&self.master_keys()?, seq, &hash, self.now())
+            .ok_or_else(|| Error::Internal("no master key to sign the checkpoint with".into()))
+    }
+
     async fn export_audit_csv(
         &self,
         actor: &Actor,
         mut filter: AuditFilter,
-        out: &mut (dyn std::io::Write + Send),
+        out: &mut (dyn tokio::io::AsyncWrite + Send + Unpin),
     ) -> Result<u64> {
+        use tokio::io::AsyncWriteExt;
         self.authorize(actor, Permission::ReadAudit, None)?;
         check_filter(&filter)?;
         // The export holds every matching event: `limit` is checked like a list's, then unused.
         crate::local::page_limit(filter.limit)?;
         let io = |e: csv::Error| Error::Internal(format!("writing the CSV failed: {e}"));
+        let sent = |e: std::io::Error| {
+            Error::Unavailable(format!("the export could not be written out: {e}"))
+        };
         // Actor names, user agents and request ids come from outside: cells are neutralised.
-        let mut w = crate::CsvWriter::from_writer(out);
+        let mut w = crate::CsvWriter::from_writer(Vec::new());
         w.write_record([
             "seq",
             "id",
@@ -117,6 +170,7 @@ impl Audit for LocalPortal {
             "request_id",
         ])
         .map_err(io)?;
+        out.write_all(&w.take().map_err(io)?).await.map_err(sent)?;
         let mut n = 0;
         filter.limit = Some(domain::model::PAGE_MAX);
         loop {
@@ -150,13 +204,13 @@ impl Audit for LocalPortal {
                 .map_err(io)?;
                 n += 1;
             }
+            out.write_all(&w.take().map_err(io)?).await.map_err(sent)?;
             match page.next_cursor {
                 Some(c) => filter.cursor = Some(c),
                 None => break,
             }
         }
-        w.flush()
-            .map_err(|e| Error::Internal(format!("writing the CSV failed: {e}")))?;
+        out.flush().await.map_err(sent)?;
         Ok(n)
     }
 }

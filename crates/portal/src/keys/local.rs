@@ -407,14 +407,10 @@ impl Keys for LocalPortal {
         // tells nothing about that state to someone who does not hold the secret.
         let active = rec.status(now) == KeyStatus::Active;
         // At most one argon2id per core at a time (each takes 19 MiB): a burst of cold
-        // verifications queues instead of exhausting memory, and the many requests of a client
-        // presenting the same key wait for the first one, then hit the cache.
-        let _permit = self
-            .key_state
-            .hashing
-            .acquire()
-            .await
-            .map_err(|_| Error::Internal("the verifier is shutting down".into()))?;
+        // verifications waits in a bounded queue instead of exhausting memory (or answers busy),
+        // and the many requests of a client presenting the same key wait for the first one,
+        // then hit the cache.
+        let permit = self.key_state.hashing.for_verification().await?;
         // Looked up for every state (the same work), used only for an active key.
         if let Some(hit) = self.key_state.cache.get(&digest, now).filter(|_| active) {
             self.touch(&hit.key_id, now, actor.ip.as_deref()).await;
@@ -425,9 +421,12 @@ impl Keys for LocalPortal {
             });
         }
         let phc = rec.hashed_key.clone();
-        let ok = tokio::task::spawn_blocking(move || key.verify(&phc))
-            .await
-            .map_err(|e| Error::Internal(format!("verification failed: {e}")))?;
+        let ok = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            key.verify(&phc)
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("verification failed: {e}")))?;
         if !(ok && active) {
             return Err(rejected());
         }
@@ -451,13 +450,9 @@ impl Keys for LocalPortal {
 impl LocalPortal {
     /// Mints a key and its hash; hashing runs off the async threads.
     async fn mint(&self) -> Result<(FullKey, String)> {
-        let _permit = self
-            .key_state
-            .hashing
-            .acquire()
-            .await
-            .map_err(|_| Error::Internal("the key service is shutting down".into()))?;
-        tokio::task::spawn_blocking(|| {
+        let permit = self.key_state.hashing.for_minting().await?;
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             let key = FullKey::generate(&mut rand::rngs::OsRng);
             let hash = key.hash(&mut rand::rngs::OsRng).map_err(Error::Internal)?;
             Ok((key, hash))

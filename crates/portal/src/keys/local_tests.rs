@@ -153,7 +153,7 @@ async fn every_failure_on_a_known_id_gets_the_same_answer_after_hashing() {
 
     // With no hashing permit to be had, each of them fails for want of one: none is
     // answered before argon2 would run. An unknown id needs none.
-    p.key_state.hashing.close();
+    p.key_state.hashing.permits.close();
     for full in &known {
         let err = p.verify_key(&a, full).await.unwrap_err();
         assert_eq!(

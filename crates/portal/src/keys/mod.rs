@@ -2,6 +2,7 @@
 //! an overlap, and verified for partners. The trait is the capability; `local` implements it over
 //! a Store, with the key-only state (verification cache, key index, usage counts) in `state`.
 
+pub mod hashing;
 mod known_keys;
 pub(crate) mod local;
 pub(crate) mod state;

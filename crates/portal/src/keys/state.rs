@@ -2,6 +2,7 @@
 //! the index of known key ids, usage not yet written, the argon2id permits, and the listener
 //! told about revocations (so other processes can forget a key).
 
+use super::hashing::Hashing;
 use super::known_keys::KnownKeys;
 use super::local::Usage;
 use super::verify_cache::VerifyCache;
@@ -19,8 +20,8 @@ pub(crate) struct KeyState {
     pub(crate) touched: Mutex<HashMap<KeyId, Usage>>,
     pub(crate) known_keys: tokio::sync::Mutex<KnownKeys>,
     listener: RwLock<Option<KeyListener>>,
-    /// Permits to run argon2id (one per core: each run takes 19 MiB).
-    pub(crate) hashing: tokio::sync::Semaphore,
+    /// Permits to run argon2id (one per core: each run takes 19 MiB), and the bounded queue.
+    pub(crate) hashing: Hashing,
     /// Tests only: where the next cold verification stops, once, after reading the key record.
     #[cfg(test)]
     pub(crate) pause: Mutex<Option<Pause>>,
@@ -41,7 +42,7 @@ impl KeyState {
             touched: Mutex::new(HashMap::new()),
             known_keys: tokio::sync::Mutex::new(KnownKeys::default()),
             listener: RwLock::new(None),
-            hashing: tokio::sync::Semaphore::new(
+            hashing: Hashing::new(
                 std::thread::available_parallelism()
                     .map(|n| n.get())
                     .unwrap_or(2),
@@ -68,6 +69,14 @@ impl LocalPortal {
         if let Ok(mut l) = self.key_state.listener.write() {
             *l = Some(listener);
         }
+    }
+
+    /// Bounds the queue of cold verifications waiting for an argon2id run: past `max_waiting`
+    /// waiters, or after waiting `max_wait`, a verification answers [`Error::Unavailable`].
+    ///
+    /// [`Error::Unavailable`]: domain::error::Error::Unavailable
+    pub fn set_hashing_queue(&self, max_waiting: usize, max_wait: std::time::Duration) {
+        self.key_state.hashing.set_bounds(max_waiting, max_wait);
     }
 
     /// Forgets cached verifications of `id`: another process changed that key.

@@ -19,7 +19,7 @@ use std::fmt;
 use std::path::Path;
 use std::time::Duration;
 
-static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/postgres");
+pub(crate) static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/postgres");
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/sqlite");
 
 /// Which database a [`SqlStore`] talks to.
@@ -125,10 +125,7 @@ impl SqlStore {
             location: redact_url(url),
             rotation: crate::secrets::LocalRotationLock::new(None),
         };
-        POSTGRES_MIGRATIONS
-            .run(&store.pool)
-            .await
-            .map_err(migrate_err)?;
+        crate::roles::migrate_unless_current(&store.pool, &POSTGRES_MIGRATIONS).await?;
         Ok(store)
     }
 
@@ -227,7 +224,7 @@ fn migrate_err(e: sqlx::migrate::MigrateError) -> StoreError {
     StoreError::Migration(e.to_string())
 }
 
-fn describe(e: &sqlx::Error) -> String {
+pub(crate) fn describe(e: &sqlx::Error) -> String {
     match e {
         sqlx::Error::Database(db) => db.message().to_string(),
         other => other.to_string(),
