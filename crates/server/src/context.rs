@@ -298,20 +298,21 @@ pub async fn partner(State(state): State<AppState>, mut req: Request, next: Next
     req.extensions_mut().insert(actor);
     let response = next.run(req).await;
     if let Some((key_bucket, fail_bucket)) = outcome_buckets {
-        let charged = match response.status() {
-            StatusCode::OK => Some((key_bucket, state.limits.federation_key)),
-            StatusCode::UNAUTHORIZED => Some((fail_bucket, state.limits.federation_failures)),
-            _ => None,
-        };
-        if let Some((bucket, budget)) = charged {
-            // Off the response's path: the answer is already decided.
-            let state = state.clone();
-            tokio::spawn(async move {
-                state
-                    .limiter
-                    .check_with(&[(&bucket, budget, Charge::Spend)])
-                    .await;
-            });
+        match response.status() {
+            // Successes are the hot path: their debt is paid to Redis in batches.
+            StatusCode::OK => state.limiter.owe(&key_bucket, state.limits.federation_key),
+            // Failures must stop a guesser at once: paid now, off the response's path.
+            StatusCode::UNAUTHORIZED => {
+                let state = state.clone();
+                tokio::spawn(async move {
+                    let budget = state.limits.federation_failures;
+                    state
+                        .limiter
+                        .check_with(&[(&fail_bucket, budget, Charge::Owe(1))])
+                        .await;
+                });
+            }
+            _ => {}
         }
     }
     match decision {

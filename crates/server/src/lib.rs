@@ -44,7 +44,7 @@ pub struct AppState(Arc<Inner>);
 pub struct Inner {
     pub portal: Arc<LocalPortal>,
     pub tokens: TokenVerifier,
-    pub limiter: limits::RateLimiter,
+    pub limiter: Arc<limits::RateLimiter>,
     inflight: inflight::InFlight,
     pub limits: Limits,
     pub trusted_proxies: Vec<IpNet>,
@@ -92,10 +92,24 @@ impl AppState {
             None => None,
         };
         portal.set_hashing_queue(config.hashing_queue, config.hashing_wait);
+        let limiter = Arc::new(limits::RateLimiter::new(redis.clone(), &prefix));
+        if redis.is_some() {
+            // Pays the debts of answered requests to Redis every 50 ms, until the state is gone.
+            let weak = Arc::downgrade(&limiter);
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(std::time::Duration::from_millis(50));
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tick.tick().await;
+                    let Some(limiter) = weak.upgrade() else { break };
+                    limiter.pay_debts().await;
+                }
+            });
+        }
         Ok(AppState(Arc::new(Inner {
             portal,
             tokens: TokenVerifier::new(config.oidc.clone()),
-            limiter: limits::RateLimiter::new(redis.clone(), &prefix),
+            limiter,
             inflight: inflight::InFlight::new(redis.clone(), &prefix),
             limits: config.limits,
             trusted_proxies: config.trusted_proxies.clone(),

@@ -24,30 +24,36 @@ pub struct Decision {
     pub retry_after_secs: u64,
 }
 
-/// Spends one request from every bucket in KEYS (ARGV: per-minute rate, burst and whether to
-/// charge it, for each), all or none: when any bucket is empty, none is charged. A bucket with
-/// charge 0 is only looked at: it can refuse, never spends. Returns `allowed`, then for each
-/// bucket its remaining tokens, ms until full and ms until one token.
+/// Spends one request from every bucket in KEYS (ARGV, for each: per-minute rate, burst, mode
+/// and cost), all or none: when any bucket is empty, none is charged. Mode 1 spends `cost`
+/// tokens; mode 0 only looks (it can refuse, never spends); mode 2 is a debt already incurred:
+/// it spends `cost` whatever the others say (down to 0) and refuses nothing. Returns `allowed`,
+/// then for each bucket its remaining tokens, ms until full and ms until one token.
 const SCRIPT: &str = r#"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local states = {}
 local allowed = 1
 for i = 1, #KEYS do
-  local rate = tonumber(ARGV[3 * i - 2]) / 60000.0
-  local burst = tonumber(ARGV[3 * i - 1])
-  local charge = tonumber(ARGV[3 * i])
+  local rate = tonumber(ARGV[4 * i - 3]) / 60000.0
+  local burst = tonumber(ARGV[4 * i - 2])
+  local mode = tonumber(ARGV[4 * i - 1])
+  local cost = tonumber(ARGV[4 * i])
   local s = redis.call('HMGET', KEYS[i], 'tokens', 'ts')
   local tokens = tonumber(s[1]) or burst
   local ts = tonumber(s[2]) or now
   tokens = math.min(burst, tokens + math.max(0, now - ts) * rate)
-  states[i] = {tokens, rate, burst, charge}
-  if tokens < 1 then allowed = 0 end
+  states[i] = {tokens, rate, burst, mode, cost}
+  if mode ~= 2 and tokens < 1 then allowed = 0 end
 end
 local out = {allowed}
 for i = 1, #KEYS do
-  local tokens, rate, burst, charge = states[i][1], states[i][2], states[i][3], states[i][4]
-  if allowed == 1 and charge == 1 then tokens = tokens - 1 end
+  local tokens, rate, burst, mode, cost = states[i][1], states[i][2], states[i][3], states[i][4], states[i][5]
+  if mode == 2 then
+    tokens = math.max(0, tokens - cost)
+  elseif allowed == 1 and mode == 1 then
+    tokens = tokens - cost
+  end
   redis.call('HSET', KEYS[i], 'tokens', tostring(tokens), 'ts', now)
   local full_ms = math.ceil((burst - tokens) / rate)
   redis.call('PEXPIRE', KEYS[i], full_ms + 1000)
@@ -68,6 +74,19 @@ pub enum Charge {
     /// Refuses when the bucket is empty, spends nothing: for budgets charged only by the
     /// outcome (a key's successful verifications, its failures from one network).
     Peek,
+    /// Spends this many tokens whatever the bucket holds (down to empty), refusing nothing:
+    /// the outcome of requests already answered.
+    Owe(u32),
+}
+
+impl Charge {
+    fn mode_and_cost(self) -> (u8, u32) {
+        match self {
+            Charge::Peek => (0, 0),
+            Charge::Spend => (1, 1),
+            Charge::Owe(n) => (2, n),
+        }
+    }
 }
 
 /// Spends requests from named buckets.
@@ -77,6 +96,8 @@ pub struct RateLimiter {
     local: Mutex<HashMap<String, (f64, Instant)>>,
     redis_down: AtomicBool,
     prefix: String,
+    /// Debts not yet paid to Redis, by bucket: paid in one batch by [`RateLimiter::pay_debts`].
+    debts: Mutex<HashMap<String, (Budget, u32)>>,
 }
 
 impl std::fmt::Debug for RateLimiter {
@@ -95,6 +116,32 @@ impl RateLimiter {
             script: redis::Script::new(SCRIPT),
             local: Mutex::new(HashMap::new()),
             redis_down: AtomicBool::new(false),
+            debts: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Spends one token from `bucket` for a request already answered. With Redis the debt is
+    /// kept here and paid with others by [`RateLimiter::pay_debts`] (the server calls it every
+    /// 50 ms), so the hot path costs one Redis round trip, not two; without Redis it is paid at
+    /// once (no round trip to save).
+    pub fn owe(&self, bucket: &str, budget: Budget) {
+        if self.redis.is_none() {
+            self.check_local(&[(bucket, budget, Charge::Owe(1))]);
+            return;
+        }
+        if let Ok(mut debts) = self.debts.lock() {
+            debts.entry(bucket.to_string()).or_insert((budget, 0)).1 += 1;
+        }
+    }
+
+    /// Pays every debt kept by [`RateLimiter::owe`], one bucket per script call.
+    pub async fn pay_debts(&self) {
+        let debts = match self.debts.lock() {
+            Ok(mut d) if !d.is_empty() => std::mem::take(&mut *d),
+            _ => return,
+        };
+        for (bucket, (budget, n)) in debts {
+            self.check_with(&[(&bucket, budget, Charge::Owe(n))]).await;
         }
     }
 
@@ -120,11 +167,13 @@ impl RateLimiter {
             let mut conn = conn.clone();
             let mut invocation = self.script.prepare_invoke();
             for (bucket, budget, charge) in buckets {
+                let (mode, cost) = charge.mode_and_cost();
                 invocation
                     .key(format!("{}:rl:{bucket}", self.prefix))
                     .arg(budget.per_minute)
                     .arg(budget.burst)
-                    .arg(u8::from(*charge == Charge::Spend));
+                    .arg(mode)
+                    .arg(cost);
             }
             let result: redis::RedisResult<Vec<i64>> = invocation.invoke_async(&mut conn).await;
             match result {
@@ -185,15 +234,18 @@ impl RateLimiter {
             *at = now;
             levels.push(*tokens);
         }
-        let allowed = levels.iter().all(|t| *t >= 1.0);
+        let allowed = buckets
+            .iter()
+            .zip(&levels)
+            .all(|((_, _, charge), t)| matches!(charge, Charge::Owe(_)) || *t >= 1.0);
         let mut per = Vec::with_capacity(buckets.len());
         for ((bucket, budget, charge), level) in buckets.iter().zip(levels) {
             let rate = f64::from(budget.per_minute) / 60_000.0;
             let burst = f64::from(budget.burst);
-            let tokens = if allowed && *charge == Charge::Spend {
-                level - 1.0
-            } else {
-                level
+            let tokens = match charge {
+                Charge::Owe(n) => (level - f64::from(*n)).max(0.0),
+                Charge::Spend if allowed => level - 1.0,
+                _ => level,
             };
             if let Some(slot) = map.get_mut(*bucket) {
                 slot.0 = tokens;
@@ -311,5 +363,27 @@ mod tests {
             6,
             "three allowed requests charged the IP's bucket, the refused one did not"
         );
+    }
+
+    #[tokio::test]
+    async fn a_debt_is_paid_whatever_the_bucket_holds_and_refuses_nothing() {
+        let limiter = RateLimiter::new(None, "t");
+        let two = Budget {
+            per_minute: 1,
+            burst: 2,
+        };
+        for _ in 0..5 {
+            limiter.owe("key:k", two);
+        }
+        let d = limiter.check_with(&[("key:k", two, Charge::Peek)]).await;
+        assert!(
+            !d.allowed,
+            "five answered successes emptied a bucket of two"
+        );
+        assert_eq!(d.remaining, 0, "a debt empties a bucket, never below");
+        let d = limiter
+            .check_with(&[("ip:a", two, Charge::Spend), ("key:k", two, Charge::Owe(1))])
+            .await;
+        assert!(d.allowed, "a debt refuses nothing");
     }
 }
