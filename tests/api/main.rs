@@ -4,6 +4,7 @@
 //! one PostgreSQL and one Redis. Real PostgreSQL, real Redis, real sockets.
 
 mod errors;
+mod exports;
 mod matrix;
 mod partners;
 mod roles;
