@@ -16,6 +16,7 @@ pub struct MasterKeyRotationBody {
     pub dry_run: bool,
     /// Secrets re-encrypted per transaction (1 to 10,000; default 100).
     #[serde(default = "default_batch")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = domain::schema::batch_size))]
     pub batch_size: u32,
     /// Stop after this many batches; the rest is resumed by the next run.
     #[serde(default)]
