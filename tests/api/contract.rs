@@ -98,3 +98,20 @@ async fn a_body_that_is_not_a_json_object_is_refused() {
     assert_eq!(body["fields"][0]["field"], "body", "{body}");
     f.finish().await;
 }
+
+/// PostgreSQL cannot store or compare NUL in text: free-text inputs refuse it with 422 (and the
+/// document says so) instead of failing with a 500.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_nul_character_in_free_text_is_invalid_not_a_server_error() {
+    let f = Fixture::start(&[]).await;
+    let token = f.token(&actor("user:alice", Role::Provider));
+    for path in [
+        "/v1/clients?search=a%00b",
+        "/v1/keys?search=%00",
+        "/v1/audit?action=%00",
+    ] {
+        let r = f.get(path, &token).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{path}");
+    }
+    f.finish().await;
+}

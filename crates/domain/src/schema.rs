@@ -9,7 +9,8 @@ use crate::model::{
 };
 use crate::validate::{
     issuer_core, redirect_uri_core, trimmed_pattern, CLIENT_ID_CORE, CLIENT_ID_MAX,
-    IDEMPOTENCY_KEY_MAX, IDEMPOTENCY_KEY_PATTERN, NAME_MAX, NAME_PATTERN, SECRET_MAX, URL_MAX,
+    IDEMPOTENCY_KEY_MAX, IDEMPOTENCY_KEY_PATTERN, NAME_MAX, NAME_PATTERN, SECRET_MAX, TEXT_PATTERN,
+    URL_MAX,
 };
 use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, SchemaType, Type};
 use utoipa::openapi::{Object, RefOr, Schema};
@@ -27,6 +28,7 @@ fn text(nullable: bool, min: usize, max: usize, description: &str) -> Object {
     string(nullable)
         .min_length((min > 0).then_some(min))
         .max_length(Some(max))
+        .pattern(Some(TEXT_PATTERN))
         .description(Some(description))
         .build()
 }
@@ -149,14 +151,14 @@ pub fn instant() -> Schema {
         .into()
 }
 
-/// A client secret (write-only), or `null` for none / no change.
+/// A client secret (write-only), or `null` for none / no change. Any characters: it is stored
+/// sealed, as bytes.
 pub fn secret_or_null() -> Object {
-    text(
-        true,
-        1,
-        SECRET_MAX,
-        "The client secret (write-only: never returned)",
-    )
+    string(true)
+        .min_length(Some(1))
+        .max_length(Some(SECRET_MAX))
+        .description(Some("The client secret (write-only: never returned)"))
+        .build()
 }
 
 /// `expires_in` of a new key.
@@ -244,21 +246,34 @@ pub fn batch_size() -> Object {
     )
 }
 
+/// A query parameter's `schema`, or an empty value (which means the parameter is absent).
+fn or_empty(schema: impl Into<RefOr<Schema>>, description: &str) -> Schema {
+    use utoipa::openapi::schema::AnyOfBuilder;
+    AnyOfBuilder::new()
+        .item(schema)
+        .item(string(false).max_length(Some(0)).build())
+        .description(Some(description))
+        .build()
+        .into()
+}
+
 /// Page size of a list.
-pub fn page_limit() -> Object {
-    integer(
-        1,
-        PAGE_MAX,
-        &format!("Page size, 1 to {PAGE_MAX} (default 50)"),
-    )
+pub fn page_limit() -> Schema {
+    let d = format!("Page size, 1 to {PAGE_MAX} (default 50; empty: the default)");
+    or_empty(integer(1, PAGE_MAX, &d), &d)
 }
 
 /// The `expiring_within_days` and `unused_for_days` filters.
-pub fn filter_days() -> Object {
-    integer(
-        1,
-        KEY_FILTER_DAYS_MAX,
-        &format!("Days, 1 to {KEY_FILTER_DAYS_MAX}"),
+pub fn filter_days() -> Schema {
+    let d = format!("Days, 1 to {KEY_FILTER_DAYS_MAX} (empty: no filter)");
+    or_empty(integer(1, KEY_FILTER_DAYS_MAX, &d), &d)
+}
+
+/// The key list's `status` filter.
+pub fn key_status() -> Schema {
+    or_empty(
+        RefOr::Ref(utoipa::openapi::Ref::from_schema_name("KeyStatus")),
+        "Keys in this state (empty: any)",
     )
 }
 

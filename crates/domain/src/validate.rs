@@ -248,6 +248,18 @@ pub fn parse_uuid(input: &str) -> Result<uuid::Uuid, String> {
 
 pub const SECRET_MAX: usize = 4096;
 
+/// Free text (searches, filters, error messages): anything but NUL, which PostgreSQL cannot
+/// store or compare in text.
+pub const TEXT_PATTERN: &str = r"^[^\x00]*$";
+
+/// Checks free text against [`TEXT_PATTERN`].
+pub fn check_text(s: &str) -> Result<(), String> {
+    if s.contains('\0') {
+        return Err("must not contain NUL characters".into());
+    }
+    Ok(())
+}
+
 /// The longest `Idempotency-Key`.
 pub const IDEMPOTENCY_KEY_MAX: usize = 255;
 /// An `Idempotency-Key`: visible ASCII characters (with [`IDEMPOTENCY_KEY_MAX`]).

@@ -84,15 +84,12 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         match parts.headers.get(IDEMPOTENCY_KEY_HEADER) {
             None => Ok(IdempotencyKey(None)),
-            Some(v) => v
-                .to_str()
-                .map(|s| IdempotencyKey(Some(s.to_string())))
-                .map_err(|_| {
-                    rejection(
-                        "Idempotency-Key",
-                        "must be visible ASCII characters (a UUID is a good choice)",
-                    )
-                }),
+            Some(v) => {
+                let key = v.to_str().unwrap_or("\u{0}");
+                domain::validate::check_idempotency_key(key)
+                    .map(|()| IdempotencyKey(Some(key.to_string())))
+                    .map_err(|m| rejection("Idempotency-Key", m))
+            }
         }
     }
 }

@@ -128,6 +128,11 @@ pub struct FederationKey {
 #[serde(default)]
 pub struct KeyFilter {
     #[serde(deserialize_with = "super::empty_as_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        param(schema_with = crate::schema::key_status),
+        schema(schema_with = crate::schema::key_status)
+    )]
     pub status: Option<KeyStatus>,
     /// Active keys whose expiry falls within this many days.
     #[serde(deserialize_with = "super::empty_as_none")]

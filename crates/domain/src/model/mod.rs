@@ -50,6 +50,32 @@ where
     }
 }
 
+/// `#[serde(deserialize_with = "whole_u32")]`: a JSON number with no fractional part (`100` or
+/// `100.0`: both are integers to JSON Schema) that fits a `u32`.
+pub fn whole_u32<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    let n = serde_json::Number::deserialize(d)?;
+    n.as_u64()
+        .or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && *f >= 0.0)
+                .map(|f| f as u64)
+        })
+        .and_then(|v| u32::try_from(v).ok())
+        .ok_or_else(|| {
+            D::Error::custom(format!(
+                "`{n}` is not a whole number from 0 to {}",
+                u32::MAX
+            ))
+        })
+}
+
+/// [`whole_u32`] for an optional field (`null` is none).
+pub fn whole_u32_or_none<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    #[derive(Deserialize)]
+    struct Whole(#[serde(deserialize_with = "whole_u32")] u32);
+    Ok(Option::<Whole>::deserialize(d)?.map(|w| w.0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,5 +113,28 @@ mod tests {
         assert_eq!((q.days, q.status), (Some(30), Some(KeyStatus::Revoked)));
         assert!(serde_json::from_value::<Q>(serde_json::json!({"days": "x"})).is_err());
         assert!(serde_json::from_value::<Q>(serde_json::json!({"status": "lost"})).is_err());
+    }
+
+    #[test]
+    fn whole_numbers_may_be_written_as_floats() {
+        #[derive(Debug, Deserialize)]
+        struct B {
+            #[serde(deserialize_with = "whole_u32")]
+            n: u32,
+            #[serde(default, deserialize_with = "whole_u32_or_none")]
+            m: Option<u32>,
+        }
+        let b: B = serde_json::from_str(r#"{"n": 2389.0, "m": null}"#).unwrap();
+        assert_eq!((b.n, b.m), (2389, None));
+        let b: B = serde_json::from_str(r#"{"n": 7, "m": 3.0}"#).unwrap();
+        assert_eq!((b.n, b.m), (7, Some(3)));
+        for bad in [
+            r#"{"n": 1.5}"#,
+            r#"{"n": -1}"#,
+            r#"{"n": 4294967296}"#,
+            r#"{"n": "1"}"#,
+        ] {
+            assert!(serde_json::from_str::<B>(bad).is_err(), "{bad}");
+        }
     }
 }

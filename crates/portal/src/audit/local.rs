@@ -10,7 +10,7 @@ use domain::{Actor, Permission};
 
 const CHAIN_BATCH: u32 = 2000;
 
-/// The text filters' lengths. A range with `to` at or before `from` is valid and empty.
+/// The text filters: no NUL, and their lengths. A range with `to` at or before `from` is valid and empty.
 fn check_filter(f: &AuditFilter) -> Result<()> {
     for (field, v) in [
         ("entity_type", &f.entity_type),
@@ -18,6 +18,9 @@ fn check_filter(f: &AuditFilter) -> Result<()> {
         ("actor", &f.actor),
         ("action", &f.action),
     ] {
+        if let Some(Err(m)) = v.as_deref().map(domain::validate::check_text) {
+            return Err(Error::invalid(field, m));
+        }
         if v.as_ref()
             .is_some_and(|s| s.chars().count() > AUDIT_FILTER_MAX)
         {

@@ -45,6 +45,9 @@ impl Clients for LocalPortal {
                 format!("must be at most {SEARCH_MAX} characters"),
             ));
         }
+        if let Some(Err(m)) = filter.search.as_deref().map(domain::validate::check_text) {
+            return Err(Error::invalid("search", m));
+        }
         // A client-role user sees only its own organisation.
         if let Role::Client(own) = actor.role {
             self.authorize(actor, Permission::ReadClients, Some(own))?;

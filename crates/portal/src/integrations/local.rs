@@ -222,6 +222,9 @@ impl Integrations for LocalPortal {
         error: Option<String>,
         idem: Option<&str>,
     ) -> Result<Integration> {
+        if let Some(Err(m)) = error.as_deref().map(domain::validate::check_text) {
+            return Err(Error::invalid("error", m));
+        }
         if error
             .as_ref()
             .is_some_and(|e| e.chars().count() > SYNC_ERROR_MAX)

@@ -143,6 +143,9 @@ impl Keys for LocalPortal {
         {
             v.push("search", format!("must be at most {SEARCH_MAX} characters"));
         }
+        if let Some(Err(m)) = filter.search.as_deref().map(domain::validate::check_text) {
+            v.push("search", m);
+        }
         v.finish()?;
         let now = self.now();
         let page = self

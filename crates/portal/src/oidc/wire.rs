@@ -126,7 +126,9 @@ pub fn oidc_changes_not_both() -> utoipa::openapi::schema::Schema {
     AnyOfBuilder::new()
         .item(only(
             "clear_client_secret",
-            ObjectBuilder::new().enum_values(Some([false])),
+            ObjectBuilder::new()
+                .schema_type(Type::Boolean)
+                .enum_values(Some([false])),
         ))
         .item(only(
             "client_secret",

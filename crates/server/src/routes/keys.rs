@@ -128,6 +128,8 @@ async fn end_overlap(
     State(s): State<AppState>,
     Extension(actor): Extension<Actor>,
     Path(id): Path<String>,
+    // Idempotent by nature: the key is only checked, as on every route that declares it.
+    _idem: IdempotencyKey,
 ) -> ApiResult<Json<FederationKey>> {
     Ok(Json(s.portal.end_overlap(&actor, &id).await?))
 }
