@@ -3,6 +3,7 @@
 //! problem+json errors, idempotency under concurrency, rate limits, and two instances sharing
 //! one PostgreSQL and one Redis. Real PostgreSQL, real Redis, real sockets.
 
+mod contract;
 mod errors;
 mod exports;
 mod matrix;

@@ -168,7 +168,7 @@ async fn filters_pagination_and_csv(db: &TestDb) {
     let text = String::from_utf8(csv).unwrap();
     assert_eq!(text.lines().count(), 9, "a header and one line per event");
     assert!(text.starts_with("seq,id,ts,actor_id"));
-    let bad = p
+    let empty = p
         .list_audit(
             &a,
             AuditFilter {
@@ -178,8 +178,11 @@ async fn filters_pagination_and_csv(db: &TestDb) {
             },
         )
         .await
-        .unwrap_err();
-    assert_eq!(bad.fields()[0].field, "to");
+        .expect("a range that ends where it starts is valid");
+    assert!(
+        empty.items.is_empty(),
+        "nothing happened in an empty range, so nothing is listed"
+    );
 }
 
 /// Values from outside (here an actor's name and user agent) are written into the CSV as text

@@ -67,6 +67,17 @@ impl Timestamp {
     }
 }
 
+impl std::str::FromStr for Timestamp {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Timestamp::parse(s).ok_or_else(|| {
+            format!(
+                "`{s}` is not a time: use RFC 3339 (2026-11-26T04:51:00Z) or a date (2026-11-26)"
+            )
+        })
+    }
+}
+
 impl fmt::Debug for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.to_rfc3339())

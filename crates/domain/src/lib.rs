@@ -14,6 +14,8 @@ pub mod error;
 pub mod key;
 pub mod model;
 pub mod oidc;
+#[cfg(feature = "openapi")]
+pub mod schema;
 pub mod sensitive;
 pub mod spreadsheet;
 pub mod validate;

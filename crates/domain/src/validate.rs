@@ -30,7 +30,16 @@ macro_rules! string_newtype {
     };
 }
 
-/// A display name: 1–100 characters after trimming, no control characters.
+// What the API document states about these values (`crate::schema`) is built from the
+// constants and patterns below, and the tests below check that the patterns accept exactly what
+// the parsers accept: the document and the server cannot drift apart.
+
+/// The characters `str::trim` removes (Unicode `White_Space`), as the body of a regex class.
+pub const WHITESPACE: &str =
+    r"\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
+
+/// A display name: 1–100 characters, not only white space, no control characters; kept
+/// trimmed.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Name(String);
@@ -38,21 +47,75 @@ string_newtype!(Name);
 
 pub const NAME_MAX: usize = 100;
 
+/// A [`Name`] (with [`NAME_MAX`] as its length limit): white space around a text with no
+/// control character and one character that is neither a control character nor white space.
+pub const NAME_PATTERN: &str = r"^[\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00-\x1f\x7f-\x9f]*[\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$";
+
 impl Name {
     pub fn parse(input: &str) -> Result<Self, String> {
+        // The limit counts what was sent (as the API document's `maxLength` does).
+        let n = input.chars().count();
+        if n > NAME_MAX {
+            return Err(format!("must be at most {NAME_MAX} characters (got {n})"));
+        }
         let s = input.trim();
         if s.is_empty() {
             return Err("must not be empty".into());
-        }
-        let n = s.chars().count();
-        if n > NAME_MAX {
-            return Err(format!("must be at most {NAME_MAX} characters (got {n})"));
         }
         if s.chars().any(char::is_control) {
             return Err("must not contain control characters (tabs, new lines…)".into());
         }
         Ok(Name(s.to_string()))
     }
+}
+
+/// The host of an `https` URL: a domain name (labels of letters and digits joined by single
+/// hyphens, the last one starting with a letter) or an IPv4 address.
+const HOST: &str = r"(?:(?:[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*\.)*[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*|(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9]))";
+/// The loopback hosts plain `http` is accepted for (development).
+const LOOPBACK: &str = r"(?:localhost|127\.0\.0\.1|\[::1\])";
+/// An optional port, 0–65535.
+const PORT: &str =
+    r"(?::(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?";
+/// One character of a path segment (RFC 3986 `pchar`).
+const PCHAR: &str = r"(?:[A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})";
+
+/// The issuer's form: `https://host[:port][/path]` (plain `http` only on loopback), no query,
+/// fragment or credentials. The server also parses it as a URL.
+pub fn issuer_core() -> String {
+    format!(r"(?:https://{HOST}|http://{LOOPBACK}){PORT}(?:/{PCHAR}*)*")
+}
+
+/// A redirect URI's form: `https` (plain `http` only on loopback) with an optional query, or a
+/// private-use scheme such as `com.example.app:/callback` (RFC 8252); never a fragment.
+pub fn redirect_uri_core() -> String {
+    let query = format!(r"(?:\?(?:{PCHAR}|[/?])*)?");
+    format!(
+        r"(?:(?:https://{HOST}|http://{LOOPBACK}){PORT}(?:/{PCHAR}*)*|[A-Za-z][A-Za-z0-9+-]*(?:\.[A-Za-z0-9+-]+)+:(?:/(?:{PCHAR}+(?:/{PCHAR}*)*)?)?){query}"
+    )
+}
+
+/// `core` with the white space the parsers trim around it, anchored: the pattern the API
+/// document states.
+pub fn trimmed_pattern(core: &str) -> String {
+    format!("^[{WHITESPACE}]*(?:{core})[{WHITESPACE}]*$")
+}
+
+fn issuer_form() -> &'static Option<regex::Regex> {
+    static RE: std::sync::LazyLock<Option<regex::Regex>> =
+        std::sync::LazyLock::new(|| regex::Regex::new(&format!("^(?:{})$", issuer_core())).ok());
+    &RE
+}
+
+fn redirect_form() -> &'static Option<regex::Regex> {
+    static RE: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(&format!("^(?:{})$", redirect_uri_core())).ok()
+    });
+    &RE
+}
+
+fn matches(form: &Option<regex::Regex>, s: &str) -> bool {
+    form.as_ref().is_some_and(|re| re.is_match(s))
 }
 
 /// An OIDC issuer: an absolute `https` URL (plain `http` only on loopback, for development),
@@ -71,10 +134,10 @@ fn is_loopback(u: &Url) -> bool {
 
 impl IssuerUrl {
     pub fn parse(input: &str) -> Result<Self, String> {
-        let s = input.trim();
-        if s.len() > URL_MAX {
+        if input.chars().count() > URL_MAX {
             return Err(format!("must be at most {URL_MAX} characters"));
         }
+        let s = input.trim();
         let u = Url::parse(s).map_err(|e| {
             format!("is not an absolute URL ({e}); example: https://login.example.com")
         })?;
@@ -91,6 +154,9 @@ impl IssuerUrl {
         }
         if !u.username().is_empty() || u.password().is_some() {
             return Err("must not contain credentials".into());
+        }
+        if !matches(issuer_form(), s) {
+            return Err("must be https://host[:port][/path] with a domain name or IPv4 address and a path of URL characters (%-encode others)".into());
         }
         Ok(IssuerUrl(s.to_string()))
     }
@@ -113,10 +179,10 @@ string_newtype!(RedirectUri);
 
 impl RedirectUri {
     pub fn parse(input: &str) -> Result<Self, String> {
-        let s = input.trim();
-        if s.len() > URL_MAX {
+        if input.chars().count() > URL_MAX {
             return Err(format!("must be at most {URL_MAX} characters"));
         }
+        let s = input.trim();
         let u = Url::parse(s).map_err(|e| {
             format!("is not an absolute URI ({e}); example: https://app.example.com/callback")
         })?;
@@ -137,24 +203,31 @@ impl RedirectUri {
                 ))
             }
         }
+        if !matches(redirect_form(), s) {
+            return Err("must be https://host[:port][/path][?query] with a domain name or IPv4 address, or reverse.domain:/path, in URL characters (%-encode others)".into());
+        }
         Ok(RedirectUri(s.to_string()))
     }
 }
 
-/// An OAuth client id: 1–255 visible ASCII characters.
+/// An OAuth client id: 1–255 visible ASCII characters (white space around them is trimmed).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct ClientId(String);
 string_newtype!(ClientId);
 
+pub const CLIENT_ID_MAX: usize = 255;
+/// A [`ClientId`]'s form, inside [`trimmed_pattern`].
+pub const CLIENT_ID_CORE: &str = r"[\x21-\x7e]+";
+
 impl ClientId {
     pub fn parse(input: &str) -> Result<Self, String> {
+        if input.chars().count() > CLIENT_ID_MAX {
+            return Err(format!("must be at most {CLIENT_ID_MAX} characters"));
+        }
         let s = input.trim();
         if s.is_empty() {
             return Err("must not be empty".into());
-        }
-        if s.len() > 255 {
-            return Err("must be at most 255 characters".into());
         }
         if !s.chars().all(|c| c.is_ascii_graphic()) {
             return Err("must be visible ASCII characters without spaces".into());
@@ -173,13 +246,45 @@ pub fn parse_uuid(input: &str) -> Result<uuid::Uuid, String> {
     })
 }
 
+pub const SECRET_MAX: usize = 4096;
+
+/// Free text (searches, filters, error messages): anything but NUL, which PostgreSQL cannot
+/// store or compare in text.
+pub const TEXT_PATTERN: &str = r"^[^\x00]*$";
+
+/// Checks free text against [`TEXT_PATTERN`].
+pub fn check_text(s: &str) -> Result<(), String> {
+    if s.contains('\0') {
+        return Err("must not contain NUL characters".into());
+    }
+    Ok(())
+}
+
+/// The longest `Idempotency-Key`.
+pub const IDEMPOTENCY_KEY_MAX: usize = 255;
+/// An `Idempotency-Key`: visible ASCII characters (with [`IDEMPOTENCY_KEY_MAX`]).
+pub const IDEMPOTENCY_KEY_PATTERN: &str = r"^[\x21-\x7e]+$";
+
+/// Checks an `Idempotency-Key`.
+pub fn check_idempotency_key(key: &str) -> Result<(), String> {
+    if key.is_empty()
+        || key.len() > IDEMPOTENCY_KEY_MAX
+        || !key.chars().all(|c| c.is_ascii_graphic())
+    {
+        return Err(format!(
+            "must be 1 to {IDEMPOTENCY_KEY_MAX} visible ASCII characters (a UUID is a good choice)"
+        ));
+    }
+    Ok(())
+}
+
 /// A secret typed by an admin (an OIDC client secret): 1–4096 characters.
 pub fn check_secret(s: &str) -> Result<(), String> {
     if s.is_empty() {
         return Err("must not be empty".into());
     }
-    if s.len() > 4096 {
-        return Err("must be at most 4096 characters".into());
+    if s.chars().count() > SECRET_MAX {
+        return Err(format!("must be at most {SECRET_MAX} characters"));
     }
     Ok(())
 }
@@ -230,3 +335,7 @@ mod tests {
         assert!(RedirectUri::parse("http://evil.example.com/cb").is_err());
     }
 }
+
+#[cfg(test)]
+#[path = "contract_tests.rs"]
+mod contract_tests;

@@ -48,13 +48,7 @@ fn binding(id: &str) -> Binding<'_> {
 }
 
 fn check_key(key: &str) -> Result<()> {
-    if key.is_empty() || key.len() > 255 || !key.chars().all(|c| c.is_ascii_graphic()) {
-        return Err(Error::invalid(
-            "idempotency_key",
-            "must be 1 to 255 visible ASCII characters (a UUID is a good choice)",
-        ));
-    }
-    Ok(())
+    domain::validate::check_idempotency_key(key).map_err(|m| Error::invalid("idempotency_key", m))
 }
 
 impl LocalPortal {

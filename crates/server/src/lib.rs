@@ -150,7 +150,10 @@ Authentication: admins and users send an OIDC access token from the portal's ide
 the permission each operation needs is given as the scope of its `bearer` requirement. Partner systems send their federation key \
 (`Authorization: Bearer pak_…`) on the partner routes.\n\n\
 Outcomes: no, expired or invalid token → 401 with `WWW-Authenticate`; a role that may not do this → 403; \
-**another tenant's resource → 404**, exactly as if it did not exist, so that ids of other organisations cannot be probed.\n\n\
+**another tenant's resource → 404**, exactly as if it did not exist, so that ids of other organisations cannot be probed; \
+a method a path does not declare → 405 with `Allow`.\n\n\
+Inputs: every limit the server checks is stated on its schema (lengths, ranges, enums, patterns); an empty query parameter \
+(`?cursor=`) is the same as an absent one.\n\n\
 Errors are `application/problem+json` (RFC 9457) with a `code` from one vocabulary: unauthenticated 401, forbidden 403, \
 not_found 404, conflict 409, invalid 422 (with `fields`), rate_limited 429 (with `Retry-After`), unavailable 503, internal 500.\n\n\
 Idempotency: every POST accepts `Idempotency-Key`. A retry with the same key and body gets the first response again for 24 hours \
@@ -218,11 +221,31 @@ fn assembled(state: Option<AppState>) -> (Router<AppState>, utoipa::openapi::Ope
             context::partner,
         ));
     }
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(user)
         .merge(partner)
         .merge(routes::public_routes())
-        .split_for_parts()
+        .split_for_parts();
+    cross_field_rules(&mut doc);
+    (router, doc)
+}
+
+/// Rules between fields of a body, which the derived schemas cannot state, added to them.
+fn cross_field_rules(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::schema::AllOfBuilder;
+    let Some(components) = doc.components.as_mut() else {
+        return;
+    };
+    let name = "OidcChangesBody";
+    if let Some(body) = components.schemas.remove(name) {
+        let ruled = AllOfBuilder::new()
+            .item(body)
+            .item(portal::wire::oidc_changes_not_both());
+        components.schemas.insert(
+            name.into(),
+            utoipa::openapi::schema::Schema::from(ruled.build()).into(),
+        );
+    }
 }
 
 /// Every route's guard, from the routes' own declarations.
@@ -246,12 +269,10 @@ pub fn app(state: AppState) -> Router {
                 "no such route: see /openapi.json for this API's routes".into(),
             ))
         })
-        .method_not_allowed_fallback(|| async {
-            ApiError(Error::invalid(
-                "method",
-                "this route does not accept this method: see /openapi.json",
-            ))
-        })
+        // An undeclared method on a declared path: 405, and axum adds `Allow` with the
+        // path's declared methods. Routing runs before the guards (`route_layer`), so this
+        // answer needs no token.
+        .method_not_allowed_fallback(|| async { problem::method_not_allowed() })
         .layer(tower_http::limit::RequestBodyLimitLayer::new(1 << 20))
         // A request cut off here is dropped mid-way: its transaction rolls back and its
         // idempotency claim is released by the claim's `Drop` (`inflight.rs`).
@@ -356,6 +377,198 @@ mod tests {
         assert!(
             committed == generated,
             "docs/openapi.json is stale: run `UPDATE_OPENAPI=1 cargo test -p server` and commit it"
+        );
+    }
+
+    /// Every string input with a server-side limit states it in the document, with the number
+    /// the validator uses (`domain` constants), so a schema-valid request is not refused for its
+    /// length and a too-long one is known to be refused.
+    #[test]
+    fn every_limited_string_input_states_its_limit() {
+        use domain::model::{AUDIT_FILTER_MAX, SEARCH_MAX, SYNC_ERROR_MAX};
+        use domain::validate::{CLIENT_ID_MAX, IDEMPOTENCY_KEY_MAX, NAME_MAX, SECRET_MAX, URL_MAX};
+        let doc = serde_json::to_value(openapi()).expect("the document serialises");
+        let schemas = &doc["components"]["schemas"];
+        let property = |schema: &str, field: &str| {
+            let s = &schemas[schema];
+            // A schema with cross-field rules is `allOf: [fields, rules]`.
+            let fields = if s["allOf"].is_array() {
+                &s["allOf"][0]
+            } else {
+                s
+            };
+            fields["properties"][field].clone()
+        };
+        let parameter = |path: &str, method: &str, name: &str| {
+            doc["paths"][path][method]["parameters"]
+                .as_array()
+                .and_then(|ps| ps.iter().find(|p| p["name"] == name))
+                .map(|p| p["schema"].clone())
+                .unwrap_or_default()
+        };
+        let table = [
+            ("NewKey.name", property("NewKey", "name"), NAME_MAX),
+            ("NewClient.name", property("NewClient", "name"), NAME_MAX),
+            ("RenameBody.name", property("RenameBody", "name"), NAME_MAX),
+            (
+                "NewIntegrationBody.name",
+                property("NewIntegrationBody", "name"),
+                NAME_MAX,
+            ),
+            (
+                "IntegrationChangesBody.name",
+                property("IntegrationChangesBody", "name"),
+                NAME_MAX,
+            ),
+            (
+                "SyncBody.error",
+                property("SyncBody", "error"),
+                SYNC_ERROR_MAX,
+            ),
+            (
+                "NewOidcBody.issuer",
+                property("NewOidcBody", "issuer"),
+                URL_MAX,
+            ),
+            (
+                "NewOidcBody.redirect_uri",
+                property("NewOidcBody", "redirect_uri"),
+                URL_MAX,
+            ),
+            (
+                "NewOidcBody.client_id",
+                property("NewOidcBody", "client_id"),
+                CLIENT_ID_MAX,
+            ),
+            (
+                "NewOidcBody.client_secret",
+                property("NewOidcBody", "client_secret"),
+                SECRET_MAX,
+            ),
+            (
+                "OidcChangesBody.issuer",
+                property("OidcChangesBody", "issuer"),
+                URL_MAX,
+            ),
+            (
+                "OidcChangesBody.redirect_uri",
+                property("OidcChangesBody", "redirect_uri"),
+                URL_MAX,
+            ),
+            (
+                "OidcChangesBody.client_id",
+                property("OidcChangesBody", "client_id"),
+                CLIENT_ID_MAX,
+            ),
+            (
+                "OidcChangesBody.client_secret",
+                property("OidcChangesBody", "client_secret"),
+                SECRET_MAX,
+            ),
+            (
+                "GET /v1/keys search",
+                parameter("/v1/keys", "get", "search"),
+                SEARCH_MAX,
+            ),
+            (
+                "GET /v1/clients search",
+                parameter("/v1/clients", "get", "search"),
+                SEARCH_MAX,
+            ),
+            (
+                "GET /v1/audit entity_type",
+                parameter("/v1/audit", "get", "entity_type"),
+                AUDIT_FILTER_MAX,
+            ),
+            (
+                "GET /v1/audit entity_id",
+                parameter("/v1/audit", "get", "entity_id"),
+                AUDIT_FILTER_MAX,
+            ),
+            (
+                "GET /v1/audit actor",
+                parameter("/v1/audit", "get", "actor"),
+                AUDIT_FILTER_MAX,
+            ),
+            (
+                "GET /v1/audit action",
+                parameter("/v1/audit", "get", "action"),
+                AUDIT_FILTER_MAX,
+            ),
+            (
+                "POST /v1/keys Idempotency-Key",
+                parameter("/v1/keys", "post", "Idempotency-Key"),
+                IDEMPOTENCY_KEY_MAX,
+            ),
+        ];
+        for (input, schema, max) in table {
+            assert_eq!(
+                schema["maxLength"],
+                serde_json::json!(max),
+                "{input}: the server refuses more than {max} characters, so the document must say so ({schema})"
+            );
+        }
+    }
+
+    /// No string input of any operation is left unconstrained: each states a length limit, a
+    /// pattern, an enumeration or formats — except the ones listed, which say why.
+    #[test]
+    fn no_string_input_is_unconstrained() {
+        // An opaque token minted by the server; a made-up one is refused (422).
+        let opaque = ["cursor", "VerifyBody.key"];
+        let doc = serde_json::to_value(openapi()).expect("the document serialises");
+        let constrained = |s: &serde_json::Value| {
+            ["maxLength", "pattern", "enum", "anyOf", "$ref", "format"]
+                .iter()
+                .any(|k| s.get(k).is_some())
+        };
+        let is_string = |s: &serde_json::Value| {
+            s["type"] == "string"
+                || s["type"]
+                    .as_array()
+                    .is_some_and(|t| t.contains(&"string".into()))
+        };
+        let mut loose = Vec::new();
+        for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+            for (method, op) in item.as_object().into_iter().flatten() {
+                for p in op["parameters"].as_array().into_iter().flatten() {
+                    let name = p["name"].as_str().unwrap_or_default();
+                    if is_string(&p["schema"])
+                        && !constrained(&p["schema"])
+                        && !opaque.contains(&name)
+                    {
+                        loose.push(format!("{method} {path} {name}"));
+                    }
+                }
+            }
+        }
+        for (name, schema) in doc["components"]["schemas"]
+            .as_object()
+            .into_iter()
+            .flatten()
+        {
+            let is_input = name.ends_with("Body")
+                && !name.starts_with("Created")
+                && !name.starts_with("Rotation")
+                || ["NewKey", "NewClient"].contains(&name.as_str());
+            if !is_input {
+                continue;
+            }
+            let fields = if schema["allOf"].is_array() {
+                &schema["allOf"][0]
+            } else {
+                schema
+            };
+            for (field, s) in fields["properties"].as_object().into_iter().flatten() {
+                let id = format!("{name}.{field}");
+                if is_string(s) && !constrained(s) && !opaque.contains(&id.as_str()) {
+                    loose.push(id);
+                }
+            }
+        }
+        assert!(
+            loose.is_empty(),
+            "string inputs the document leaves unconstrained: {loose:?}"
         );
     }
 

@@ -73,3 +73,26 @@ impl IntoResponse for ApiError {
 pub fn rejection(field: &str, message: impl std::fmt::Display) -> ApiError {
     ApiError(Error::invalid(field, message.to_string()))
 }
+
+/// `405 Method Not Allowed` for a method the path does not declare (RFC 9110 §15.5.6), as
+/// problem+json. The router adds the `Allow` header listing the declared methods. The error
+/// vocabulary has no kind of its own for it — no Portal operation can produce it — so its
+/// `code` is `invalid` (the request is wrong) while its `type`, title and status say which.
+pub fn method_not_allowed() -> Response {
+    let mut problem = Problem::from_error(
+        &Error::invalid(
+            "method",
+            "this route does not accept this method: the `Allow` header lists those it does (see /openapi.json)",
+        ),
+        current_request_id(),
+    );
+    problem.kind = "urn:provider-admin:problem:method_not_allowed".into();
+    problem.title = "Method not allowed".into();
+    problem.status = StatusCode::METHOD_NOT_ALLOWED.as_u16();
+    let body = serde_json::to_vec(&problem).unwrap_or_default();
+    let mut response = (StatusCode::METHOD_NOT_ALLOWED, body).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    response
+}

@@ -4,8 +4,12 @@ import type { Timestamp } from "./Timestamp";
 /**
  * Filters of the audit list, newest first.
  */
-export type AuditFilter = { entity_type: string | null, entity_id: string | null, actor: string | null, action: string | null, from: Timestamp | null, to: Timestamp | null, 
+export type AuditFilter = { entity_type: string | null, entity_id: string | null, actor: string | null, action: string | null, 
 /**
- * Page size, 1 to 500 (default 50).
+ * Events at or after this instant.
  */
-limit: number | null, cursor: string | null, };
+from: Timestamp | null, 
+/**
+ * Events before this instant.
+ */
+to: Timestamp | null, limit: number | null, cursor: string | null, };

@@ -16,8 +16,4 @@ unused_for_days: number | null,
 /**
  * Case-insensitive substring of the name.
  */
-search: string | null, 
-/**
- * Page size, 1 to 500 (default 50).
- */
-limit: number | null, cursor: string | null, };
+search: string | null, limit: number | null, cursor: string | null, };

@@ -34,6 +34,11 @@ impl IntegrationStatus {
     }
 }
 
+/// The largest configuration an integration may have, serialised as JSON.
+pub const CONFIG_MAX_BYTES: usize = 64 * 1024;
+/// The longest error message a failed synchronisation may report.
+pub const SYNC_ERROR_MAX: usize = 2000;
+
 /// The kinds of provider integration the portal knows.
 pub const INTEGRATION_TYPES: &[&str] = &[
     "stripe",

@@ -36,6 +36,13 @@ impl KeyStatus {
     }
 }
 
+impl std::str::FromStr for KeyStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::parse(s)
+    }
+}
+
 /// A federation key as stored: everything but the key itself, which exists only as a hash.
 #[derive(Clone, PartialEq, Eq)]
 pub struct KeyRecord {
@@ -118,22 +125,78 @@ pub struct FederationKey {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
+#[serde(default)]
 pub struct KeyFilter {
-    pub status: Option<KeyStatus>,
-    /// Active keys whose expiry falls within this many days.
-    pub expiring_within_days: Option<u32>,
-    /// Keys not used (or never used) for at least this many days.
-    pub unused_for_days: Option<u32>,
-    /// Case-insensitive substring of the name.
-    pub search: Option<String>,
-    /// Page size, 1 to 500 (default 50).
+    #[serde(deserialize_with = "super::empty_as_none")]
     #[cfg_attr(
         feature = "openapi",
-        param(minimum = 1, maximum = 500),
-        schema(minimum = 1, maximum = 500)
+        param(schema_with = crate::schema::key_status),
+        schema(schema_with = crate::schema::key_status)
     )]
+    pub status: Option<KeyStatus>,
+    /// Active keys whose expiry falls within this many days.
+    #[serde(deserialize_with = "super::empty_as_none")]
+    #[cfg_attr(feature = "openapi", param(schema_with = crate::schema::filter_days), schema(schema_with = crate::schema::filter_days))]
+    pub expiring_within_days: Option<u32>,
+    /// Keys not used (or never used) for at least this many days.
+    #[serde(deserialize_with = "super::empty_as_none")]
+    #[cfg_attr(feature = "openapi", param(schema_with = crate::schema::filter_days), schema(schema_with = crate::schema::filter_days))]
+    pub unused_for_days: Option<u32>,
+    /// Case-insensitive substring of the name.
+    #[serde(deserialize_with = "super::empty_as_none")]
+    #[cfg_attr(feature = "openapi", param(schema_with = crate::schema::search), schema(schema_with = crate::schema::search))]
+    pub search: Option<String>,
+    #[serde(deserialize_with = "super::empty_as_none")]
+    #[cfg_attr(feature = "openapi", param(schema_with = crate::schema::page_limit), schema(schema_with = crate::schema::page_limit))]
     pub limit: Option<u32>,
+    #[serde(deserialize_with = "super::empty_as_none")]
+    #[cfg_attr(feature = "openapi", param(schema_with = crate::schema::cursor), schema(schema_with = crate::schema::cursor))]
     pub cursor: Option<String>,
+}
+
+/// The longest lifetime a new key may be given (`expires_in`): five years.
+pub const KEY_LIFETIME_MAX_SECS: i64 = 5 * 365 * 86400;
+/// The day filters of the key list (`expiring_within_days`, `unused_for_days`) go up to this.
+pub const KEY_FILTER_DAYS_MAX: u32 = 3650;
+/// The longest name search of the key and client lists.
+pub const SEARCH_MAX: usize = 100;
+/// The most keys one bulk revocation may name.
+pub const REVOKE_MAX: usize = 1000;
+
+/// The units [`parse_duration_secs`] reads, with their length in seconds.
+const DURATION_UNITS: [(&str, i64); 5] =
+    [("s", 1), ("m", 60), ("min", 60), ("h", 3600), ("d", 86400)];
+
+/// A regex (unanchored) for what [`parse_duration_secs`] reads as 1 to `max_secs` seconds:
+/// a number (leading zeros allowed) and a unit, each unit with its own largest number.
+pub fn duration_core(max_secs: i64) -> String {
+    let alternatives: Vec<String> = DURATION_UNITS
+        .iter()
+        .map(|(unit, secs)| format!("0*{}{unit}", decimal_range(max_secs / secs)))
+        .collect();
+    format!("(?:{})", alternatives.join("|"))
+}
+
+/// A regex for the decimal numbers 1..=max (at least 1), without leading zeros.
+pub(crate) fn decimal_range(max: i64) -> String {
+    let digits: Vec<u8> = max.to_string().bytes().map(|b| b - b'0').collect();
+    let k = digits.len();
+    let mut alts = Vec::new();
+    // Fewer digits than `max`: any such number.
+    if k > 1 {
+        alts.push(format!("[1-9][0-9]{{0,{}}}", k - 2));
+    }
+    // As many digits: agree with `max` on a prefix, then a smaller digit, then any digits.
+    for i in 0..k {
+        let low = if i == 0 { 1 } else { 0 };
+        if digits[i] > low {
+            let prefix: String = digits[..i].iter().map(|d| char::from(b'0' + d)).collect();
+            let rest = k - i - 1;
+            alts.push(format!("{prefix}[{low}-{}][0-9]{{{rest}}}", digits[i] - 1));
+        }
+    }
+    alts.push(max.to_string());
+    format!("(?:{})", alts.join("|"))
 }
 
 /// The overlap a rotated key keeps working for.
@@ -145,6 +208,11 @@ impl Overlap {
     /// The choices offered in the UI.
     pub const PRESETS: [&'static str; 6] = ["0", "1m", "15m", "1h", "6h", "24h"];
     pub const MAX_SECS: i64 = 7 * 24 * 3600;
+
+    /// What [`Overlap::parse`] accepts (inside `validate::trimmed_pattern`).
+    pub fn core() -> String {
+        format!("(?:0|{})", duration_core(Self::MAX_SECS))
+    }
 
     /// `0`, or a number with a unit `s`, `m`, `h`, `d` (e.g. `15m`, `24h`, `7d`), at most 7 days.
     pub fn parse(input: &str) -> Result<Self, String> {

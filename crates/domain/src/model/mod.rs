@@ -17,7 +17,8 @@ pub use oidc::*;
 pub use overview::*;
 pub use secrets::*;
 
-use serde::{Deserialize, Serialize};
+use serde::de::{DeserializeOwned, Error as _};
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// One page of a keyset-paginated list. Pass `next_cursor` back to get the following page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -30,3 +31,110 @@ pub struct Page<T> {
 
 pub const PAGE_MAX: u32 = 500;
 pub const PAGE_DEFAULT: u32 = 50;
+
+/// `#[serde(default, deserialize_with = "empty_as_none")]` on every optional query field: an
+/// empty value (`?cursor=`, `?expiring_within_days=`) means the parameter is absent, as HTML
+/// forms and many clients send it. Query values arrive as text and are parsed with `FromStr`;
+/// JSON input (the desktop's commands) may also give the value itself or `null`.
+pub fn empty_as_none<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: std::str::FromStr + DeserializeOwned,
+    T::Err: std::fmt::Display,
+{
+    match Option::<serde_json::Value>::deserialize(d)? {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::String(s)) if s.is_empty() => Ok(None),
+        Some(serde_json::Value::String(s)) => s.parse().map(Some).map_err(D::Error::custom),
+        Some(v) => T::deserialize(v).map(Some).map_err(D::Error::custom),
+    }
+}
+
+/// `#[serde(deserialize_with = "whole_u32")]`: a JSON number with no fractional part (`100` or
+/// `100.0`: both are integers to JSON Schema) that fits a `u32`.
+pub fn whole_u32<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    let n = serde_json::Number::deserialize(d)?;
+    n.as_u64()
+        .or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && *f >= 0.0)
+                .map(|f| f as u64)
+        })
+        .and_then(|v| u32::try_from(v).ok())
+        .ok_or_else(|| {
+            D::Error::custom(format!(
+                "`{n}` is not a whole number from 0 to {}",
+                u32::MAX
+            ))
+        })
+}
+
+/// [`whole_u32`] for an optional field (`null` is none).
+pub fn whole_u32_or_none<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    #[derive(Deserialize)]
+    struct Whole(#[serde(deserialize_with = "whole_u32")] u32);
+    Ok(Option::<Whole>::deserialize(d)?.map(|w| w.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Default, PartialEq, Deserialize)]
+    #[serde(default)]
+    struct Q {
+        #[serde(deserialize_with = "empty_as_none")]
+        days: Option<u32>,
+        #[serde(deserialize_with = "empty_as_none")]
+        cursor: Option<String>,
+        #[serde(deserialize_with = "empty_as_none")]
+        status: Option<KeyStatus>,
+    }
+
+    #[test]
+    fn an_empty_value_is_an_absent_one() {
+        let q: Q =
+            serde_json::from_value(serde_json::json!({"days": "", "cursor": "", "status": ""}))
+                .unwrap();
+        assert_eq!(q, Q::default(), "empty text means absent");
+        let q: Q =
+            serde_json::from_value(serde_json::json!({"days": 7, "cursor": "c1", "status": null}))
+                .unwrap();
+        assert_eq!(
+            q,
+            Q {
+                days: Some(7),
+                cursor: Some("c1".into()),
+                status: None
+            }
+        );
+        let q: Q =
+            serde_json::from_value(serde_json::json!({"days": "30", "status": "revoked"})).unwrap();
+        assert_eq!((q.days, q.status), (Some(30), Some(KeyStatus::Revoked)));
+        assert!(serde_json::from_value::<Q>(serde_json::json!({"days": "x"})).is_err());
+        assert!(serde_json::from_value::<Q>(serde_json::json!({"status": "lost"})).is_err());
+    }
+
+    #[test]
+    fn whole_numbers_may_be_written_as_floats() {
+        #[derive(Debug, Deserialize)]
+        struct B {
+            #[serde(deserialize_with = "whole_u32")]
+            n: u32,
+            #[serde(default, deserialize_with = "whole_u32_or_none")]
+            m: Option<u32>,
+        }
+        let b: B = serde_json::from_str(r#"{"n": 2389.0, "m": null}"#).unwrap();
+        assert_eq!((b.n, b.m), (2389, None));
+        let b: B = serde_json::from_str(r#"{"n": 7, "m": 3.0}"#).unwrap();
+        assert_eq!((b.n, b.m), (7, Some(3)));
+        for bad in [
+            r#"{"n": 1.5}"#,
+            r#"{"n": -1}"#,
+            r#"{"n": 4294967296}"#,
+            r#"{"n": "1"}"#,
+        ] {
+            assert!(serde_json::from_str::<B>(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -11,3 +11,6 @@ pub struct MasterKeyStatus {
     pub behind: u64,
     pub total: u64,
 }
+
+/// The most secrets a master-key rotation re-encrypts per transaction (`batch_size`).
+pub const ROTATION_BATCH_MAX: u32 = 10_000;

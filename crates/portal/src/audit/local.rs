@@ -5,25 +5,29 @@ use crate::local::{page_limit, store_err, LocalPortal};
 use async_trait::async_trait;
 use domain::audit::{AuditEvent, BrokenLink, ChainVerifier};
 use domain::error::{Error, Result};
-use domain::model::{AuditCheckpoint, AuditFilter, ChainReport, Page};
+use domain::model::{AuditCheckpoint, AuditFilter, ChainReport, Page, AUDIT_FILTER_MAX};
 use domain::{Actor, Permission};
 
 const CHAIN_BATCH: u32 = 2000;
 
+/// The text filters: no NUL, and their lengths. A range with `to` at or before `from` is valid and empty.
 fn check_filter(f: &AuditFilter) -> Result<()> {
-    if let (Some(from), Some(to)) = (f.from, f.to) {
-        if from >= to {
-            return Err(Error::invalid("to", "must be after `from`"));
-        }
-    }
     for (field, v) in [
         ("entity_type", &f.entity_type),
         ("entity_id", &f.entity_id),
         ("actor", &f.actor),
         ("action", &f.action),
     ] {
-        if v.as_ref().is_some_and(|s| s.chars().count() > 200) {
-            return Err(Error::invalid(field, "must be at most 200 characters"));
+        if let Some(Err(m)) = v.as_deref().map(domain::validate::check_text) {
+            return Err(Error::invalid(field, m));
+        }
+        if v.as_ref()
+            .is_some_and(|s| s.chars().count() > AUDIT_FILTER_MAX)
+        {
+            return Err(Error::invalid(
+                field,
+                format!("must be at most {AUDIT_FILTER_MAX} characters"),
+            ));
         }
     }
     Ok(())

@@ -5,15 +5,14 @@ use crate::local::{json, page_limit, parse_id, store_err, LocalPortal};
 use async_trait::async_trait;
 use domain::audit::AuditDraft;
 use domain::error::{Error, Result, Validator};
-use domain::model::{Client, ClientFilter, Page};
+use domain::model::{Client, ClientFilter, Page, SEARCH_MAX};
 use domain::validate::Name;
 use domain::{Actor, Permission, Role};
 use store::AuditBatch;
 use uuid::Uuid;
 
 const ENTITY: &str = "client";
-pub const PLANS: &[&str] = &["free", "starter", "pro", "enterprise"];
-pub const STATUSES: &[&str] = &["active", "trial", "suspended", "churned"];
+pub use domain::model::{CLIENT_STATUSES as STATUSES, PLANS};
 
 fn not_found(id: Uuid) -> Error {
     Error::NotFound(format!("no client {id} exists"))
@@ -39,9 +38,15 @@ impl Clients for LocalPortal {
         if filter
             .search
             .as_ref()
-            .is_some_and(|s| s.chars().count() > 100)
+            .is_some_and(|s| s.chars().count() > SEARCH_MAX)
         {
-            return Err(Error::invalid("search", "must be at most 100 characters"));
+            return Err(Error::invalid(
+                "search",
+                format!("must be at most {SEARCH_MAX} characters"),
+            ));
+        }
+        if let Some(Err(m)) = filter.search.as_deref().map(domain::validate::check_text) {
+            return Err(Error::invalid("search", m));
         }
         // A client-role user sees only its own organisation.
         if let Role::Client(own) = actor.role {

@@ -16,8 +16,11 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewClient {
+    #[cfg_attr(feature = "openapi", schema(schema_with = domain::schema::name))]
     pub name: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = domain::schema::plan))]
     pub plan: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = domain::schema::client_status))]
     pub status: String,
 }
 

@@ -10,5 +10,6 @@ use utoipa::ToSchema;
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RenameBody {
+    #[cfg_attr(feature = "openapi", schema(schema_with = domain::schema::name))]
     pub name: String,
 }

@@ -14,7 +14,7 @@ use store::AuditBatch;
 use uuid::Uuid;
 
 const ENTITY: &str = "integration";
-const CONFIG_MAX_BYTES: usize = 64 * 1024;
+use domain::model::{CONFIG_MAX_BYTES, SYNC_ERROR_MAX};
 
 fn binding(id: &str) -> Binding<'_> {
     Binding {
@@ -222,8 +222,17 @@ impl Integrations for LocalPortal {
         error: Option<String>,
         idem: Option<&str>,
     ) -> Result<Integration> {
-        if error.as_ref().is_some_and(|e| e.chars().count() > 2000) {
-            return Err(Error::invalid("error", "must be at most 2000 characters"));
+        if let Some(Err(m)) = error.as_deref().map(domain::validate::check_text) {
+            return Err(Error::invalid("error", m));
+        }
+        if error
+            .as_ref()
+            .is_some_and(|e| e.chars().count() > SYNC_ERROR_MAX)
+        {
+            return Err(Error::invalid(
+                "error",
+                format!("must be at most {SYNC_ERROR_MAX} characters"),
+            ));
         }
         let now = self.now();
         let request = serde_json::json!({ "error": error });

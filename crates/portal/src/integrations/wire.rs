@@ -13,9 +13,12 @@ use utoipa::ToSchema;
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewIntegrationBody {
+    #[cfg_attr(feature = "openapi", schema(schema_with = domain::schema::name))]
     pub name: String,
     #[serde(rename = "type")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = domain::schema::integration_type))]
     pub kind: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = domain::schema::config))]
     pub config: serde_json::Value,
 }
 
@@ -54,9 +57,11 @@ impl From<&NewIntegration> for NewIntegrationBody {
 #[serde(deny_unknown_fields)]
 pub struct IntegrationChangesBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = domain::schema::name_or_null))]
     pub name: Option<String>,
     /// Replaces the whole configuration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = domain::schema::config_or_null))]
     pub config: Option<serde_json::Value>,
 }
 
@@ -101,5 +106,6 @@ pub struct PausedBody {
 pub struct SyncBody {
     /// Set when the run failed: the integration goes into error with this message.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = domain::schema::sync_error_or_null))]
     pub error: Option<String>,
 }

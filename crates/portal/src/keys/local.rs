@@ -17,7 +17,9 @@ use store::{AuditBatch, KeyQuery};
 
 const ENTITY: &str = "federation_key";
 /// The longest lifetime a key may be created with.
-const MAX_LIFETIME_SECS: i64 = 5 * 365 * 86400;
+use domain::model::{
+    KEY_FILTER_DAYS_MAX, KEY_LIFETIME_MAX_SECS as MAX_LIFETIME_SECS, REVOKE_MAX, SEARCH_MAX,
+};
 /// At most one `last_used_at` write per key per this many milliseconds.
 const TOUCH_INTERVAL_MS: i64 = 60_000;
 
@@ -122,21 +124,27 @@ impl Keys for LocalPortal {
         self.authorize(actor, Permission::ReadKeys, None)?;
         let limit = page_limit(filter.limit)?;
         let mut v = Validator::new();
-        if filter
-            .expiring_within_days
-            .is_some_and(|d| d == 0 || d > 3650)
-        {
-            v.push("expiring_within_days", "must be between 1 and 3650");
-        }
-        if filter.unused_for_days.is_some_and(|d| d == 0 || d > 3650) {
-            v.push("unused_for_days", "must be between 1 and 3650");
+        let days = 1..=KEY_FILTER_DAYS_MAX;
+        for (field, value) in [
+            ("expiring_within_days", filter.expiring_within_days),
+            ("unused_for_days", filter.unused_for_days),
+        ] {
+            if value.is_some_and(|d| !days.contains(&d)) {
+                v.push(
+                    field,
+                    format!("must be between 1 and {KEY_FILTER_DAYS_MAX}"),
+                );
+            }
         }
         if filter
             .search
             .as_ref()
-            .is_some_and(|s| s.chars().count() > 100)
+            .is_some_and(|s| s.chars().count() > SEARCH_MAX)
         {
-            v.push("search", "must be at most 100 characters");
+            v.push("search", format!("must be at most {SEARCH_MAX} characters"));
+        }
+        if let Some(Err(m)) = filter.search.as_deref().map(domain::validate::check_text) {
+            v.push("search", m);
         }
         v.finish()?;
         let now = self.now();
@@ -173,8 +181,11 @@ impl Keys for LocalPortal {
         if ids.is_empty() {
             return Err(Error::invalid("ids", "name at least one key to revoke"));
         }
-        if ids.len() > 1000 {
-            return Err(Error::invalid("ids", "at most 1000 keys per request"));
+        if ids.len() > REVOKE_MAX {
+            return Err(Error::invalid(
+                "ids",
+                format!("at most {REVOKE_MAX} keys per request"),
+            ));
         }
         let mut v = Validator::new();
         let mut parsed: Vec<KeyId> = Vec::new();

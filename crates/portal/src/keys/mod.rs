@@ -21,8 +21,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewKey {
+    #[cfg_attr(feature = "openapi", schema(schema_with = domain::schema::name))]
     pub name: String,
     /// How long until the key expires, e.g. `90d` or `12h`; none for a key that does not expire.
+    #[cfg_attr(feature = "openapi", schema(schema_with = domain::schema::key_lifetime_or_null))]
     pub expires_in: Option<String>,
 }
 

@@ -76,6 +76,7 @@ impl From<RotationBody> for Rotation {
 #[serde(deny_unknown_fields)]
 pub struct RotateBody {
     /// How long the old key keeps working: `0`, `1m`, `15m`, `1h`, `6h`, `24h` … at most `7d`.
+    #[cfg_attr(feature = "openapi", schema(schema_with = domain::schema::overlap))]
     pub overlap: String,
 }
 
@@ -84,6 +85,7 @@ pub struct RotateBody {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RevokeKeysBody {
+    #[cfg_attr(feature = "openapi", schema(schema_with = domain::schema::revoke_ids))]
     pub ids: Vec<String>,
 }
 

@@ -12,10 +12,14 @@ use utoipa::ToSchema;
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewOidcBody {
+    #[cfg_attr(feature = "openapi", schema(schema_with = domain::schema::issuer))]
     pub issuer: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = domain::schema::client_id))]
     pub client_id: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = domain::schema::redirect_uri))]
     pub redirect_uri: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = domain::schema::secret_or_null))]
     pub client_secret: Option<String>,
     #[serde(default)]
     pub enabled: bool,
@@ -60,13 +64,17 @@ impl From<&NewOidc> for NewOidcBody {
 #[serde(deny_unknown_fields)]
 pub struct OidcChangesBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = domain::schema::issuer_or_null))]
     pub issuer: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = domain::schema::client_id_or_null))]
     pub client_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = domain::schema::redirect_uri_or_null))]
     pub redirect_uri: Option<String>,
-    /// A new secret replaces the stored one.
+    /// A new secret replaces the stored one (not with `clear_client_secret`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = domain::schema::secret_or_null))]
     pub client_secret: Option<String>,
     /// Removes the stored secret.
     #[serde(default)]
@@ -106,6 +114,31 @@ impl From<&OidcChanges> for OidcChangesBody {
             clear_client_secret: c.clear_client_secret,
         }
     }
+}
+
+/// What the derived schema of [`OidcChangesBody`] cannot state: a new `client_secret` and
+/// `clear_client_secret: true` together are refused (`LocalPortal::update_oidc`). The server
+/// adds it to the document (`allOf`).
+#[cfg(feature = "openapi")]
+pub fn oidc_changes_not_both() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, Type};
+    let only = |field: &str, value: ObjectBuilder| ObjectBuilder::new().property(field, value);
+    AnyOfBuilder::new()
+        .item(only(
+            "clear_client_secret",
+            ObjectBuilder::new()
+                .schema_type(Type::Boolean)
+                .enum_values(Some([false])),
+        ))
+        .item(only(
+            "client_secret",
+            ObjectBuilder::new().schema_type(Type::Null),
+        ))
+        .description(Some(
+            "Give a new `client_secret` or `clear_client_secret: true`, not both",
+        ))
+        .build()
+        .into()
 }
 
 /// Body of `PUT /v1/oidc/{id}/enabled`.

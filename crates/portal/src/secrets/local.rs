@@ -27,8 +27,14 @@ impl Secrets for LocalPortal {
         idempotency_key: Option<&str>,
     ) -> Result<MasterKeyReport> {
         self.authorize(actor, Permission::ManageSecrets, None)?;
-        if opts.batch_size == 0 || opts.batch_size > 10_000 {
-            return Err(Error::invalid("batch_size", "must be between 1 and 10000"));
+        if !(1..=domain::model::ROTATION_BATCH_MAX).contains(&opts.batch_size) {
+            return Err(Error::invalid(
+                "batch_size",
+                format!(
+                    "must be between 1 and {}",
+                    domain::model::ROTATION_BATCH_MAX
+                ),
+            ));
         }
         if opts.dry_run {
             self.refresh_master_keys_if_stale().await?;

@@ -15,10 +15,14 @@ pub struct MasterKeyRotationBody {
     #[serde(default)]
     pub dry_run: bool,
     /// Secrets re-encrypted per transaction (1 to 10,000; default 100).
-    #[serde(default = "default_batch")]
+    #[serde(
+        default = "default_batch",
+        deserialize_with = "domain::model::whole_u32"
+    )]
+    #[cfg_attr(feature = "openapi", schema(schema_with = domain::schema::batch_size))]
     pub batch_size: u32,
     /// Stop after this many batches; the rest is resumed by the next run.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "domain::model::whole_u32_or_none")]
     pub max_batches: Option<u32>,
 }
 

@@ -1,6 +1,6 @@
 //! Tenant organisations: list, read, create, rename. A client-role principal sees only its own.
 
-use crate::extract::{Body, IdempotencyKey, Path, Query};
+use crate::extract::{Body, IdempotencyKey, IdempotencyKeyHeader, Path, Query};
 use crate::problem::ApiResult;
 use crate::AppState;
 use axum::extract::State;
@@ -34,7 +34,7 @@ async fn list_clients(
 
 /// Creates a tenant organisation.
 #[utoipa::path(post, path = "/v1/clients", tag = "clients", request_body = NewClient,
-    params(("Idempotency-Key" = Option<String>, Header)),
+    params(IdempotencyKeyHeader),
     responses((status = 201, body = Client), (status = "default", body = Problem, content_type = PROBLEM_JSON)),
     security(("bearer" = ["manage_clients"])))]
 async fn create_client(

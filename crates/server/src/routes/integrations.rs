@@ -1,7 +1,7 @@
 //! Provider integrations: list, read, create, change, pause or resume, record a
 //! synchronisation run, delete. Configurations are write-only.
 
-use crate::extract::{Body, IdempotencyKey, Path};
+use crate::extract::{Body, IdempotencyKey, IdempotencyKeyHeader, Path};
 use crate::problem::ApiResult;
 use crate::AppState;
 use axum::extract::State;
@@ -39,7 +39,7 @@ async fn list_integrations(
 
 /// Creates an integration; its configuration (a JSON object) is stored encrypted.
 #[utoipa::path(post, path = "/v1/integrations", tag = "integrations", request_body = NewIntegrationBody,
-    params(("Idempotency-Key" = Option<String>, Header)),
+    params(IdempotencyKeyHeader),
     responses((status = 201, body = Integration), (status = "default", body = Problem, content_type = PROBLEM_JSON)),
     security(("bearer" = ["manage_integrations"])))]
 async fn create_integration(
@@ -105,7 +105,7 @@ async fn set_integration_paused(
 
 /// Records the outcome of a synchronisation run.
 #[utoipa::path(post, path = "/v1/integrations/{id}/syncs", tag = "integrations",
-    params(("id" = uuid::Uuid, Path, description = "The id (a UUID)"), ("Idempotency-Key" = Option<String>, Header)),
+    params(("id" = uuid::Uuid, Path, description = "The id (a UUID)"), IdempotencyKeyHeader),
     request_body = SyncBody,
     responses((status = 200, body = Integration), (status = "default", body = Problem, content_type = PROBLEM_JSON)),
     security(("bearer" = ["manage_integrations"])))]

@@ -1,7 +1,7 @@
 //! Federation keys: create (the full key is shown once), list, read, revoke, rotate and end a
 //! rotation's overlap. Partners verify a key on the federation route (`federation.rs`).
 
-use crate::extract::{Body, IdempotencyKey, Path, Query};
+use crate::extract::{Body, IdempotencyKey, IdempotencyKeyHeader, Path, Query};
 use crate::problem::ApiResult;
 use crate::AppState;
 use axum::extract::State;
@@ -39,7 +39,7 @@ async fn list_keys(
 
 /// Creates a federation key. The full key is in this response only: it is stored as a hash.
 #[utoipa::path(post, path = "/v1/keys", tag = "keys", request_body = NewKey,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key get the first response (24 h); the same key with another body is a 409")),
+    params(IdempotencyKeyHeader),
     responses((status = 201, body = CreatedKeyBody), (status = "default", body = Problem, content_type = PROBLEM_JSON)),
     security(("bearer" = ["manage_keys"])))]
 async fn create_key(
@@ -67,7 +67,7 @@ async fn get_key(
 /// Revokes a key at once (every server instance stops accepting it within a second).
 /// Revoking a revoked key returns it unchanged.
 #[utoipa::path(post, path = "/v1/keys/{id}/revoke", tag = "keys",
-    params(("id" = domain::key::KeyId, Path, description = "The key id (16 characters)"), ("Idempotency-Key" = Option<String>, Header)),
+    params(("id" = domain::key::KeyId, Path, description = "The key id (16 characters)"), IdempotencyKeyHeader),
     responses((status = 200, body = FederationKey), (status = "default", body = Problem, content_type = PROBLEM_JSON)),
     security(("bearer" = ["manage_keys"])))]
 async fn revoke_key(
@@ -83,7 +83,7 @@ async fn revoke_key(
 
 /// Revokes several keys in one transaction: all or none.
 #[utoipa::path(post, path = "/v1/keys/revoke", tag = "keys", request_body = RevokeKeysBody,
-    params(("Idempotency-Key" = Option<String>, Header)),
+    params(IdempotencyKeyHeader),
     responses((status = 200, body = Vec<FederationKey>), (status = "default", body = Problem, content_type = PROBLEM_JSON)),
     security(("bearer" = ["manage_keys"])))]
 async fn revoke_keys(
@@ -102,7 +102,7 @@ async fn revoke_keys(
 /// Mints a successor; the old key keeps working for the overlap. The successor's full key is
 /// in this response only.
 #[utoipa::path(post, path = "/v1/keys/{id}/rotate", tag = "keys", request_body = RotateBody,
-    params(("id" = domain::key::KeyId, Path, description = "The key id (16 characters)"), ("Idempotency-Key" = Option<String>, Header)),
+    params(("id" = domain::key::KeyId, Path, description = "The key id (16 characters)"), IdempotencyKeyHeader),
     responses((status = 200, body = RotationBody), (status = "default", body = Problem, content_type = PROBLEM_JSON)),
     security(("bearer" = ["manage_keys"])))]
 async fn rotate_key(
@@ -121,13 +121,15 @@ async fn rotate_key(
 
 /// Ends a rotated key's overlap now (idempotent: ending an ended overlap changes nothing).
 #[utoipa::path(post, path = "/v1/keys/{id}/end-overlap", tag = "keys",
-    params(("id" = domain::key::KeyId, Path, description = "The key id (16 characters)"), ("Idempotency-Key" = Option<String>, Header)),
+    params(("id" = domain::key::KeyId, Path, description = "The key id (16 characters)"), IdempotencyKeyHeader),
     responses((status = 200, body = FederationKey), (status = "default", body = Problem, content_type = PROBLEM_JSON)),
     security(("bearer" = ["manage_keys"])))]
 async fn end_overlap(
     State(s): State<AppState>,
     Extension(actor): Extension<Actor>,
     Path(id): Path<String>,
+    // Idempotent by nature: the key is only checked, as on every route that declares it.
+    _idem: IdempotencyKey,
 ) -> ApiResult<Json<FederationKey>> {
     Ok(Json(s.portal.end_overlap(&actor, &id).await?))
 }

@@ -1,7 +1,7 @@
 //! OIDC configurations: list, read, create, change, enable or disable, delete, test the
 //! connection. Client secrets are write-only.
 
-use crate::extract::{Body, IdempotencyKey, Path};
+use crate::extract::{Body, IdempotencyKey, IdempotencyKeyHeader, Path};
 use crate::problem::ApiResult;
 use crate::AppState;
 use axum::extract::State;
@@ -36,7 +36,7 @@ async fn list_oidc(
 
 /// Creates an OIDC configuration; the client secret is stored encrypted and never returned.
 #[utoipa::path(post, path = "/v1/oidc", tag = "oidc", request_body = NewOidcBody,
-    params(("Idempotency-Key" = Option<String>, Header)),
+    params(IdempotencyKeyHeader),
     responses((status = 201, body = OidcConfig), (status = "default", body = Problem, content_type = PROBLEM_JSON)),
     security(("bearer" = ["manage_oidc"])))]
 async fn create_oidc(

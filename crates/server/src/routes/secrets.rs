@@ -1,7 +1,7 @@
 //! Encryption at rest: where the sealed secrets stand against the current master key, and
 //! re-encrypting them under the newest one.
 
-use crate::extract::{Body, IdempotencyKey};
+use crate::extract::{Body, IdempotencyKey, IdempotencyKeyHeader};
 use crate::problem::ApiResult;
 use crate::AppState;
 use axum::extract::State;
@@ -35,7 +35,7 @@ async fn master_key_status(
 /// must already be in the server's key source. With an `Idempotency-Key`, a retry after the
 /// rotation finished gets its report (24 h) instead of starting another one.
 #[utoipa::path(post, path = "/v1/secrets/rotations", tag = "secrets", request_body = MasterKeyRotationBody,
-    params(("Idempotency-Key" = Option<String>, Header)),
+    params(IdempotencyKeyHeader),
     responses((status = 200, body = MasterKeyReport), (status = "default", body = Problem, content_type = PROBLEM_JSON)),
     security(("bearer" = ["manage_secrets"])))]
 async fn rotate_master_key(

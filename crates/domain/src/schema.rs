@@ -1,0 +1,302 @@
+//! The API document's schemas of validated inputs, built from the same constants and patterns
+//! the validators use (`#[schema(schema_with = …)]`, `#[param(schema_with = …)]` on the wire
+//! types), so what the document states is what the server enforces.
+
+use crate::model::{
+    duration_core, Overlap, AUDIT_FILTER_MAX, CLIENT_STATUSES, CONFIG_MAX_BYTES, INTEGRATION_TYPES,
+    KEY_FILTER_DAYS_MAX, KEY_LIFETIME_MAX_SECS, PAGE_MAX, PLANS, REVOKE_MAX, ROTATION_BATCH_MAX,
+    SEARCH_MAX, SYNC_ERROR_MAX,
+};
+use crate::validate::{
+    issuer_core, redirect_uri_core, trimmed_pattern, CLIENT_ID_CORE, CLIENT_ID_MAX,
+    IDEMPOTENCY_KEY_MAX, IDEMPOTENCY_KEY_PATTERN, NAME_MAX, NAME_PATTERN, SECRET_MAX, TEXT_PATTERN,
+    URL_MAX,
+};
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, SchemaType, Type};
+use utoipa::openapi::{Object, RefOr, Schema};
+
+fn string(nullable: bool) -> ObjectBuilder {
+    let t = if nullable {
+        SchemaType::from_iter([Type::String, Type::Null])
+    } else {
+        SchemaType::from(Type::String)
+    };
+    ObjectBuilder::new().schema_type(t)
+}
+
+fn text(nullable: bool, min: usize, max: usize, description: &str) -> Object {
+    string(nullable)
+        .min_length((min > 0).then_some(min))
+        .max_length(Some(max))
+        .pattern(Some(TEXT_PATTERN))
+        .description(Some(description))
+        .build()
+}
+
+fn one_of(values: &[&str], description: &str) -> Object {
+    string(false)
+        .enum_values(Some(values.iter().copied()))
+        .description(Some(description))
+        .build()
+}
+
+fn integer(min: u32, max: u32, description: &str) -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .minimum(Some(min))
+        .maximum(Some(max))
+        .description(Some(description))
+        .build()
+}
+
+fn named(nullable: bool) -> Object {
+    string(nullable)
+        .min_length(Some(1))
+        .max_length(Some(NAME_MAX))
+        .pattern(Some(NAME_PATTERN))
+        .description(Some(format!(
+            "1 to {NAME_MAX} characters, not only white space, no control characters; trimmed"
+        )))
+        .build()
+}
+
+/// A display name.
+pub fn name() -> Object {
+    named(false)
+}
+
+/// A display name, or `null` for no change.
+pub fn name_or_null() -> Object {
+    named(true)
+}
+
+fn issuer_of(nullable: bool) -> Object {
+    string(nullable)
+        .min_length(Some(1))
+        .max_length(Some(URL_MAX))
+        .pattern(Some(trimmed_pattern(&issuer_core())))
+        .description(Some("The issuer URL: https://host[:port][/path] (plain http only for localhost), no query, fragment or credentials"))
+        .build()
+}
+
+pub fn issuer() -> Object {
+    issuer_of(false)
+}
+
+pub fn issuer_or_null() -> Object {
+    issuer_of(true)
+}
+
+fn redirect_of(nullable: bool) -> Object {
+    string(nullable)
+        .min_length(Some(1))
+        .max_length(Some(URL_MAX))
+        .pattern(Some(trimmed_pattern(&redirect_uri_core())))
+        .description(Some("https://host[:port][/path][?query] (plain http only for localhost), or a private-use scheme such as com.example.app:/callback (RFC 8252); no fragment"))
+        .build()
+}
+
+pub fn redirect_uri() -> Object {
+    redirect_of(false)
+}
+
+pub fn redirect_uri_or_null() -> Object {
+    redirect_of(true)
+}
+
+fn client_id_of(nullable: bool) -> Object {
+    string(nullable)
+        .min_length(Some(1))
+        .max_length(Some(CLIENT_ID_MAX))
+        .pattern(Some(trimmed_pattern(CLIENT_ID_CORE)))
+        .description(Some("The OAuth client id: visible ASCII characters"))
+        .build()
+}
+
+pub fn client_id() -> Object {
+    client_id_of(false)
+}
+
+pub fn client_id_or_null() -> Object {
+    client_id_of(true)
+}
+
+/// The `Idempotency-Key` header.
+pub fn idempotency_key() -> Object {
+    string(false)
+        .min_length(Some(1))
+        .max_length(Some(IDEMPOTENCY_KEY_MAX))
+        .pattern(Some(IDEMPOTENCY_KEY_PATTERN))
+        .description(Some("Retries with the same key get the first response (24 h); the same key with another body is a 409; a UUID is a good choice"))
+        .build()
+}
+
+/// A query parameter naming an instant: RFC 3339, or a date (midnight UTC); empty means absent.
+pub fn instant() -> Schema {
+    use utoipa::openapi::schema::{AnyOfBuilder, KnownFormat, SchemaFormat};
+    let format = |f: KnownFormat| {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(f)))
+            .build()
+    };
+    AnyOfBuilder::new()
+        .item(format(KnownFormat::DateTime))
+        .item(format(KnownFormat::Date))
+        .item(string(false).max_length(Some(0)).build())
+        .description(Some(
+            "An instant: RFC 3339 (2026-11-26T04:51:00Z) or a date (2026-11-26, midnight UTC)",
+        ))
+        .build()
+        .into()
+}
+
+/// A client secret (write-only), or `null` for none / no change. Any characters: it is stored
+/// sealed, as bytes.
+pub fn secret_or_null() -> Object {
+    string(true)
+        .min_length(Some(1))
+        .max_length(Some(SECRET_MAX))
+        .description(Some("The client secret (write-only: never returned)"))
+        .build()
+}
+
+/// `expires_in` of a new key.
+pub fn key_lifetime_or_null() -> Object {
+    string(true)
+        .pattern(Some(trimmed_pattern(&format!(
+            "{}?",
+            duration_core(KEY_LIFETIME_MAX_SECS)
+        ))))
+        .description(Some("How long until the key expires: a number and a unit s, m (or min), h or d, e.g. `90d` or `12h`, at most 5 years; none (or empty) for a key that does not expire"))
+        .build()
+}
+
+/// `overlap` of a rotation.
+pub fn overlap() -> Object {
+    string(false)
+        .pattern(Some(trimmed_pattern(&Overlap::core())))
+        .description(Some("How long the old key keeps working: `0`, or a number and a unit s, m (or min), h or d — `1m`, `15m`, `1h`, `6h`, `24h` … at most `7d`"))
+        .build()
+}
+
+/// The key ids of a bulk revocation.
+pub fn revoke_ids() -> utoipa::openapi::Array {
+    ArrayBuilder::new()
+        .items(RefOr::Ref(utoipa::openapi::Ref::from_schema_name("KeyId")))
+        .min_items(Some(1))
+        .max_items(Some(REVOKE_MAX))
+        .description(Some(format!(
+            "1 to {REVOKE_MAX} key ids: all are revoked, or none"
+        )))
+        .build()
+}
+
+pub fn plan() -> Object {
+    one_of(PLANS, "The client's plan")
+}
+
+pub fn client_status() -> Object {
+    one_of(CLIENT_STATUSES, "The client's status")
+}
+
+pub fn integration_type() -> Object {
+    one_of(INTEGRATION_TYPES, "The kind of integration")
+}
+
+fn config_of(nullable: bool) -> Object {
+    let t = if nullable {
+        SchemaType::from_iter([Type::Object, Type::Null])
+    } else {
+        SchemaType::from(Type::Object)
+    };
+    ObjectBuilder::new()
+        .schema_type(t)
+        .description(Some(format!(
+            "The configuration: a JSON object of at most {} KiB, stored sealed (write-only: responses name its fields only)",
+            CONFIG_MAX_BYTES / 1024
+        )))
+        .build()
+}
+
+pub fn config() -> Object {
+    config_of(false)
+}
+
+/// A replacement configuration, or `null` for no change.
+pub fn config_or_null() -> Object {
+    config_of(true)
+}
+
+/// The error a failed synchronisation reports.
+pub fn sync_error_or_null() -> Object {
+    text(
+        true,
+        0,
+        SYNC_ERROR_MAX,
+        "Set when the run failed: the integration goes into error with this message",
+    )
+}
+
+pub fn batch_size() -> Object {
+    integer(
+        1,
+        ROTATION_BATCH_MAX,
+        &format!("Secrets re-encrypted per transaction (1 to {ROTATION_BATCH_MAX}; default 100)"),
+    )
+}
+
+/// A query parameter's `schema`, or an empty value (which means the parameter is absent).
+fn or_empty(schema: impl Into<RefOr<Schema>>, description: &str) -> Schema {
+    use utoipa::openapi::schema::AnyOfBuilder;
+    AnyOfBuilder::new()
+        .item(schema)
+        .item(string(false).max_length(Some(0)).build())
+        .description(Some(description))
+        .build()
+        .into()
+}
+
+/// Page size of a list.
+pub fn page_limit() -> Schema {
+    let d = format!("Page size, 1 to {PAGE_MAX} (default 50; empty: the default)");
+    or_empty(integer(1, PAGE_MAX, &d), &d)
+}
+
+/// The `expiring_within_days` and `unused_for_days` filters.
+pub fn filter_days() -> Schema {
+    let d = format!("Days, 1 to {KEY_FILTER_DAYS_MAX} (empty: no filter)");
+    or_empty(integer(1, KEY_FILTER_DAYS_MAX, &d), &d)
+}
+
+/// The key list's `status` filter.
+pub fn key_status() -> Schema {
+    or_empty(
+        RefOr::Ref(utoipa::openapi::Ref::from_schema_name("KeyStatus")),
+        "Keys in this state (empty: any)",
+    )
+}
+
+/// A name search.
+pub fn search() -> Object {
+    text(
+        false,
+        0,
+        SEARCH_MAX,
+        "Case-insensitive substring of the name",
+    )
+}
+
+/// A text filter of the audit list.
+pub fn audit_text() -> Object {
+    text(false, 0, AUDIT_FILTER_MAX, "Exact match")
+}
+
+/// A list's cursor: `next_cursor` of the previous page; empty for the first page.
+pub fn cursor() -> Object {
+    string(false)
+        .description(Some(
+            "`next_cursor` of the previous page (absent or empty: the first page)",
+        ))
+        .build()
+}
