@@ -3,8 +3,8 @@
 //! is caught by a checkpoint kept outside the database. PostgreSQL only: SQLite is one local
 //! user's file, with no roles.
 
-use domain::model::AuditCheckpoint;
-use domain::{ErrorCode, ManualClock};
+use domain::model::{AuditCheckpoint, CheckpointVerdict};
+use domain::ManualClock;
 use portal::prelude::*;
 use portal::{LocalPortal, NewKey};
 use sqlx::{Connection, PgConnection};
@@ -108,6 +108,11 @@ async fn the_runtime_role_cannot_rewrite_history_and_a_checkpoint_catches_the_ow
     assert_eq!(p.verify_audit(&a, None).await.unwrap().first_broken, None);
     let checkpoint = p.audit_checkpoint(&a).await.unwrap();
     assert!(checkpoint.seq >= 3);
+    let report = p.verify_audit(&a, Some(checkpoint.clone())).await.unwrap();
+    assert_eq!(
+        (report.first_broken, report.checkpoint),
+        (None, Some(CheckpointVerdict::Holds))
+    );
 
     // The runtime role may only append to the trail: every way of rewriting it is refused.
     let mut rt = PgConnection::connect(&runtime_url).await.unwrap();
@@ -181,19 +186,20 @@ async fn the_runtime_role_cannot_rewrite_history_and_a_checkpoint_catches_the_ow
 
     // …but not one against the checkpoint kept outside it.
     let report = p.verify_audit(&a, Some(checkpoint.clone())).await.unwrap();
+    assert_eq!(report.checkpoint, Some(CheckpointVerdict::Rewritten));
     let broken = report
         .first_broken
         .expect("the checkpoint catches the rewrite");
     assert_eq!(broken.seq, checkpoint.seq);
     assert!(broken.reason.contains("rewritten"), "{}", broken.reason);
 
-    // A checkpoint the portal did not sign is refused, not trusted.
+    // A checkpoint the portal did not sign proves nothing: the report says so.
     let forged = AuditCheckpoint {
         hash: prev,
         ..checkpoint
     };
-    let err = p.verify_audit(&a, Some(forged)).await.unwrap_err();
-    assert_eq!(err.code(), ErrorCode::Invalid, "{err}");
+    let report = p.verify_audit(&a, Some(forged)).await.unwrap();
+    assert_eq!(report.checkpoint, Some(CheckpointVerdict::NotAuthentic));
 
     drop(p);
     d.drop().await;

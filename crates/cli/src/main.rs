@@ -27,8 +27,9 @@ Exit codes:
   8  rate limited
   9  unavailable (database or OS keychain)
   10 internal error
-  11 the audit chain is broken
+  11 the audit chain is broken, or a checkpoint does not hold
   12 an OIDC connection test found problems
+  13 the checkpoint given to `audit verify --against` is not authentic
 
 Environment:
   PADMIN_DB               database (same as --db)

@@ -5,12 +5,14 @@ use crate::output;
 use crate::session::Session;
 use clap::{Args, Subcommand};
 use domain::error::Error;
-use domain::model::AuditFilter;
+use domain::model::{AuditFilter, CheckpointVerdict};
 use domain::Timestamp;
 use std::path::PathBuf;
 
 /// Exit code of `audit verify` when the chain is broken.
 const CHAIN_BROKEN: u8 = 11;
+/// Exit code of `audit verify --against` when the checkpoint was not signed by this portal.
+const CHECKPOINT_NOT_AUTHENTIC: u8 = 13;
 
 #[derive(Subcommand, Debug)]
 pub enum Cmd {
@@ -105,18 +107,38 @@ pub async fn run(s: &Session, c: Cmd) -> Result<u8, Error> {
                 None => None,
             };
             let report = p.verify_audit(a, against).await?;
-            done(s, &report, |r| match &r.first_broken {
-                None => println!("audit chain intact: {} events verified", r.checked),
-                Some(b) => println!(
-                    "audit chain BROKEN at event {} ({}): {}. {} events before it verified.",
-                    b.seq, b.event_id, b.reason, r.checked
-                ),
+            done(s, &report, |r| {
+                match &r.first_broken {
+                    None => println!("audit chain intact: {} events verified", r.checked),
+                    Some(b) => println!(
+                        "audit chain BROKEN at event {} ({}): {}. {} events before it verified.",
+                        b.seq, b.event_id, b.reason, r.checked
+                    ),
+                }
+                match r.checkpoint {
+                    Some(CheckpointVerdict::Holds) => {
+                        println!("the checkpoint holds: the history up to it is the one it recorded")
+                    }
+                    Some(CheckpointVerdict::Rewritten) => {
+                        println!("the checkpoint does NOT hold: the history up to it was rewritten")
+                    }
+                    Some(CheckpointVerdict::NotAuthentic) => println!(
+                        "the checkpoint is NOT AUTHENTIC: this portal did not sign it, or it was altered; it proves nothing"
+                    ),
+                    None => {}
+                }
             })?;
-            Ok(if report.first_broken.is_some() {
-                CHAIN_BROKEN
-            } else {
-                0
-            })
+            Ok(
+                if report.first_broken.is_some()
+                    || report.checkpoint == Some(CheckpointVerdict::Rewritten)
+                {
+                    CHAIN_BROKEN
+                } else if report.checkpoint == Some(CheckpointVerdict::NotAuthentic) {
+                    CHECKPOINT_NOT_AUTHENTIC
+                } else {
+                    0
+                },
+            )
         }
         Cmd::Checkpoint { out } => {
             let cp = p.audit_checkpoint(a).await?;

@@ -49,6 +49,23 @@ pub struct AuditFilter {
 pub struct ChainReport {
     pub checked: u64,
     pub first_broken: Option<crate::audit::BrokenLink>,
+    /// What the checkpoint verified against says, when there was one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<CheckpointVerdict>,
+}
+
+/// What a verification against a checkpoint found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum CheckpointVerdict {
+    /// The event it names still has the hash it recorded.
+    Holds,
+    /// The history up to it was rewritten (or cut short): see `first_broken`.
+    Rewritten,
+    /// The portal did not sign it, or it was altered: it proves nothing either way.
+    NotAuthentic,
 }
 
 /// The chain's tip at an instant, signed by the portal. Kept outside the database (a file, a log
@@ -60,6 +77,8 @@ pub struct ChainReport {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditCheckpoint {
     /// The last event covered.
+    #[serde(deserialize_with = "super::whole_i64")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0))]
     pub seq: i64,
     /// That event's hash (64 lowercase hex digits).
     #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9a-f]{64}$"))]
@@ -67,6 +86,8 @@ pub struct AuditCheckpoint {
     /// When the checkpoint was made.
     pub at: Timestamp,
     /// The master-key version whose derived key signed it.
+    #[serde(deserialize_with = "super::whole_u32")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub key_version: u32,
     /// HMAC-SHA256 over `seq`, `hash` and `at` under a key derived from that master key (hex).
     #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9a-f]{64}$"))]

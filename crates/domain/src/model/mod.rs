@@ -69,6 +69,19 @@ pub fn whole_u32<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
         })
 }
 
+/// [`whole_u32`] for an `i64` from 0 up (a sequence number).
+pub fn whole_i64<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    let n = serde_json::Number::deserialize(d)?;
+    n.as_i64()
+        .or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && (0.0..9.0e18).contains(f))
+                .map(|f| f as i64)
+        })
+        .filter(|v| *v >= 0)
+        .ok_or_else(|| D::Error::custom(format!("`{n}` is not a whole number from 0")))
+}
+
 /// [`whole_u32`] for an optional field (`null` is none).
 pub fn whole_u32_or_none<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
     #[derive(Deserialize)]

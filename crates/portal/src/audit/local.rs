@@ -5,7 +5,9 @@ use crate::local::{page_limit, store_err, LocalPortal};
 use async_trait::async_trait;
 use domain::audit::{AuditEvent, BrokenLink, ChainVerifier};
 use domain::error::{Error, Result};
-use domain::model::{AuditCheckpoint, AuditFilter, ChainReport, Page, AUDIT_FILTER_MAX};
+use domain::model::{
+    AuditCheckpoint, AuditFilter, ChainReport, CheckpointVerdict, Page, AUDIT_FILTER_MAX,
+};
 use domain::{Actor, Permission};
 
 const CHAIN_BATCH: u32 = 2000;
@@ -48,14 +50,23 @@ impl Audit for LocalPortal {
         against: Option<AuditCheckpoint>,
     ) -> Result<ChainReport> {
         self.authorize(actor, Permission::VerifyAudit, None)?;
-        if let Some(cp) = &against {
-            if !cp.is_authentic(&self.master_keys()?) {
-                return Err(Error::invalid(
-                    "against",
-                    "this checkpoint's signature does not match: it was not made by this portal, or it was altered",
-                ));
-            }
-        }
+        // A checkpoint the portal did not sign proves nothing: the chain is still walked and
+        // reported, and the verdict says the checkpoint is not authentic.
+        let keys = self.master_keys()?;
+        let (against, authentic) = match against {
+            Some(cp) if cp.is_authentic(&keys) => (Some(cp), true),
+            Some(_) => (None, false),
+            None => (None, true),
+        };
+        // The checkpoint's event was reached with the recorded hash (an empty trail's
+        // checkpoint, seq 0, holds trivially).
+        let mut held = against.as_ref().is_some_and(|cp| cp.seq == 0);
+        let verdict = |held: bool| match (&against, authentic) {
+            (_, false) => Some(CheckpointVerdict::NotAuthentic),
+            (Some(_), true) if held => Some(CheckpointVerdict::Holds),
+            (Some(_), true) => Some(CheckpointVerdict::Rewritten),
+            (None, true) => None,
+        };
         // Read the tip first: events committed after it are checked on the next run.
         let (head_seq, head_hash) = self.store.audit_head().await.map_err(store_err)?;
         if let Some(cp) = against.as_ref().filter(|cp| cp.seq > head_seq) {
@@ -70,9 +81,9 @@ impl Audit for LocalPortal {
                         cp.seq
                     ),
                 }),
+                checkpoint: verdict(false),
             });
         }
-        let against = against.filter(|cp| cp.seq > 0);
         let mut v = ChainVerifier::default();
         let mut after = 0;
         let mut last: Option<AuditEvent> = None;
@@ -92,6 +103,7 @@ impl Audit for LocalPortal {
                     return Ok(ChainReport {
                         checked: v.checked(),
                         first_broken: Some(broken),
+                        checkpoint: verdict(held),
                     });
                 }
                 if let Some(cp) = against.as_ref().filter(|cp| cp.seq == e.seq) {
@@ -106,8 +118,10 @@ impl Audit for LocalPortal {
                                     cp.at.to_rfc3339()
                                 ),
                             }),
+                            checkpoint: verdict(false),
                         });
                     }
+                    held = true;
                 }
                 last = Some(e);
             }
@@ -128,6 +142,7 @@ impl Audit for LocalPortal {
         Ok(ChainReport {
             checked: v.checked(),
             first_broken,
+            checkpoint: verdict(held),
         })
     }
 

@@ -50,8 +50,9 @@ async fn verify_audit(
 }
 
 /// Verifies the whole hash chain, and that the event a checkpoint names still has the hash the
-/// checkpoint recorded (a history rewritten with recomputed hashes fails there). A checkpoint
-/// this portal did not sign is refused with 422.
+/// checkpoint recorded (a history rewritten with recomputed hashes fails there). The report's
+/// `checkpoint` says `holds`, `rewritten`, or `not_authentic` for a checkpoint this portal did
+/// not sign (which then proves nothing).
 #[utoipa::path(post, path = "/v1/audit/verification", tag = "audit", request_body = VerifyAgainst,
     responses((status = 200, body = ChainReport), (status = "default", body = Problem, content_type = PROBLEM_JSON)),
     security(("bearer" = ["verify_audit"])))]
