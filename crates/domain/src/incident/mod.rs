@@ -1,18 +1,21 @@
 //! The rules of incidents (the types are in [`crate::model`]): the state machine that turns a
 //! command into the next incident and the event to append ([`apply`], [`open`]), SLA clocks
-//! computed from the timeline ([`sla_state`]).
+//! computed from the timeline ([`sla_state`]), and escalation policies and the notifications due
+//! ([`due_notifications`]).
 //!
 //! Everything here is pure and deterministic: time comes in as a [`Timestamp`], and a timeline
 //! gives the same answer in any order, because every rule first sorts it by
 //! `(occurred_at, recorded_at, id)` ([`in_timeline_order`]). The server, the desktop and the
 //! offline replica call the same functions.
 
+mod escalation;
 mod sla;
 mod transitions;
 
 #[cfg(test)]
 mod gen;
 
+pub use escalation::{due_notifications, validate_policy};
 pub use sla::{default_target, default_targets, sla_state, target_for, validate_targets};
 pub use transitions::{apply, open};
 
