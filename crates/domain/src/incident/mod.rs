@@ -1,7 +1,7 @@
 //! The rules of incidents (the types are in [`crate::model`]): the state machine that turns a
 //! command into the next incident and the event to append ([`apply`], [`open`]), SLA clocks
-//! computed from the timeline ([`sla_state`]), and escalation policies and the notifications due
-//! ([`due_notifications`]).
+//! computed from the timeline ([`sla_state`]), escalation policies and the notifications due
+//! ([`due_notifications`]), and MTTA / MTTR / SLA compliance ([`mtta_mttr`]).
 //!
 //! Everything here is pure and deterministic: time comes in as a [`Timestamp`], and a timeline
 //! gives the same answer in any order, because every rule first sorts it by
@@ -9,6 +9,7 @@
 //! offline replica call the same functions.
 
 mod escalation;
+mod metrics;
 mod sla;
 mod transitions;
 
@@ -16,6 +17,7 @@ mod transitions;
 mod gen;
 
 pub use escalation::{due_notifications, validate_policy};
+pub use metrics::{mtta_mttr, IncidentMetrics, Metrics, OrgMetrics, Period, SeverityMetrics};
 pub use sla::{default_target, default_targets, sla_state, target_for, validate_targets};
 pub use transitions::{apply, open};
 
