@@ -18,7 +18,9 @@ mod gen;
 
 pub use escalation::{due_notifications, validate_policy};
 pub use metrics::{mtta_mttr, IncidentMetrics, Metrics, OrgMetrics, Period, SeverityMetrics};
-pub use sla::{default_target, default_targets, sla_state, target_for, validate_targets};
+pub use sla::{
+    default_target, default_targets, sla_notices_due, sla_state, target_for, validate_targets,
+};
 pub use transitions::{apply, open};
 
 use crate::clock::Timestamp;

@@ -21,8 +21,8 @@ use super::{in_timeline_order, mins_ms};
 use crate::clock::Timestamp;
 use crate::error::{Result, Validator};
 use crate::model::{
-    ClockState, ClockStatus, IncidentEvent, IncidentEventKind, IncidentStatus, ResolveCycle,
-    Severity, SlaState, SlaTarget, AT_RISK_PERCENT_DEFAULT,
+    ClockState, ClockStatus, IncidentCommand, IncidentEvent, IncidentEventKind, IncidentStatus,
+    ResolveCycle, Severity, SlaClock, SlaState, SlaTarget, AT_RISK_PERCENT_DEFAULT,
 };
 
 /// The longest response target: 30 days.
@@ -296,6 +296,49 @@ pub fn sla_state(events: &[IncidentEvent], target: &SlaTarget, now: Timestamp) -
             .unwrap_or_else(|| Meter::default().state(now, resolve_target, pct, Phase::Stopped)),
         cycles,
     }
+}
+
+/// The SLA notices the server's job should record now (as `RecordSlaAtRisk` /
+/// `RecordSlaBreached` commands through [`super::apply`]): a clock at risk or breached that the
+/// timeline does not yet record — the response clock once per incident, the resolve clock once
+/// per resolve cycle. Recording them leaves nothing due, so the job may run any number of times.
+pub fn sla_notices_due(
+    events: &[IncidentEvent],
+    target: &SlaTarget,
+    now: Timestamp,
+) -> Vec<IncidentCommand> {
+    let state = sla_state(events, target, now);
+    let cycle_start = state
+        .cycles
+        .last()
+        .map_or(Timestamp::from_millis(i64::MIN), |c| c.started_at);
+    let recorded = |wanted: &IncidentEventKind, since: Timestamp| {
+        events
+            .iter()
+            .any(|e| &e.kind == wanted && e.occurred_at >= since && e.occurred_at <= now)
+    };
+    let mut due = Vec::new();
+    for (clock, status, since) in [
+        (
+            SlaClock::Response,
+            state.response.status,
+            Timestamp::from_millis(i64::MIN),
+        ),
+        (SlaClock::Resolve, state.resolve.status, cycle_start),
+    ] {
+        match status {
+            ClockStatus::AtRisk if !recorded(&IncidentEventKind::SlaAtRisk { clock }, since) => {
+                due.push(IncidentCommand::RecordSlaAtRisk { clock });
+            }
+            ClockStatus::Breached
+                if !recorded(&IncidentEventKind::SlaBreached { clock }, since) =>
+            {
+                due.push(IncidentCommand::RecordSlaBreached { clock });
+            }
+            _ => {}
+        }
+    }
+    due
 }
 
 #[cfg(test)]

@@ -203,6 +203,51 @@ fn recorded_notices_do_not_change_the_clocks() {
     );
 }
 
+#[test]
+fn notices_are_due_once_per_clock_and_cycle() {
+    let b = story();
+    // At 16 h the second cycle (6 h of 8) is at risk; at 19 h it is breached.
+    let due = sla_notices_due(&b.events, &sev2(), at(T0 + 16 * 60 * MIN));
+    assert_eq!(
+        due,
+        [C::RecordSlaAtRisk {
+            clock: SlaClock::Resolve
+        }]
+    );
+    let mut events = b.events.clone();
+    let mut recorded = |command: &C, ms: i64, n: u128| {
+        let mut e = events[0].clone();
+        e.id = uuid::Uuid::from_u128(n);
+        (e.occurred_at, e.recorded_at) = (at(ms), at(ms));
+        e.kind = match command {
+            C::RecordSlaAtRisk { clock } => IncidentEventKind::SlaAtRisk { clock: *clock },
+            C::RecordSlaBreached { clock } => IncidentEventKind::SlaBreached { clock: *clock },
+            _ => unreachable!("only notices"),
+        };
+        events.push(e);
+        events.clone()
+    };
+    let after = recorded(&due[0], T0 + 16 * 60 * MIN, 9_001);
+    assert!(sla_notices_due(&after, &sev2(), at(T0 + 17 * 60 * MIN)).is_empty());
+    let due = sla_notices_due(&after, &sev2(), at(T0 + 19 * 60 * MIN));
+    assert_eq!(
+        due,
+        [C::RecordSlaBreached {
+            clock: SlaClock::Resolve
+        }]
+    );
+    let after = recorded(&due[0], T0 + 19 * 60 * MIN, 9_002);
+    assert!(sla_notices_due(&after, &sev2(), at(T0 + 20 * 60 * MIN)).is_empty());
+    // A breached response clock is noticed once, whatever the cycle.
+    let late = build(Severity::Sev2, None, &[Step::Do(mins(40), C::Acknowledge)]);
+    assert_eq!(
+        sla_notices_due(&late.events, &sev2(), at(T0 + 60 * MIN)),
+        [C::RecordSlaBreached {
+            clock: SlaClock::Response
+        }]
+    );
+}
+
 fn target() -> impl Strategy<Value = SlaTarget> {
     (1u32..120, 0u32..600, 1u8..100).prop_map(|(r, extra, p)| SlaTarget {
         severity: Severity::Sev1,
@@ -305,5 +350,24 @@ proptest! {
             prop_assert!(matches!(c.clock.status, ClockStatus::Met | ClockStatus::Breached));
         }
         prop_assert_eq!(s.cycles.last().map(|c| c.ended_at.is_some()), Some(b.incident.status.is_done()));
+    }
+
+    /// Recording the notices due leaves none due at the same instant.
+    #[test]
+    fn recording_the_notices_due_leaves_none(b in gen::timeline(), t in target(), after in 0i64..(48 * 60 * MIN)) {
+        let now = at(T0 + after);
+        let mut events = b.events.clone();
+        for (n, command) in sla_notices_due(&b.events, &t, now).into_iter().enumerate() {
+            let mut e = events[0].clone();
+            e.id = uuid::Uuid::from_u128(80_000 + n as u128);
+            (e.occurred_at, e.recorded_at) = (now, now);
+            e.kind = match command {
+                C::RecordSlaAtRisk { clock } => IncidentEventKind::SlaAtRisk { clock },
+                C::RecordSlaBreached { clock } => IncidentEventKind::SlaBreached { clock },
+                other => return Err(TestCaseError::fail(format!("not a notice: {other:?}"))),
+            };
+            events.push(e);
+        }
+        prop_assert_eq!(sla_notices_due(&events, &t, now), vec![]);
     }
 }
