@@ -1,7 +1,8 @@
 //! The domain of Provider Admin: pure types and rules, unit-tested without a database.
 //!
 //! Owns the federation-key format and hashing, envelope encryption of secrets at rest, the
-//! audit event and its hash chain, validated newtypes, the actor/role model, the single
+//! audit event and its hash chain, validated newtypes, the incident state machine, SLA clocks,
+//! escalation and incident metrics, the actor/role model, the single
 //! error vocabulary that every front end maps, and what makes exported text safe to open in a
 //! spreadsheet. It must not depend on sqlx, tokio, Tauri,
 //! axum or reqwest, and performs no I/O: time and randomness are passed in.
@@ -11,6 +12,7 @@ pub mod audit;
 pub mod clock;
 pub mod envelope;
 pub mod error;
+pub mod incident;
 pub mod key;
 pub mod model;
 pub mod oidc;

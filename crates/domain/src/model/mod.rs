@@ -3,6 +3,7 @@
 
 mod audit;
 mod clients;
+mod incidents;
 mod integrations;
 mod keys;
 mod oidc;
@@ -11,6 +12,7 @@ mod secrets;
 
 pub use audit::*;
 pub use clients::*;
+pub use incidents::*;
 pub use integrations::*;
 pub use keys::*;
 pub use oidc::*;
