@@ -93,8 +93,11 @@ run() { # rate, output file, hey arguments…
   local rate=$1 out=$2
   shift 2
   cpu >"$out.cpu0"
-  hey -z "${DURATION}s" -c "$WORKERS" -q $((rate / WORKERS)) "$@" >"$out"
+  # hey is gone before the second snapshot: its own CPU time comes from the shell's `time`.
+  local TIMEFORMAT='%U %S'
+  { time hey -z "${DURATION}s" -c "$WORKERS" -q $((rate / WORKERS)) "$@" >"$out" ; } 2>"$out.hey"
   cpu >"$out.cpu1"
+  awk '{print "hey", $1 + $2}' "$out.hey" >>"$out.cpu1"
 }
 say "baseline GET /healthz at $LIST_RATE req/s for $DURATION s"
 run "$LIST_RATE" "$WORK/base-list.txt" "$BASE/healthz"

@@ -54,9 +54,13 @@ for i = 1, #KEYS do
   elseif allowed == 1 and mode == 1 then
     tokens = tokens - cost
   end
-  redis.call('HSET', KEYS[i], 'tokens', tostring(tokens), 'ts', now)
   local full_ms = math.ceil((burst - tokens) / rate)
-  redis.call('PEXPIRE', KEYS[i], full_ms + 1000)
+  -- A look writes nothing: the refill is computed again from `ts` next time, and a bucket
+  -- nobody has spent from is not created.
+  if mode ~= 0 then
+    redis.call('HSET', KEYS[i], 'tokens', tostring(tokens), 'ts', now)
+    redis.call('PEXPIRE', KEYS[i], full_ms + 1000)
+  end
   local wait_ms = 0
   if tokens < 1 then wait_ms = math.ceil((1 - tokens) / rate) end
   out[#out + 1] = math.floor(tokens)
