@@ -185,3 +185,58 @@ async fn a_flood_of_cold_verifications_meets_a_bounded_queue_answering_503_with_
     );
     Arc::try_unwrap(f).expect("tasks are done").finish().await;
 }
+
+/// The partner budgets are decided from each instance's copy and settled with Redis every
+/// 50 ms: a guesser who spent their tries at one instance finds them spent at the other too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn failures_spent_at_one_instance_are_spent_at_the_other() {
+    let budget = ("PORTAL_RATE_LIMIT_FEDERATION_FAILURES", "6/min burst 5");
+    let f = Fixture::start(&[budget]).await;
+    let s = seed(f.portal()).await;
+    let second_portal = Arc::new(
+        portal::LocalPortal::with_keys(
+            f.db.arc(),
+            stories::test_keys(),
+            Arc::new(domain::ManualClock::at(stories::T0)),
+        )
+        .await
+        .unwrap(),
+    );
+    let config_b = stories::remote::server_config(
+        &f.issuer,
+        Some(&stories::remote::redis_url()),
+        &[
+            budget,
+            ("PORTAL_REDIS_PREFIX", &f.server.state.redis_prefix),
+        ],
+    );
+    let b = TestServer::start(second_portal, &config_b).await;
+    let attacker = "203.0.113.77";
+    for n in 0..5 {
+        assert_eq!(
+            verify(&f, &forged(&s.key_id, 9_000 + n), attacker)
+                .await
+                .status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    // Instance B learns of A's spending at its next settling (50 ms; a few to be safe).
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    let at_b = |n: u64| {
+        f.http
+            .post(format!("{}/v1/federation/verify", b.url))
+            .bearer_auth(forged(&s.key_id, n))
+            .header("x-forwarded-for", attacker)
+            .send()
+    };
+    // B's first look may come before its copy exists: it then settles with Redis and knows.
+    let _ = at_b(9_100).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert_eq!(
+        at_b(9_101).await.unwrap().status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "the tries spent at A are spent at B"
+    );
+    b.stop().await;
+    f.finish().await;
+}

@@ -157,7 +157,54 @@ fn scenario(db: &str, key_file: &Path, dump: &dyn Fn() -> String, tamper: &dyn F
     let intact = run(&["audit", "verify"], None);
     assert_eq!(intact.code, 0, "{}{}", intact.stdout, intact.stderr);
     assert!(intact.stdout.contains("intact"));
+
+    // A signed checkpoint, kept outside the database, and verifications against it.
+    let dir = key_file.parent().unwrap();
+    let cp_path = dir.join("checkpoint.json");
+    let cp_file = cp_path.to_str().unwrap();
+    let made = run(&["audit", "checkpoint", "--out", cp_file], None);
+    assert_eq!(made.code, 0, "{}{}", made.stdout, made.stderr);
+    let holds = json(&run(
+        &["audit", "verify", "--against", cp_file, "--json"],
+        None,
+    ));
+    assert_eq!(holds["checkpoint"], "holds");
+    let mut forged: Value =
+        serde_json::from_str(&std::fs::read_to_string(&cp_path).unwrap()).unwrap();
+    forged["mac"] = Value::String("00".repeat(32));
+    let forged_path = dir.join("forged.json");
+    std::fs::write(&forged_path, forged.to_string()).unwrap();
+    let not_signed = run(
+        &[
+            "audit",
+            "verify",
+            "--against",
+            forged_path.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(not_signed.code, 13, "{}", not_signed.stdout);
+    assert!(not_signed.stdout.contains("NOT AUTHENTIC"));
+    let garbage_path = dir.join("garbage.json");
+    std::fs::write(&garbage_path, "{\"seq\": \"nope\"}").unwrap();
+    let garbage = run(
+        &[
+            "audit",
+            "verify",
+            "--against",
+            garbage_path.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(garbage.code, 3, "not a checkpoint: invalid input");
+    assert!(
+        garbage.stderr.contains("is not a checkpoint")
+            || garbage.stdout.contains("is not a checkpoint")
+    );
+
     tamper();
+    let against = run(&["audit", "verify", "--against", cp_file, "--json"], None);
+    assert_eq!(against.code, 11, "{}", against.stdout);
     let broken = run(&["audit", "verify", "--json"], None);
     assert_eq!(
         broken.code, 11,

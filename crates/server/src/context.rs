@@ -252,7 +252,10 @@ pub async fn partner(State(state): State<AppState>, mut req: Request, next: Next
         .filter(|t| t.starts_with("pak_"))
         .map(str::to_string)
     else {
-        if let Err(refused) = spend(&state, &[(&net_bucket, state.limits.ip)]).await {
+        let d = state
+            .limiter
+            .check_fast(&[(&net_bucket, state.limits.ip, Charge::Spend)]);
+        if let Some(refused) = refusal(d) {
             return refused;
         }
         return ApiError(Error::Unauthenticated(
@@ -270,23 +273,27 @@ pub async fn partner(State(state): State<AppState>, mut req: Request, next: Next
         .map(|id| (format!("key:{id}"), format!("fail:{id}:{network}")));
     let decision = match &outcome_buckets {
         Some((key_bucket, fail_bucket)) => {
-            let d = state
-                .limiter
-                .check_with(&[
-                    (&net_bucket, state.limits.ip, Charge::Spend),
-                    (fail_bucket, state.limits.federation_failures, Charge::Peek),
-                    (key_bucket, state.limits.federation_key, Charge::Peek),
-                ])
-                .await;
+            // Decided from this instance's copy of the budgets, settled with Redis every 50 ms:
+            // a verification costs no round trip.
+            let d = state.limiter.check_fast(&[
+                (&net_bucket, state.limits.ip, Charge::Spend),
+                (fail_bucket, state.limits.federation_failures, Charge::Peek),
+                (key_bucket, state.limits.federation_key, Charge::Peek),
+            ]);
             if let Some(refused) = refusal(d) {
                 return refused;
             }
             Some(d)
         }
-        None => match spend(&state, &[(&net_bucket, state.limits.ip)]).await {
-            Ok(_) => None,
-            Err(refused) => return refused,
-        },
+        None => {
+            let d = state
+                .limiter
+                .check_fast(&[(&net_bucket, state.limits.ip, Charge::Spend)]);
+            if let Some(refused) = refusal(d) {
+                return refused;
+            }
+            None
+        }
     };
     let actor = partner_actor(
         key_id.as_deref().unwrap_or("malformed"),
@@ -299,19 +306,10 @@ pub async fn partner(State(state): State<AppState>, mut req: Request, next: Next
     let response = next.run(req).await;
     if let Some((key_bucket, fail_bucket)) = outcome_buckets {
         match response.status() {
-            // Successes are the hot path: their debt is paid to Redis in batches.
             StatusCode::OK => state.limiter.owe(&key_bucket, state.limits.federation_key),
-            // Failures must stop a guesser at once: paid now, off the response's path.
-            StatusCode::UNAUTHORIZED => {
-                let state = state.clone();
-                tokio::spawn(async move {
-                    let budget = state.limits.federation_failures;
-                    state
-                        .limiter
-                        .check_with(&[(&fail_bucket, budget, Charge::Owe(1))])
-                        .await;
-                });
-            }
+            StatusCode::UNAUTHORIZED => state
+                .limiter
+                .owe(&fail_bucket, state.limits.federation_failures),
             _ => {}
         }
     }

@@ -94,7 +94,8 @@ impl AppState {
         portal.set_hashing_queue(config.hashing_queue, config.hashing_wait);
         let limiter = Arc::new(limits::RateLimiter::new(redis.clone(), &prefix));
         if redis.is_some() {
-            // Pays the debts of answered requests to Redis every 50 ms, until the state is gone.
+            // Settles this instance's copy of the partner budgets with Redis every 50 ms, until
+            // the state is gone.
             let weak = Arc::downgrade(&limiter);
             tokio::spawn(async move {
                 let mut tick = tokio::time::interval(std::time::Duration::from_millis(50));
@@ -102,7 +103,7 @@ impl AppState {
                 loop {
                     tick.tick().await;
                     let Some(limiter) = weak.upgrade() else { break };
-                    limiter.pay_debts().await;
+                    limiter.settle().await;
                 }
             });
         }

@@ -100,7 +100,7 @@ pub struct RateLimiter {
     local: Mutex<HashMap<String, (f64, Instant)>>,
     redis_down: AtomicBool,
     prefix: String,
-    /// Debts not yet paid to Redis, by bucket: paid in one batch by [`RateLimiter::pay_debts`].
+    /// Debts not yet paid to Redis, by bucket: paid in one batch by [`RateLimiter::settle`].
     debts: Mutex<HashMap<String, (Budget, u32)>>,
 }
 
@@ -124,28 +124,52 @@ impl RateLimiter {
         }
     }
 
-    /// Spends one token from `bucket` for a request already answered. With Redis the debt is
-    /// kept here and paid with others by [`RateLimiter::pay_debts`] (the server calls it every
-    /// 50 ms), so the hot path costs one Redis round trip, not two; without Redis it is paid at
-    /// once (no round trip to save).
-    pub fn owe(&self, bucket: &str, budget: Budget) {
-        if self.redis.is_none() {
-            self.check_local(&[(bucket, budget, Charge::Owe(1))]);
-            return;
+    /// Decides from this instance's copy of the buckets, with no round trip, and settles with
+    /// Redis later: what it spends becomes a debt that [`RateLimiter::settle`] pays (the server
+    /// calls it every 50 ms), writing Redis's level — every instance's spending — back into the
+    /// copy. For the partner route, the hottest path: a verification costs no Redis round trip,
+    /// and the budgets stay shared, up to what the instances admit within one settling interval.
+    /// Without Redis the copy is the bucket.
+    pub fn check_fast(&self, buckets: &[(&str, Budget, Charge)]) -> Decision {
+        let d = self.check_local(buckets);
+        if self.redis.is_some() {
+            if let Ok(mut debts) = self.debts.lock() {
+                for (bucket, budget, charge) in buckets {
+                    let owed = match charge {
+                        Charge::Spend if d.allowed => 1,
+                        Charge::Owe(n) => *n,
+                        _ => 0,
+                    };
+                    // Looked-at buckets are settled too (owing 0), so their copy follows what
+                    // other instances spend.
+                    debts.entry(bucket.to_string()).or_insert((*budget, 0)).1 += owed;
+                }
+            }
         }
-        if let Ok(mut debts) = self.debts.lock() {
-            debts.entry(bucket.to_string()).or_insert((budget, 0)).1 += 1;
-        }
+        d
     }
 
-    /// Pays every debt kept by [`RateLimiter::owe`], one bucket per script call.
-    pub async fn pay_debts(&self) {
+    /// Spends one token from `bucket` for a request already answered (see
+    /// [`RateLimiter::check_fast`]): at once here, and in Redis at the next settling.
+    pub fn owe(&self, bucket: &str, budget: Budget) {
+        self.check_fast(&[(bucket, budget, Charge::Owe(1))]);
+    }
+
+    /// Pays every debt kept by [`RateLimiter::check_fast`] to Redis, one bucket per script
+    /// call, and copies each bucket's shared level back. While Redis cannot be reached the
+    /// debts are dropped (this instance's copy was charged already) and the copy goes on alone.
+    pub async fn settle(&self) {
         let debts = match self.debts.lock() {
             Ok(mut d) if !d.is_empty() => std::mem::take(&mut *d),
             _ => return,
         };
         for (bucket, (budget, n)) in debts {
-            self.check_with(&[(&bucket, budget, Charge::Owe(n))]).await;
+            let Some(shared) = self.check_redis(&[(&bucket, budget, Charge::Owe(n))]).await else {
+                return;
+            };
+            if let Ok(mut map) = self.local.lock() {
+                map.insert(bucket, (f64::from(shared.remaining), Instant::now()));
+            }
         }
     }
 
@@ -167,38 +191,46 @@ impl RateLimiter {
     /// Checks every bucket and spends from those marked [`Charge::Spend`], all or none, in one
     /// round trip.
     pub async fn check_with(&self, buckets: &[(&str, Budget, Charge)]) -> Decision {
-        if let Some(conn) = &self.redis {
-            let mut conn = conn.clone();
-            let mut invocation = self.script.prepare_invoke();
-            for (bucket, budget, charge) in buckets {
-                let (mode, cost) = charge.mode_and_cost();
-                invocation
-                    .key(format!("{}:rl:{bucket}", self.prefix))
-                    .arg(budget.per_minute)
-                    .arg(budget.burst)
-                    .arg(mode)
-                    .arg(cost);
-            }
-            let result: redis::RedisResult<Vec<i64>> = invocation.invoke_async(&mut conn).await;
-            match result {
-                Ok(v) if v.len() == 1 + 3 * buckets.len() => {
-                    if self.redis_down.swap(false, Ordering::Relaxed) {
-                        tracing::info!("rate limits are shared through Redis again");
-                    }
-                    let allowed = v[0] == 1;
-                    let per: Vec<(i64, i64, i64)> =
-                        v[1..].chunks(3).map(|c| (c[0], c[1], c[2])).collect();
-                    return combine(allowed, buckets, &per);
+        match self.check_redis(buckets).await {
+            Some(d) => d,
+            None => self.check_local(buckets),
+        }
+    }
+
+    /// The decision of the shared buckets in Redis; `None` without Redis or while it cannot
+    /// be reached (logged once per outage).
+    async fn check_redis(&self, buckets: &[(&str, Budget, Charge)]) -> Option<Decision> {
+        let conn = self.redis.as_ref()?;
+        let mut conn = conn.clone();
+        let mut invocation = self.script.prepare_invoke();
+        for (bucket, budget, charge) in buckets {
+            let (mode, cost) = charge.mode_and_cost();
+            invocation
+                .key(format!("{}:rl:{bucket}", self.prefix))
+                .arg(budget.per_minute)
+                .arg(budget.burst)
+                .arg(mode)
+                .arg(cost);
+        }
+        let result: redis::RedisResult<Vec<i64>> = invocation.invoke_async(&mut conn).await;
+        match result {
+            Ok(v) if v.len() == 1 + 3 * buckets.len() => {
+                if self.redis_down.swap(false, Ordering::Relaxed) {
+                    tracing::info!("rate limits are shared through Redis again");
                 }
-                Ok(_) => tracing::warn!("unexpected answer from the rate-limit script"),
-                Err(e) => {
-                    if !self.redis_down.swap(true, Ordering::Relaxed) {
-                        tracing::warn!(error = %e, "Redis unreachable: rate limits fall back to this instance until it answers");
-                    }
+                let allowed = v[0] == 1;
+                let per: Vec<(i64, i64, i64)> =
+                    v[1..].chunks(3).map(|c| (c[0], c[1], c[2])).collect();
+                return Some(combine(allowed, buckets, &per));
+            }
+            Ok(_) => tracing::warn!("unexpected answer from the rate-limit script"),
+            Err(e) => {
+                if !self.redis_down.swap(true, Ordering::Relaxed) {
+                    tracing::warn!(error = %e, "Redis unreachable: rate limits fall back to this instance until it answers");
                 }
             }
         }
-        self.check_local(buckets)
+        None
     }
 
     fn check_local(&self, buckets: &[(&str, Budget, Charge)]) -> Decision {
