@@ -83,6 +83,24 @@ impl Fixture {
         }
     }
 
+    /// A second instance, as a second process would be: its own LocalPortal (own caches) over
+    /// the same database, the same Redis and the same prefix, with these settings.
+    pub async fn second_instance(&self, extra: &[(&str, &str)]) -> TestServer {
+        let portal = Arc::new(
+            LocalPortal::with_keys(
+                self.db.arc(),
+                stories::test_keys(),
+                Arc::new(domain::ManualClock::at(stories::T0)),
+            )
+            .await
+            .expect("the second instance's portal opens"),
+        );
+        let mut settings = extra.to_vec();
+        settings.push(("PORTAL_REDIS_PREFIX", &self.server.state.redis_prefix));
+        let config = server_config(&self.issuer, Some(&redis_url()), &settings);
+        TestServer::start(portal, &config).await
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.server.url)
     }

@@ -193,24 +193,7 @@ async fn failures_spent_at_one_instance_are_spent_at_the_other() {
     let budget = ("PORTAL_RATE_LIMIT_FEDERATION_FAILURES", "6/min burst 5");
     let f = Fixture::start(&[budget]).await;
     let s = seed(f.portal()).await;
-    let second_portal = Arc::new(
-        portal::LocalPortal::with_keys(
-            f.db.arc(),
-            stories::test_keys(),
-            Arc::new(domain::ManualClock::at(stories::T0)),
-        )
-        .await
-        .unwrap(),
-    );
-    let config_b = stories::remote::server_config(
-        &f.issuer,
-        Some(&stories::remote::redis_url()),
-        &[
-            budget,
-            ("PORTAL_REDIS_PREFIX", &f.server.state.redis_prefix),
-        ],
-    );
-    let b = TestServer::start(second_portal, &config_b).await;
+    let b = f.second_instance(&[budget]).await;
     let attacker = "203.0.113.77";
     for n in 0..5 {
         assert_eq!(

@@ -5,11 +5,10 @@ use crate::{actor, json_of, seed, Fixture};
 use domain::Role;
 use reqwest::StatusCode;
 use serde_json::json;
-use std::sync::Arc;
 use std::time::Duration;
 use store::prelude::*;
 use stories::eventually;
-use stories::remote::{redis_url, server_config, TestServer};
+use stories::remote::redis_url;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_hundred_concurrent_retries_of_one_create_have_exactly_one_effect() {
@@ -134,26 +133,9 @@ async fn a_principal_over_budget_gets_429_with_retry_after() {
 async fn two_instances_share_one_budget_and_revocations_reach_both_within_a_second() {
     let f = Fixture::start(&[("PORTAL_RATE_LIMIT_PRINCIPAL", "60/min burst 10")]).await;
     let s = seed(f.portal()).await;
-    // A second instance: its own LocalPortal (own caches) over the same database, the same
-    // Redis and the same prefix, as a second process would be.
-    let second_portal = Arc::new(
-        portal::LocalPortal::with_keys(
-            f.db.arc(),
-            stories::test_keys(),
-            Arc::new(domain::ManualClock::at(stories::T0)),
-        )
-        .await
-        .unwrap(),
-    );
-    let config_b = server_config(
-        &f.issuer,
-        Some(&redis_url()),
-        &[
-            ("PORTAL_RATE_LIMIT_PRINCIPAL", "60/min burst 10"),
-            ("PORTAL_REDIS_PREFIX", &f.server.state.redis_prefix),
-        ],
-    );
-    let b = TestServer::start(second_portal, &config_b).await;
+    let b = f
+        .second_instance(&[("PORTAL_RATE_LIMIT_PRINCIPAL", "60/min burst 10")])
+        .await;
     let b_url = |p: &str| format!("{}{p}", b.url);
 
     // Rate limit: the budget of 10 is spent across both instances.

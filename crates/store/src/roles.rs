@@ -10,13 +10,11 @@
 //!
 //! With one role for both (the simple set-up, and SQLite), that role owns everything.
 
-use crate::sql::{describe, map_err, POSTGRES_MIGRATIONS};
+use crate::sql::{map_err, one_connection, POSTGRES_MIGRATIONS};
 use crate::{Result, SqlStore, StoreError};
-use sqlx::any::AnyPoolOptions;
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Row};
 use std::collections::HashMap;
-use std::time::Duration;
 
 /// Tables the runtime role may only read and append to.
 const APPEND_ONLY: [&str; 2] = ["audit_events", "change_feed"];
@@ -65,28 +63,12 @@ pub(crate) async fn migrate_unless_current(pool: &AnyPool, migrator: &Migrator) 
     })
 }
 
-async fn connect(url: &str) -> Result<AnyPool> {
-    sqlx::any::install_default_drivers();
-    AnyPoolOptions::new()
-        .max_connections(1)
-        .acquire_timeout(Duration::from_secs(10))
-        .connect(url)
-        .await
-        .map_err(|e| {
-            StoreError::Unavailable(format!(
-                "cannot connect to {}: {}",
-                crate::redact_url(url),
-                describe(&e)
-            ))
-        })
-}
-
 impl SqlStore {
     /// Migrates the database as its owner (`owner_url`), then grants the role of `runtime_url`
     /// what the portal needs at run time and no more on the audit trail. Returns the runtime
     /// role's name. Idempotent: run it at every start or deployment.
     pub async fn prepare_postgres(owner_url: &str, runtime_url: &str) -> Result<String> {
-        let runtime = connect(runtime_url).await?;
+        let runtime = one_connection(runtime_url).await?;
         let row = sqlx::query("SELECT current_user::text AS r")
             .fetch_one(&runtime)
             .await
@@ -94,7 +76,7 @@ impl SqlStore {
         let role: String = row.try_get("r").map_err(map_err)?;
         runtime.close().await;
 
-        let owner = connect(owner_url).await?;
+        let owner = one_connection(owner_url).await?;
         POSTGRES_MIGRATIONS
             .run(&owner)
             .await

@@ -118,6 +118,39 @@ impl AuditCheckpoint {
         })
     }
 
+    /// Its shape: `hash` and `mac` are 64 lowercase hex digits, `key_version` is at least 1
+    /// (`seq` is at least 0 by its type's parsing). Every problem, named by field.
+    pub fn validate(&self) -> crate::error::Result<()> {
+        let hex64 =
+            |s: &str| s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        let mut problems = Vec::new();
+        for (field, value) in [("against.hash", &self.hash), ("against.mac", &self.mac)] {
+            if !hex64(value) {
+                problems.push(crate::error::FieldError::new(
+                    field,
+                    "must be 64 lowercase hex digits, as `padmin audit checkpoint` writes it",
+                ));
+            }
+        }
+        if self.key_version == 0 {
+            problems.push(crate::error::FieldError::new(
+                "against.key_version",
+                "must be at least 1",
+            ));
+        }
+        if self.seq < 0 {
+            problems.push(crate::error::FieldError::new(
+                "against.seq",
+                "must be at least 0",
+            ));
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(crate::error::Error::Invalid(problems))
+        }
+    }
+
     /// Whether this checkpoint was signed by a holder of `keys` and is unaltered. Compared in
     /// constant time.
     pub fn is_authentic(&self, keys: &MasterKeySet) -> bool {
@@ -188,6 +221,17 @@ mod tests {
             },
         ] {
             assert!(!altered.is_authentic(&keys), "{altered:?}");
+        }
+        assert!(cp.validate().is_ok());
+        let malformed = AuditCheckpoint {
+            mac: String::new(),
+            hash: "AB".repeat(32),
+            key_version: 0,
+            ..cp.clone()
+        };
+        match malformed.validate() {
+            Err(crate::error::Error::Invalid(fields)) => assert_eq!(fields.len(), 3, "{fields:?}"),
+            other => panic!("a malformed checkpoint is invalid: {other:?}"),
         }
         let other = MasterKeySet::generate(&mut rand::rngs::StdRng::seed_from_u64(8));
         assert!(

@@ -50,6 +50,9 @@ impl Audit for LocalPortal {
         against: Option<AuditCheckpoint>,
     ) -> Result<ChainReport> {
         self.authorize(actor, Permission::VerifyAudit, None)?;
+        if let Some(cp) = &against {
+            cp.validate()?;
+        }
         // A checkpoint the portal did not sign proves nothing: the chain is still walked and
         // reported, and the verdict says the checkpoint is not authentic.
         let keys = self.master_keys()?;

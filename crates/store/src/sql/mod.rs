@@ -83,19 +83,7 @@ impl SqlStore {
     /// Checks that a PostgreSQL database answers, without migrating or writing anything.
     /// Returns the server's version string.
     pub async fn probe_postgres(url: &str) -> Result<String> {
-        sqlx::any::install_default_drivers();
-        let pool = AnyPoolOptions::new()
-            .max_connections(1)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect(url)
-            .await
-            .map_err(|e| {
-                StoreError::Unavailable(format!(
-                    "cannot connect to {}: {}",
-                    redact_url(url),
-                    describe(&e)
-                ))
-            })?;
+        let pool = one_connection(url).await?;
         let row = sqlx::query("SELECT version() AS v")
             .fetch_one(&pool)
             .await
@@ -222,6 +210,23 @@ pub(crate) fn lock_suffix(b: Backend) -> &'static str {
 
 fn migrate_err(e: sqlx::migrate::MigrateError) -> StoreError {
     StoreError::Migration(e.to_string())
+}
+
+/// A pool of one connection to `url`, for a short job (a probe, migrating as the owner).
+pub(crate) async fn one_connection(url: &str) -> Result<AnyPool> {
+    sqlx::any::install_default_drivers();
+    AnyPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect(url)
+        .await
+        .map_err(|e| {
+            StoreError::Unavailable(format!(
+                "cannot connect to {}: {}",
+                redact_url(url),
+                describe(&e)
+            ))
+        })
 }
 
 pub(crate) fn describe(e: &sqlx::Error) -> String {
