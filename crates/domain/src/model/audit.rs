@@ -87,7 +87,7 @@ pub struct AuditCheckpoint {
     pub at: Timestamp,
     /// The master-key version whose derived key signed it.
     #[serde(deserialize_with = "super::whole_u32")]
-    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1000000))]
     pub key_version: u32,
     /// HMAC-SHA256 over `seq`, `hash` and `at` under a key derived from that master key (hex).
     #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9a-f]{64}$"))]
@@ -132,10 +132,10 @@ impl AuditCheckpoint {
                 ));
             }
         }
-        if self.key_version == 0 {
+        if !(1..=1_000_000).contains(&self.key_version) {
             problems.push(crate::error::FieldError::new(
                 "against.key_version",
-                "must be at least 1",
+                "must be from 1 to 1000000",
             ));
         }
         if self.seq < 0 {
