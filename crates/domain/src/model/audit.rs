@@ -83,7 +83,8 @@ pub struct AuditCheckpoint {
     /// That event's hash (64 lowercase hex digits).
     #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9a-f]{64}$"))]
     pub hash: String,
-    /// When the checkpoint was made.
+    /// When the checkpoint was made (RFC 3339).
+    #[serde(deserialize_with = "super::rfc3339")]
     pub at: Timestamp,
     /// The master-key version whose derived key signed it.
     #[serde(deserialize_with = "super::whole_u32")]
@@ -244,5 +245,26 @@ mod tests {
             cp.is_authentic(&rotated),
             "a rotation keeps old checkpoints checkable"
         );
+    }
+
+    #[test]
+    fn a_checkpoint_reads_its_time_only_as_the_string_it_was_written_as() {
+        let keys = MasterKeySet::generate(&mut rand::rngs::StdRng::seed_from_u64(7));
+        let cp = AuditCheckpoint::sign(
+            &keys,
+            3,
+            &"ab".repeat(32),
+            Timestamp::from_millis(1_800_000_000_000),
+        )
+        .unwrap();
+        let mut json = serde_json::to_value(&cp).unwrap();
+        let back: AuditCheckpoint = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(back, cp, "a written checkpoint reads back");
+        json["at"] = serde_json::json!(0);
+        let err = serde_json::from_value::<AuditCheckpoint>(json.clone()).unwrap_err();
+        assert!(err.to_string().contains("string"), "{err}");
+        json["at"] = serde_json::json!("yesterday");
+        let err = serde_json::from_value::<AuditCheckpoint>(json).unwrap_err();
+        assert!(err.to_string().contains("RFC 3339"), "{err}");
     }
 }

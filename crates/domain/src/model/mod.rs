@@ -84,6 +84,15 @@ pub fn whole_i64<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
         .ok_or_else(|| D::Error::custom(format!("`{n}` is not a whole number from 0")))
 }
 
+/// `#[serde(deserialize_with = "rfc3339")]`: a time written only as an RFC 3339 string, as the
+/// document says (a [`crate::Timestamp`]'s own `Deserialize` also takes epoch milliseconds, for stored
+/// rows; a request body that must match its schema takes the string alone).
+pub fn rfc3339<'de, D: Deserializer<'de>>(d: D) -> Result<crate::Timestamp, D::Error> {
+    let text = String::deserialize(d)?;
+    crate::Timestamp::parse(&text)
+        .ok_or_else(|| D::Error::custom(format!("`{text}` is not an RFC 3339 time")))
+}
+
 /// [`whole_u32`] for an optional field (`null` is none).
 pub fn whole_u32_or_none<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
     #[derive(Deserialize)]
