@@ -158,6 +158,53 @@ async fn prepare(p: &LocalPortal, s: &Seeded, method: &Method, route: &str, org:
         .id
         .to_string()
     };
+    let fresh_org = || async {
+        p.create_client(
+            &a,
+            NewClient {
+                name: format!("Escalated {n}"),
+                plan: "pro".into(),
+                status: "active".into(),
+            },
+            None,
+        )
+        .await
+        .expect("fixture: client")
+        .id
+    };
+    let fresh_incident = || async {
+        p.open_incident(
+            &a,
+            domain::model::OpenIncident {
+                id: None,
+                title: format!("Matrix incident {n}"),
+                severity: domain::model::Severity::Sev2,
+                org_id: Some(org.parse().expect("an organisation id")),
+                impact_started_at: None,
+                occurred_at: None,
+            },
+        )
+        .await
+        .expect("fixture: incident")
+        .incident
+        .id
+    };
+    let policy_body = |org: uuid::Uuid| {
+        json!({
+            "name": format!("Policy {n}"),
+            "org_id": org,
+            "rules": [{"after_mins": 15, "condition": "unacknowledged", "min_severity": "sev2",
+                       "targets": [{"type": "role", "role": "support"}]}],
+        })
+    };
+    let fresh_policy = || async {
+        let input: domain::model::PolicyInput =
+            serde_json::from_value(policy_body(fresh_org().await)).expect("a policy");
+        p.create_escalation_policy(&a, input)
+            .await
+            .expect("fixture: escalation policy")
+            .id
+    };
     let with = |path: String, body: Option<Value>| Call { path, body };
     match (method.as_str(), route) {
         ("POST", "/v1/keys") => with(
@@ -271,6 +318,42 @@ async fn prepare(p: &LocalPortal, s: &Seeded, method: &Method, route: &str, org:
                 Some(json!({"name": format!("Renamed {n}")})),
             )
         }
+        ("POST", "/v1/incidents") => with(
+            route.into(),
+            Some(json!({"title": format!("Opened {n}"), "severity": "sev3", "org_id": org})),
+        ),
+        ("GET", "/v1/incidents/{id}") => {
+            with(format!("/v1/incidents/{}", fresh_incident().await), None)
+        }
+        ("POST", "/v1/incidents/{id}/comments") => with(
+            format!("/v1/incidents/{}/comments", fresh_incident().await),
+            Some(json!({"text": format!("Looking into it {n}")})),
+        ),
+        ("POST", "/v1/incidents/{id}/changes") => with(
+            format!("/v1/incidents/{}/changes", fresh_incident().await),
+            Some(json!({"command": "acknowledge"})),
+        ),
+        // A new value each time, so an allowed call is a change (and leaves an audit event).
+        ("PUT", "/v1/sla") => with(
+            route.into(),
+            Some(json!({"targets": [{"severity": "sev4",
+                "target_response_mins": rand::random::<u32>() % 1000 + 1,
+                "target_resolve_mins": 10_000}]})),
+        ),
+        ("POST", "/v1/escalation-policies") => {
+            with(route.into(), Some(policy_body(fresh_org().await)))
+        }
+        ("PUT", "/v1/escalation-policies/{id}") => {
+            let id = fresh_policy().await;
+            with(
+                format!("/v1/escalation-policies/{id}"),
+                Some(policy_body(fresh_org().await)),
+            )
+        }
+        ("DELETE", "/v1/escalation-policies/{id}") => with(
+            format!("/v1/escalation-policies/{}", fresh_policy().await),
+            None,
+        ),
         // A real rotation: the fixture's master keys live in a file the portal may extend.
         ("POST", "/v1/secrets/rotations") => {
             with(route.into(), Some(json!({"dry_run": false, "batch_size": 50})))

@@ -11,6 +11,7 @@
 
 mod audit;
 mod clients;
+mod incidents;
 mod integrations;
 mod keys;
 mod oidc;

@@ -43,6 +43,8 @@ pub enum Role {
     Provider,
     /// Builds integrations: reads everything, manages keys and integrations, no secrets admin.
     Developer,
+    /// Support lead: triages incidents and reads clients; no keys, secrets, OIDC or integrations.
+    Support,
     /// A tenant organisation's user: reads its own organisation only.
     Client(Uuid),
     /// A partner system authenticated by a federation key: may only verify keys.
@@ -55,6 +57,7 @@ impl Role {
         match self {
             Role::Provider => "provider",
             Role::Developer => "developer",
+            Role::Support => "support",
             Role::Client(_) => "client",
             Role::Partner => "partner",
         }
@@ -80,10 +83,22 @@ pub enum Permission {
     VerifyAudit,
     ManageSecrets,
     Seed,
+    /// See incidents, their timelines, SLA targets and the MTTA / MTTR report.
+    ReadIncidents,
+    /// Open an incident.
+    OpenIncidents,
+    /// Comment on an incident.
+    CommentIncidents,
+    /// Acknowledge, assign, change severity, wait, resolve, close and reopen incidents.
+    ManageIncidents,
+    /// See escalation policies (their webhook URLs included).
+    ReadEscalation,
+    /// Edit SLA targets and escalation policies.
+    ManageSla,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 13] = [
+    pub const ALL: [Permission; 19] = [
         Permission::ReadKeys,
         Permission::ManageKeys,
         Permission::VerifyKeys,
@@ -97,6 +112,12 @@ impl Permission {
         Permission::VerifyAudit,
         Permission::ManageSecrets,
         Permission::Seed,
+        Permission::ReadIncidents,
+        Permission::OpenIncidents,
+        Permission::CommentIncidents,
+        Permission::ManageIncidents,
+        Permission::ReadEscalation,
+        Permission::ManageSla,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -114,6 +135,12 @@ impl Permission {
             Permission::VerifyAudit => "verify_audit",
             Permission::ManageSecrets => "manage_secrets",
             Permission::Seed => "seed",
+            Permission::ReadIncidents => "read_incidents",
+            Permission::OpenIncidents => "open_incidents",
+            Permission::CommentIncidents => "comment_incidents",
+            Permission::ManageIncidents => "manage_incidents",
+            Permission::ReadEscalation => "read_escalation",
+            Permission::ManageSla => "manage_sla",
         }
     }
 }
@@ -147,8 +174,26 @@ impl Role {
                     | ManageIntegrations
                     | ReadClients
                     | ReadAudit
+                    | ReadIncidents
+                    | OpenIncidents
+                    | CommentIncidents
+                    | ReadEscalation
             ),
-            Role::Client(own) => matches!(p, ReadClients) && org == Some(own),
+            Role::Support => matches!(
+                p,
+                ReadClients
+                    | ReadIncidents
+                    | OpenIncidents
+                    | CommentIncidents
+                    | ManageIncidents
+                    | ReadEscalation
+            ),
+            Role::Client(own) => {
+                matches!(
+                    p,
+                    ReadClients | ReadIncidents | OpenIncidents | CommentIncidents
+                ) && org == Some(own)
+            }
             Role::Partner => matches!(p, VerifyKeys),
         }
     }

@@ -1,7 +1,7 @@
 //! The Portal: every operation of Provider Admin, one error vocabulary.
 //!
-//! Each capability owns a folder here — `keys`, `oidc`, `integrations`, `clients`, `audit`,
-//! `secrets`, `workspace` — holding its trait (its operations and their inputs), `local.rs`
+//! Each capability owns a folder here — `keys`, `oidc`, `integrations`, `clients`, `incidents`,
+//! `audit`, `secrets`, `workspace` — holding its trait (its operations and their inputs), `local.rs`
 //! (its implementation for [`LocalPortal`] over a [`store::Store`]) and `wire.rs` (its JSON
 //! shapes over HTTP). [`Portal`] is the sum of the capability traits: a front end holds a
 //! `dyn Portal` and brings the traits into scope with `use portal::prelude::*`; code that needs
@@ -17,6 +17,7 @@ pub mod audit;
 pub mod clients;
 pub mod csv_out;
 mod idempotency;
+pub mod incidents;
 pub mod integrations;
 pub mod keys;
 mod local;
@@ -31,6 +32,7 @@ pub mod workspace;
 pub use audit::Audit;
 pub use clients::{Clients, NewClient};
 pub use csv_out::CsvWriter;
+pub use incidents::Incidents;
 pub use integrations::{IntegrationChanges, Integrations, NewIntegration};
 pub use keys::{KeyListener, Keys, NewKey};
 pub use local::LocalPortal;
@@ -43,7 +45,17 @@ pub use workspace::{seed, Me, SeedReport, Workspace, WorkspaceStatus};
 /// retry with the same key and the same input returns the first result, with other input it is
 /// a `Conflict`.
 pub trait Portal:
-    Keys + Oidc + Integrations + Clients + Audit + Secrets + Workspace + Send + Sync + std::fmt::Debug
+    Keys
+    + Oidc
+    + Integrations
+    + Clients
+    + Incidents
+    + Audit
+    + Secrets
+    + Workspace
+    + Send
+    + Sync
+    + std::fmt::Debug
 {
 }
 
@@ -52,6 +64,7 @@ impl<T> Portal for T where
         + Oidc
         + Integrations
         + Clients
+        + Incidents
         + Audit
         + Secrets
         + Workspace
@@ -63,5 +76,7 @@ impl<T> Portal for T where
 
 /// Everything a front end needs in scope to call Portal operations: `use portal::prelude::*;`.
 pub mod prelude {
-    pub use crate::{Audit, Clients, Integrations, Keys, Oidc, Portal, Secrets, Workspace};
+    pub use crate::{
+        Audit, Clients, Incidents, Integrations, Keys, Oidc, Portal, Secrets, Workspace,
+    };
 }

@@ -309,6 +309,8 @@ impl TokenVerifier {
             Role::Provider
         } else if roles.contains(&"developer") {
             Role::Developer
+        } else if roles.contains(&"support") {
+            Role::Support
         } else if roles.contains(&"client") {
             let org = claims
                 .get(&self.settings.org_claim)
@@ -323,7 +325,7 @@ impl TokenVerifier {
             Role::Client(org)
         } else {
             return Err(Error::Forbidden(format!(
-                "your token grants no portal role (`{}` claim: provider, developer or client); ask a provider admin",
+                "your token grants no portal role (`{}` claim: provider, developer, support or client); ask a provider admin",
                 self.settings.role_claim
             )));
         };

@@ -16,6 +16,7 @@
 //! | `oidc.rs`         | [`OidcStore`]        | [`OidcWrites`]        |
 //! | `integrations.rs` | [`IntegrationStore`] | [`IntegrationWrites`] |
 //! | `clients.rs`      | [`ClientStore`]      | [`ClientWrites`]      |
+//! | `incidents.rs`    | [`IncidentStore`]    | [`IncidentWrites`]    |
 //! | `audit.rs`        | [`AuditStore`]       | (only by `commit`)    |
 //! | `secrets.rs`      | [`SecretStore`]      | [`SecretWrites`]      |
 //! | `idempotency.rs`  | [`IdempotencyStore`] | [`IdempotencyWrites`] |
@@ -28,6 +29,7 @@
 mod audit;
 mod clients;
 mod idempotency;
+mod incidents;
 mod integrations;
 mod keys;
 mod oidc;
@@ -39,6 +41,7 @@ mod tx;
 pub use audit::{AuditStore, Change};
 pub use clients::{ClientStore, ClientWrites};
 pub use idempotency::{IdempotencyRecord, IdempotencyStore, IdempotencyWrites};
+pub use incidents::{IncidentQuery, IncidentStore, IncidentWrites};
 pub use integrations::{IntegrationStore, IntegrationWrites};
 pub use keys::{KeyQuery, KeyStore, KeyWrites};
 pub use oidc::{OidcStore, OidcWrites};
@@ -54,9 +57,9 @@ use domain::{Actor, Timestamp};
 /// Every store trait, for `use store::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        AuditStore, ClientStore, ClientWrites, IdempotencyStore, IdempotencyWrites,
-        IntegrationStore, IntegrationWrites, KeyStore, KeyWrites, OidcStore, OidcWrites,
-        SecretStore, SecretWrites, Store, WriteTx,
+        AuditStore, ClientStore, ClientWrites, IdempotencyStore, IdempotencyWrites, IncidentStore,
+        IncidentWrites, IntegrationStore, IntegrationWrites, KeyStore, KeyWrites, OidcStore,
+        OidcWrites, SecretStore, SecretWrites, Store, WriteTx,
     };
 }
 
@@ -93,6 +96,7 @@ pub trait Store:
     + OidcStore
     + IntegrationStore
     + ClientStore
+    + IncidentStore
     + AuditStore
     + IdempotencyStore
     + SecretStore

@@ -17,7 +17,7 @@ use sqlx::{AnyPool, Row};
 use std::collections::HashMap;
 
 /// Tables the runtime role may only read and append to.
-const APPEND_ONLY: [&str; 2] = ["audit_events", "change_feed"];
+const APPEND_ONLY: [&str; 3] = ["audit_events", "change_feed", "incident_events"];
 /// Tables the runtime role may only read.
 const READ_ONLY: [&str; 2] = ["audit_head", "_sqlx_migrations"];
 /// Functions the runtime role calls.

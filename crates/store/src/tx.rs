@@ -5,6 +5,7 @@
 use crate::audit::AUDIT_COLUMNS;
 use crate::clients::ClientWrites;
 use crate::idempotency::IdempotencyWrites;
+use crate::incidents::IncidentWrites;
 use crate::integrations::IntegrationWrites;
 use crate::keys::KeyWrites;
 use crate::oidc::OidcWrites;
@@ -22,7 +23,14 @@ use uuid::Uuid;
 /// without its audit trail cannot be committed.
 #[async_trait]
 pub trait WriteTx:
-    KeyWrites + OidcWrites + IntegrationWrites + ClientWrites + IdempotencyWrites + SecretWrites + Send
+    KeyWrites
+    + OidcWrites
+    + IntegrationWrites
+    + ClientWrites
+    + IncidentWrites
+    + IdempotencyWrites
+    + SecretWrites
+    + Send
 {
     /// Appends the audit events and change-feed entries, then commits everything atomically.
     async fn commit(self: Box<Self>, audit: AuditBatch) -> Result<Vec<AuditEvent>>;

@@ -3,6 +3,7 @@
 
 mod audit;
 mod clients;
+mod incident_queries;
 mod incidents;
 mod integrations;
 mod keys;
@@ -12,6 +13,7 @@ mod secrets;
 
 pub use audit::*;
 pub use clients::*;
+pub use incident_queries::*;
 pub use incidents::*;
 pub use integrations::*;
 pub use keys::*;

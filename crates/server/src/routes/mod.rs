@@ -11,6 +11,7 @@ mod audit;
 mod clients;
 mod federation;
 mod health;
+mod incidents;
 mod integrations;
 mod keys;
 mod oidc;
@@ -28,6 +29,7 @@ pub(crate) fn user_routes() -> OpenApiRouter<AppState> {
         .merge(oidc::routes())
         .merge(integrations::routes())
         .merge(clients::routes())
+        .merge(incidents::routes())
         .merge(audit::routes())
         .merge(secrets::routes())
 }
