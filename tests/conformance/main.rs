@@ -5,6 +5,7 @@ mod audit;
 mod audit_roles;
 mod concurrency;
 mod harness;
+mod incidents;
 mod integrations;
 mod keys;
 mod oidc;

@@ -9,7 +9,7 @@ use domain::incident::{self, Period};
 use domain::model::{
     ClockStatus, IncidentCounts, IncidentEvent, MetricsQuery, Severity, SeverityCount,
 };
-use domain::{Actor, Permission};
+use domain::{Actor, Permission, Timestamp};
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -53,7 +53,9 @@ impl LocalPortal {
     pub(super) async fn metrics(&self, actor: &Actor, q: MetricsQuery) -> Result<IncidentMetrics> {
         let org = self.report_scope(actor, q.org_id)?;
         let now = self.now();
-        let to = q.to.unwrap_or(now);
+        // By default up to and including now (`to` is excluded).
+        let to =
+            q.to.unwrap_or_else(|| Timestamp::from_millis(now.millis().saturating_add(1)));
         let from = q.from.unwrap_or_else(|| to.minus_secs(7 * DAY_SECS));
         let period = Period::new(from, to)?;
         if to.millis() - from.millis() > REPORT_DAYS_MAX * DAY_SECS * 1000 {
