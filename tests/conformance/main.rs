@@ -4,6 +4,7 @@
 mod audit;
 mod audit_roles;
 mod concurrency;
+mod escalation_jobs;
 mod harness;
 mod incidents;
 mod integrations;

@@ -13,6 +13,7 @@ mod audit;
 mod clients;
 mod incidents;
 mod integrations;
+mod jobs;
 mod keys;
 mod oidc;
 #[cfg(feature = "os")]

@@ -93,12 +93,14 @@ pub enum Permission {
     ManageIncidents,
     /// See escalation policies (their webhook URLs included).
     ReadEscalation,
-    /// Edit SLA targets and escalation policies.
+    /// Edit SLA targets and escalation policies (and read the webhooks' signing secret).
     ManageSla,
+    /// See the server's scheduled jobs and run one now.
+    OperateJobs,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 19] = [
+    pub const ALL: [Permission; 20] = [
         Permission::ReadKeys,
         Permission::ManageKeys,
         Permission::VerifyKeys,
@@ -118,6 +120,7 @@ impl Permission {
         Permission::ManageIncidents,
         Permission::ReadEscalation,
         Permission::ManageSla,
+        Permission::OperateJobs,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -141,6 +144,7 @@ impl Permission {
             Permission::ManageIncidents => "manage_incidents",
             Permission::ReadEscalation => "read_escalation",
             Permission::ManageSla => "manage_sla",
+            Permission::OperateJobs => "operate_jobs",
         }
     }
 }

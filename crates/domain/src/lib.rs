@@ -21,6 +21,7 @@ pub mod schema;
 pub mod sensitive;
 pub mod spreadsheet;
 pub mod validate;
+pub mod webhook;
 
 pub use actor::{Actor, ActorType, Permission, Role};
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};

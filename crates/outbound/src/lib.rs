@@ -1,6 +1,6 @@
 //! The portal's own outbound HTTP, kept out of the core crates (which must not depend on an
 //! HTTP client): [`HttpFetcher`] fetches public JSON documents for OIDC *Test connection*
-//! (`portal::JsonFetcher`). Later: webhooks and escalation notifications. Used by the CLI, the
+//! (`portal::JsonFetcher`); [`HttpWebhooks`] sends escalation webhooks (`portal::WebhookSender`). Used by the CLI, the
 //! desktop app and the server alike.
 
 use async_trait::async_trait;
@@ -51,6 +51,49 @@ impl portal::JsonFetcher for HttpFetcher {
         resp.json()
             .await
             .map_err(|e| format!("not JSON: {}", e.without_url()))
+    }
+}
+
+/// Sends escalation webhooks: a JSON POST with a 10 s timeout and no redirects followed (a
+/// receiver that moved must be reconfigured, not silently followed). Reasons never carry the
+/// URL's query nor the response body.
+#[derive(Debug, Clone)]
+pub struct HttpWebhooks {
+    http: reqwest::Client,
+}
+
+impl HttpWebhooks {
+    pub fn new() -> Result<Self, String> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("provider-admin/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| e.without_url().to_string())?;
+        Ok(HttpWebhooks { http })
+    }
+}
+
+#[async_trait]
+impl portal::WebhookSender for HttpWebhooks {
+    async fn post(
+        &self,
+        url: &str,
+        headers: &[(&str, String)],
+        body: &[u8],
+    ) -> Result<u16, String> {
+        let mut req = self.http.post(url).body(body.to_vec());
+        for (name, value) in headers {
+            req = req.header(*name, value);
+        }
+        let resp = req.send().await.map_err(|e| {
+            if e.is_timeout() {
+                "timed out".to_string()
+            } else {
+                e.without_url().to_string()
+            }
+        })?;
+        Ok(resp.status().as_u16())
     }
 }
 

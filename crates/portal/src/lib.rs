@@ -19,6 +19,7 @@ pub mod csv_out;
 mod idempotency;
 pub mod incidents;
 pub mod integrations;
+pub mod jobs;
 pub mod keys;
 mod local;
 pub mod oidc;
@@ -34,6 +35,7 @@ pub use clients::{Clients, NewClient};
 pub use csv_out::CsvWriter;
 pub use incidents::Incidents;
 pub use integrations::{IntegrationChanges, Integrations, NewIntegration};
+pub use jobs::{Jobs, WebhookSender};
 pub use keys::{KeyListener, Keys, NewKey};
 pub use local::LocalPortal;
 pub use oidc::{JsonFetcher, NewOidc, Oidc, OidcChanges};
@@ -50,6 +52,7 @@ pub trait Portal:
     + Integrations
     + Clients
     + Incidents
+    + Jobs
     + Audit
     + Secrets
     + Workspace
@@ -65,6 +68,7 @@ impl<T> Portal for T where
         + Integrations
         + Clients
         + Incidents
+        + Jobs
         + Audit
         + Secrets
         + Workspace
@@ -77,6 +81,6 @@ impl<T> Portal for T where
 /// Everything a front end needs in scope to call Portal operations: `use portal::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Audit, Clients, Incidents, Integrations, Keys, Oidc, Portal, Secrets, Workspace,
+        Audit, Clients, Incidents, Integrations, Jobs, Keys, Oidc, Portal, Secrets, Workspace,
     };
 }

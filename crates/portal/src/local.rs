@@ -2,6 +2,7 @@
 //! sealing, error mapping). Each capability implements its trait for it in its own module
 //! (`keys/local.rs`, `oidc/local.rs`, …).
 
+use crate::jobs::WebhookSender;
 use crate::keys::state::KeyState;
 use crate::oidc::JsonFetcher;
 use crate::secrets::MasterKeySource;
@@ -22,6 +23,8 @@ pub struct LocalPortal {
     pub(crate) clock: Arc<dyn Clock>,
     /// Fetches public documents for *Test connection* (none: the test says it cannot run).
     pub(crate) fetcher: Option<Arc<dyn JsonFetcher>>,
+    /// Sends escalation webhooks (none: deliveries wait for a process that has one).
+    pub(crate) webhooks: Option<Arc<dyn WebhookSender>>,
     pub(crate) key_state: KeyState,
 }
 
@@ -70,6 +73,7 @@ impl LocalPortal {
             key_source,
             clock,
             fetcher: None,
+            webhooks: None,
             key_state: KeyState::new(),
         }
     }
@@ -77,6 +81,12 @@ impl LocalPortal {
     /// Gives the portal a way to fetch public documents over HTTPS (OIDC *Test connection*).
     pub fn with_fetcher(mut self, fetcher: Arc<dyn JsonFetcher>) -> Self {
         self.fetcher = Some(fetcher);
+        self
+    }
+
+    /// Gives the portal a way to send escalation webhooks (the server's).
+    pub fn with_webhooks(mut self, sender: Arc<dyn WebhookSender>) -> Self {
+        self.webhooks = Some(sender);
         self
     }
 

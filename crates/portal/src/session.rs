@@ -33,6 +33,8 @@ pub struct OpenLocal {
     pub keys: Arc<dyn MasterKeySource>,
     /// Lets the portal test OIDC connections; `None` for a portal that must not go online.
     pub fetcher: Option<Arc<dyn JsonFetcher>>,
+    /// Sends escalation webhooks (the server's).
+    pub webhooks: Option<Arc<dyn crate::WebhookSender>>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -42,8 +44,14 @@ impl OpenLocal {
             target: domain::Sensitive::new(target.into()),
             keys,
             fetcher: None,
+            webhooks: None,
             clock: Arc::new(SystemClock),
         }
+    }
+
+    pub fn with_webhooks(mut self, sender: Arc<dyn crate::WebhookSender>) -> Self {
+        self.webhooks = Some(sender);
+        self
     }
 
     pub fn with_fetcher(mut self, fetcher: Arc<dyn JsonFetcher>) -> Self {
@@ -69,6 +77,9 @@ impl OpenLocal {
         let mut portal = LocalPortal::open(store.clone(), self.keys, self.clock).await?;
         if let Some(fetcher) = self.fetcher {
             portal = portal.with_fetcher(fetcher);
+        }
+        if let Some(sender) = self.webhooks {
+            portal = portal.with_webhooks(sender);
         }
         Ok(LocalSession {
             portal: Arc::new(portal),

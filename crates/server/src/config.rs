@@ -39,6 +39,9 @@ pub struct Config {
     /// How often the server logs a signed audit checkpoint (`PORTAL_AUDIT_CHECKPOINT_SECS`,
     /// default 3600; 0: never), for the log sink to keep outside the database.
     pub audit_checkpoint_every: Option<Duration>,
+    /// Whether this instance takes part in running the scheduled jobs (`PORTAL_SCHEDULER`,
+    /// `on` by default; with several instances any number may: one runs each job at a time).
+    pub scheduler: bool,
 }
 
 /// The longest request timeout: below the in-flight claim's TTL (60 s), so a request still
@@ -165,6 +168,7 @@ impl std::fmt::Debug for Config {
             .field("hashing_queue", &self.hashing_queue)
             .field("hashing_wait", &self.hashing_wait)
             .field("audit_checkpoint_every", &self.audit_checkpoint_every)
+            .field("scheduler", &self.scheduler)
             .finish()
     }
 }
@@ -198,6 +202,7 @@ struct FileConfig {
     hashing_queue: Option<u64>,
     hashing_wait_ms: Option<u64>,
     audit_checkpoint_secs: Option<u64>,
+    scheduler: Option<bool>,
 }
 
 /// A configuration that cannot start the server, with every problem found.
@@ -433,6 +438,15 @@ impl Config {
         );
         let audit_checkpoint_every =
             (checkpoint_secs > 0).then(|| Duration::from_secs(checkpoint_secs));
+        let scheduler = match env("PORTAL_SCHEDULER").as_deref().map(str::trim) {
+            Some("off" | "0" | "false") => false,
+            Some("on" | "1" | "true") => true,
+            Some(other) => {
+                problems.push(format!("PORTAL_SCHEDULER: `{other}` is not on or off"));
+                true
+            }
+            None => file.scheduler.unwrap_or(true),
+        };
 
         let mut trusted_proxies = Vec::new();
         let proxies: Vec<String> = match env("PORTAL_TRUSTED_PROXIES") {
@@ -526,6 +540,7 @@ impl Config {
             hashing_queue,
             hashing_wait,
             audit_checkpoint_every,
+            scheduler,
         })
     }
 }

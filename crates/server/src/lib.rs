@@ -18,6 +18,7 @@ mod inflight;
 pub mod limits;
 mod problem;
 mod routes;
+pub mod scheduler;
 
 pub use config::Config;
 pub use context::client_ip;
@@ -329,6 +330,12 @@ pub async fn start(config: &Config) -> anyhow::Result<AppState> {
     if let Some(fetcher) = outbound::HttpFetcher::shared() {
         open = open.with_fetcher(fetcher);
     }
+    match outbound::HttpWebhooks::new() {
+        Ok(sender) => open = open.with_webhooks(Arc::new(sender)),
+        Err(e) => {
+            tracing::warn!(error = %e, "escalation webhooks cannot be sent from this instance")
+        }
+    }
     let session = open.open().await.map_err(|e| match e.cause() {
         // The operator starting the server reads this: show the cause, not the fixed sentence.
         Some(cause) => anyhow::anyhow!("{e} ({cause})"),
@@ -337,6 +344,11 @@ pub async fn start(config: &Config) -> anyhow::Result<AppState> {
     let state = AppState::new(session.portal, config).await?;
     if let Some(every) = config.audit_checkpoint_every {
         tokio::spawn(log_audit_checkpoints(state.portal.clone(), every));
+    }
+    if config.scheduler {
+        let runner = format!("{}:{}", hostname(), std::process::id());
+        // Runs for the life of the process.
+        std::mem::forget(scheduler::Scheduler::start(state.portal.clone(), runner));
     }
     Ok(state)
 }
@@ -360,6 +372,16 @@ async fn log_audit_checkpoints(portal: Arc<LocalPortal>, every: std::time::Durat
             Err(e) => tracing::warn!(error = %e, "making an audit checkpoint failed"),
         }
     }
+}
+
+/// This machine's name, for telling instances apart in `GET /v1/jobs`.
+fn hostname() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "portal-server".into())
 }
 
 #[cfg(test)]

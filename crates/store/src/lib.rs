@@ -17,6 +17,7 @@
 //! | `integrations.rs` | [`IntegrationStore`] | [`IntegrationWrites`] |
 //! | `clients.rs`      | [`ClientStore`]      | [`ClientWrites`]      |
 //! | `incidents.rs`    | [`IncidentStore`]    | [`IncidentWrites`]    |
+//! | `jobs.rs`         | [`JobStore`]         | [`JobWrites`]         |
 //! | `audit.rs`        | [`AuditStore`]       | (only by `commit`)    |
 //! | `secrets.rs`      | [`SecretStore`]      | [`SecretWrites`]      |
 //! | `idempotency.rs`  | [`IdempotencyStore`] | [`IdempotencyWrites`] |
@@ -31,6 +32,7 @@ mod clients;
 mod idempotency;
 mod incidents;
 mod integrations;
+mod jobs;
 mod keys;
 mod oidc;
 mod roles;
@@ -43,6 +45,7 @@ pub use clients::{ClientStore, ClientWrites};
 pub use idempotency::{IdempotencyRecord, IdempotencyStore, IdempotencyWrites};
 pub use incidents::{IncidentQuery, IncidentStore, IncidentWrites};
 pub use integrations::{IntegrationStore, IntegrationWrites};
+pub use jobs::{AttemptOutcome, Delivery, JobRunRecord, JobStore, JobWrites, Lease};
 pub use keys::{KeyQuery, KeyStore, KeyWrites};
 pub use oidc::{OidcStore, OidcWrites};
 pub use secrets::{
@@ -58,8 +61,8 @@ use domain::{Actor, Timestamp};
 pub mod prelude {
     pub use crate::{
         AuditStore, ClientStore, ClientWrites, IdempotencyStore, IdempotencyWrites, IncidentStore,
-        IncidentWrites, IntegrationStore, IntegrationWrites, KeyStore, KeyWrites, OidcStore,
-        OidcWrites, SecretStore, SecretWrites, Store, WriteTx,
+        IncidentWrites, IntegrationStore, IntegrationWrites, JobStore, JobWrites, KeyStore,
+        KeyWrites, OidcStore, OidcWrites, SecretStore, SecretWrites, Store, WriteTx,
     };
 }
 
@@ -97,6 +100,7 @@ pub trait Store:
     + IntegrationStore
     + ClientStore
     + IncidentStore
+    + JobStore
     + AuditStore
     + IdempotencyStore
     + SecretStore

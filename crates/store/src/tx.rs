@@ -7,6 +7,7 @@ use crate::clients::ClientWrites;
 use crate::idempotency::IdempotencyWrites;
 use crate::incidents::IncidentWrites;
 use crate::integrations::IntegrationWrites;
+use crate::jobs::JobWrites;
 use crate::keys::KeyWrites;
 use crate::oidc::OidcWrites;
 use crate::secrets::SecretWrites;
@@ -28,6 +29,7 @@ pub trait WriteTx:
     + IntegrationWrites
     + ClientWrites
     + IncidentWrites
+    + JobWrites
     + IdempotencyWrites
     + SecretWrites
     + Send

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use store::{AuditBatch, IncidentQuery};
 use uuid::Uuid;
 
-pub(super) const ENTITY: &str = "incident";
+pub(crate) const ENTITY: &str = "incident";
 /// How many incidents an SLA-filtered list examines at most per page (the filter needs each
 /// one's timeline); the page ends there with a cursor to go on.
 const SLA_SCAN_MAX: usize = 5_000;
@@ -52,7 +52,7 @@ impl LocalPortal {
     }
 
     /// Every severity's target (configured, else default).
-    pub(super) async fn all_targets(&self) -> Result<Vec<SlaTarget>> {
+    pub(crate) async fn all_targets(&self) -> Result<Vec<SlaTarget>> {
         let stored = self.store.sla_targets().await.map_err(store_err)?;
         Ok(domain::model::Severity::ALL
             .into_iter()

@@ -13,6 +13,7 @@ mod federation;
 mod health;
 mod incidents;
 mod integrations;
+mod jobs;
 mod keys;
 mod oidc;
 mod secrets;
@@ -30,6 +31,7 @@ pub(crate) fn user_routes() -> OpenApiRouter<AppState> {
         .merge(integrations::routes())
         .merge(clients::routes())
         .merge(incidents::routes())
+        .merge(jobs::routes())
         .merge(audit::routes())
         .merge(secrets::routes())
 }

@@ -1,0 +1,43 @@
+-- The server's scheduled jobs (issue 10): what each job last did, the escalation notifications
+-- recorded (one per incident, step and repeat, whatever runs the job), and the outbound webhook
+-- deliveries with their attempts (the delivery log).
+
+CREATE TABLE job_runs (
+    name              TEXT PRIMARY KEY,
+    last_started_at   INTEGER,
+    last_finished_at  INTEGER,
+    last_outcome      TEXT,
+    last_summary      TEXT,
+    runs              INTEGER NOT NULL DEFAULT 0,
+    last_runner       TEXT
+);
+
+CREATE TABLE incident_notifications (
+    incident_id  TEXT NOT NULL REFERENCES incidents (id),
+    step         INTEGER NOT NULL,
+    repeat       INTEGER NOT NULL,
+    event_id     TEXT NOT NULL,
+    due_at       INTEGER NOT NULL,
+    recorded_at  INTEGER NOT NULL,
+    PRIMARY KEY (incident_id, step, repeat)
+);
+
+-- `id` is the `webhook-id` every attempt of a delivery carries.
+CREATE TABLE webhook_deliveries (
+    id               TEXT PRIMARY KEY,
+    incident_id      TEXT NOT NULL REFERENCES incidents (id),
+    step             INTEGER NOT NULL,
+    repeat           INTEGER NOT NULL,
+    url              TEXT NOT NULL,
+    payload          TEXT NOT NULL,
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at  INTEGER NOT NULL,
+    delivered_at     INTEGER,
+    failed_at        INTEGER,
+    last_status      INTEGER,
+    last_error       TEXT,
+    created_at       INTEGER NOT NULL,
+    UNIQUE (incident_id, step, repeat, url)
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at)
+    WHERE delivered_at IS NULL AND failed_at IS NULL;
