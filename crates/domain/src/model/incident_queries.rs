@@ -170,6 +170,12 @@ impl IncidentChange {
             occurred_at: None,
         }
     }
+
+    /// The same change, said to have happened at `when` (none: now).
+    pub fn at(mut self, when: Option<Timestamp>) -> Self {
+        self.occurred_at = when;
+        self
+    }
 }
 
 /// Opening an incident: the id is optional (the server makes a UUIDv7 when it is absent).

@@ -3,6 +3,7 @@
 
 pub(crate) mod local;
 pub mod seed;
+mod seed_incidents;
 
 pub use seed::SeedReport;
 

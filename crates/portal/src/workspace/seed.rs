@@ -1,5 +1,6 @@
 //! Realistic demo data: dozens of clients, keys in every state, OIDC configurations,
-//! integrations, key usage, and a few thousand audit events spread over the last 90 days.
+//! integrations, key usage, and a few thousand audit events spread over the last 90 days; then
+//! three weeks of incidents (`seed_incidents.rs`).
 //!
 //! Seeding goes through the Portal like any other writer, with a clock that walks forward
 //! from 90 days ago, so every row and audit event is real and the chain verifies.
@@ -22,6 +23,8 @@ pub struct SeedReport {
     pub keys: u32,
     pub oidc_configs: u32,
     pub integrations: u32,
+    #[serde(default)]
+    pub incidents: u32,
     pub audit_events: u64,
 }
 
@@ -291,6 +294,10 @@ pub async fn demo(
             (remaining / 1000 / (2400 - i as i64 + 1)).clamp(1, 3600),
         );
     }
+    // Incidents are laid out back from now, with the clock at now.
+    clock.advance_secs((now.millis() - clock.now().millis()) / 1000);
+    report.incidents =
+        super::seed_incidents::seed(&portal, &admins[0], &clients, now, &mut rng).await?;
     // Leave one integration failing so the overview has something to show.
     let _ = portal
         .record_integration_sync(
