@@ -7,10 +7,14 @@
 
 mod cmd;
 mod output;
+mod output_incidents;
 mod session;
 
 use clap::{Parser, Subcommand};
-use cmd::{account, audit, clients, info, integrations, keys, oidc, secrets, seed};
+use cmd::{
+    account, audit, clients, escalation, incidents, info, integrations, keys, oidc, secrets, seed,
+    sla,
+};
 use domain::error::{Error, ErrorCode};
 use session::Session;
 use std::process::ExitCode;
@@ -21,7 +25,8 @@ Exit codes:
   2  usage error (bad flags)
   3  invalid input (the message names the field)
   4  not found
-  5  conflict (e.g. idempotency key reused with other input, already rotated)
+  5  conflict (e.g. idempotency key reused with other input, already rotated, acknowledging
+     an incident that is not open)
   6  unauthenticated (e.g. a key that does not verify)
   7  forbidden
   8  rate limited
@@ -41,7 +46,7 @@ Environment:
   RUST_LOG                log level (default: warn)";
 
 #[derive(Parser, Debug)]
-#[command(name = "padmin", version, about = "Provider Admin: federation keys, OIDC, integrations, clients and audit of the provider portal.", after_help = EXIT_CODES)]
+#[command(name = "padmin", version, about = "Provider Admin: federation keys, OIDC, integrations, clients, incidents and audit of the provider portal.", after_help = EXIT_CODES)]
 struct Cli {
     /// The database: a SQLite file path or a postgres:// URL. Default: the embedded workspace.
     #[arg(
@@ -77,6 +82,15 @@ enum Command {
     /// Clients (tenant organisations).
     #[command(subcommand)]
     Clients(clients::Cmd),
+    /// Incidents: open, triage and resolve them against their SLA; MTTA and MTTR.
+    #[command(subcommand)]
+    Incidents(incidents::Cmd),
+    /// SLA targets per severity.
+    #[command(subcommand)]
+    Sla(sla::Cmd),
+    /// Escalation policies: who is notified, and when, while an incident goes unanswered.
+    #[command(subcommand)]
+    Escalation(escalation::Cmd),
     /// The audit trail.
     #[command(subcommand)]
     Audit(audit::Cmd),
@@ -134,9 +148,23 @@ fn main() -> ExitCode {
                     &serde_json::json!({"error": {"code": e.code(), "message": e.to_string(), "fields": e.fields()}}),
                 );
             } else {
-                eprintln!("error: {e}");
+                print_error(&e);
             }
             ExitCode::from(exit_code(e.code()))
+        }
+    }
+}
+
+/// An error for a person, on standard error: invalid input names each bad field on a line of
+/// its own (`rules[1].after_mins: must be …`).
+fn print_error(e: &Error) {
+    match e.fields() {
+        [] => eprintln!("error: {e}"),
+        fields => {
+            eprintln!("error: invalid input");
+            for f in fields {
+                eprintln!("  {}: {}", f.field, f.message);
+            }
         }
     }
 }
@@ -161,6 +189,9 @@ async fn run(cli: Cli) -> Result<u8, Error> {
         Command::Oidc(c) => oidc::run(&session().await?, c).await,
         Command::Integrations(c) => integrations::run(&session().await?, c).await,
         Command::Clients(c) => clients::run(&session().await?, c).await,
+        Command::Incidents(c) => incidents::run(&session().await?, c).await,
+        Command::Sla(c) => sla::run(&session().await?, c).await,
+        Command::Escalation(c) => escalation::run(&session().await?, c).await,
         Command::Audit(c) => audit::run(&session().await?, c).await,
         Command::Secrets(c) => secrets::run(&session().await?, c).await,
         Command::Info => info::run(&session().await?),

@@ -14,7 +14,7 @@ pub fn json<T: Serialize>(v: &T) {
     }
 }
 
-fn table(header: &[&str]) -> Table {
+pub fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
@@ -22,7 +22,7 @@ fn table(header: &[&str]) -> Table {
     t
 }
 
-fn when(t: Option<Timestamp>) -> String {
+pub fn when(t: Option<Timestamp>) -> String {
     t.map(|t| t.to_rfc3339()[..16].replace('T', " "))
         .unwrap_or_else(|| "—".into())
 }

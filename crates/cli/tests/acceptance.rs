@@ -735,3 +735,274 @@ async fn whoami_seed_and_oidc_test_on_a_local_workspace() {
         "{report}"
     );
 }
+
+/// The incidents story through the real binary: open → list → comment → acknowledge (twice: the
+/// second is a conflict naming the status) → resolve → the timeline in order; SLA targets that
+/// do not hold change nothing; an escalation policy's steps file is checked step by step.
+fn incidents_story(db: &str, key_file: &Path) {
+    let env = [("PORTAL_MASTER_KEY_FILE", key_file.to_str().unwrap())];
+    let run = |args: &[&str]| {
+        let mut all = vec!["--db", db];
+        all.extend_from_slice(args);
+        padmin(&env, &all, None)
+    };
+    let ok = |args: &[&str]| {
+        let out = run(args);
+        assert_eq!(out.code, 0, "{args:?}: {}{}", out.stdout, out.stderr);
+        out.stdout
+    };
+
+    let help = ok(&["--help"]);
+    for cmd in ["incidents", "sla", "escalation"] {
+        assert!(help.contains(cmd), "`padmin --help` lists {cmd}: {help}");
+    }
+
+    let opened = json(&run(&[
+        "incidents",
+        "open",
+        "--title",
+        "Checkout fails for EU customers",
+        "--severity",
+        "sev2",
+        "--json",
+    ]));
+    let id = opened["incident"]["id"].as_str().unwrap().to_string();
+    assert_eq!(opened["incident"]["status"], "open");
+    assert_eq!(
+        opened["target"]["target_response_mins"], 30,
+        "sev2's default"
+    );
+
+    let listed = ok(&["incidents", "list"]);
+    assert!(listed.contains(&id), "the table shows the id: {listed}");
+    assert!(
+        listed.contains("Checkout fails for EU customers"),
+        "{listed}"
+    );
+    assert!(
+        listed.contains("sev2") && listed.contains("open"),
+        "{listed}"
+    );
+    assert!(
+        listed.contains("response: ") && listed.contains("m left"),
+        "the SLA badge says how much time is left: {listed}"
+    );
+    let active = json(&run(&["incidents", "list", "--status", "active", "--json"]));
+    assert_eq!(active["items"][0]["incident"]["id"], id.as_str());
+    let done = json(&run(&["incidents", "list", "--status", "done", "--json"]));
+    assert_eq!(done["items"], serde_json::json!([]));
+    let bad_filter = run(&["incidents", "list", "--status", "sleeping"]);
+    assert_eq!(bad_filter.code, 2, "a bad flag is a usage error");
+    assert!(
+        bad_filter.stderr.contains("active"),
+        "{}",
+        bad_filter.stderr
+    );
+
+    let commented = ok(&["incidents", "comment", &id, "Payments provider answers 502"]);
+    assert!(
+        commented.contains(&format!("commented on incident {id}")),
+        "{commented}"
+    );
+    let acked = ok(&["incidents", "ack", &id]);
+    assert!(
+        acked.contains("acknowledged incident") && acked.contains("now acknowledged, version 3"),
+        "{acked}"
+    );
+    let again = run(&["incidents", "ack", &id]);
+    assert_eq!(
+        again.code, 5,
+        "a conflict: {}{}",
+        again.stdout, again.stderr
+    );
+    assert!(
+        again
+            .stderr
+            .contains("cannot acknowledge: the incident is acknowledged"),
+        "the portal's message, naming the status: {}",
+        again.stderr
+    );
+    let again = run(&["incidents", "ack", &id, "--json"]);
+    assert_eq!(again.code, 5);
+    let err: Value = serde_json::from_str(&again.stdout).unwrap();
+    assert_eq!(err["error"]["code"], "conflict");
+
+    ok(&["incidents", "resolve", &id]);
+    let shown = json(&run(&["incidents", "show", &id, "--json"]));
+    let kinds: Vec<&str> = shown["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["opened", "comment", "acknowledged", "resolved"]);
+    assert_eq!(shown["incident"]["status"], "resolved");
+    assert_eq!(shown["sla"]["response"]["status"], "met");
+    let shown = ok(&["incidents", "show", &id]);
+    for text in [
+        "status       resolved",
+        "respond within 30m, resolve within 8h",
+        "resolve cycles",
+        "timeline",
+        "opened “Checkout fails for EU customers” as sev2",
+        "commented: Payments provider answers 502",
+    ] {
+        assert!(shown.contains(text), "`show` says {text:?}: {shown}");
+    }
+    let counts = json(&run(&["incidents", "counts", "--json"]));
+    assert_eq!(counts["breached"], 0);
+    let metrics = json(&run(&["incidents", "metrics", "--json"]));
+    assert_eq!(metrics["overall"]["count"], 1);
+    assert_eq!(metrics["overall"]["resolved"], 1);
+    let metrics = ok(&["incidents", "metrics"]);
+    assert!(
+        metrics.contains("MTTA  mean ") && metrics.contains("100.0%"),
+        "{metrics}"
+    );
+
+    // SLA targets: a bad value is invalid input, naming the field, and changes nothing.
+    let before = json(&run(&["sla", "show", "--json"]));
+    let bad = run(&["sla", "set", "sev2", "--response", "60", "--resolve", "30"]);
+    assert_eq!(bad.code, 3, "{}{}", bad.stdout, bad.stderr);
+    assert!(
+        bad.stderr
+            .contains("target_resolve_mins: must be at least the response target"),
+        "{}",
+        bad.stderr
+    );
+    assert_eq!(
+        json(&run(&["sla", "show", "--json"])),
+        before,
+        "nothing changed"
+    );
+    let set = ok(&[
+        "sla",
+        "set",
+        "sev3",
+        "--response",
+        "120",
+        "--resolve",
+        "600",
+    ]);
+    assert!(set.contains("SLA targets of sev3 saved"), "{set}");
+    let after = json(&run(&["sla", "show", "--json"]));
+    assert_eq!(after[2]["target_resolve_mins"], 600);
+    assert_eq!(
+        after[2]["at_risk_percent"], 75,
+        "--at-risk absent: unchanged"
+    );
+
+    // Escalation policies from a steps file.
+    let dir = key_file.parent().unwrap();
+    let file = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let create = |path: &str| run(&["escalation", "create", "--name", "Default", "--file", path]);
+    let not_json = file("not-json.json", "[{\"after_mins\": 15,");
+    let out = create(&not_json);
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains(&format!("{not_json} is not valid JSON")),
+        "names the file and the JSON problem: {}",
+        out.stderr
+    );
+    let misshapen = file(
+        "misshapen.json",
+        r#"[{"after_mins":15,"condition":"sometimes","min_severity":"sev2","targets":[{"type":"role","role":"support"}]}]"#,
+    );
+    let out = create(&misshapen);
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!(
+            "rules[0]: in {misshapen}: unknown variant `sometimes`"
+        )),
+        "names the step, the file and the problem: {}",
+        out.stderr
+    );
+    let bad_steps = file(
+        "bad-steps.json",
+        r#"[{"after_mins":0,"condition":"unacknowledged","min_severity":"sev2","targets":[{"type":"role","role":"support"}]},
+            {"after_mins":30,"condition":"unresolved","min_severity":"sev1","targets":[]}]"#,
+    );
+    let out = create(&bad_steps);
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert!(
+        lines.iter().any(|l| l
+            .trim_start()
+            .starts_with("rules[0].after_mins: must be from 1")),
+        "each field error on a line of its own: {}",
+        out.stderr
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.trim_start().starts_with("rules[1].targets: ")),
+        "{}",
+        out.stderr
+    );
+    let none = json(&run(&["escalation", "list", "--json"]));
+    assert_eq!(none, serde_json::json!([]), "bad files changed nothing");
+
+    let good = file(
+        "steps.json",
+        r#"[{"after_mins":15,"condition":"unacknowledged","min_severity":"sev2","targets":[{"type":"role","role":"support"}],"repeat":2,"repeat_every_mins":10}]"#,
+    );
+    let created = create(&good);
+    assert_eq!(created.code, 0, "{}", created.stderr);
+    assert!(
+        created.stdout.contains("created escalation policy"),
+        "{}",
+        created.stdout
+    );
+    let policies = json(&run(&["escalation", "list", "--json"]));
+    assert_eq!(policies[0]["name"], "Default");
+    assert_eq!(policies[0]["rules"][0]["after_mins"], 15);
+    let policy_id = policies[0]["id"].as_str().unwrap().to_string();
+    let listed = ok(&["escalation", "list"]);
+    assert!(
+        listed.contains("Default") && listed.contains(&policy_id),
+        "{listed}"
+    );
+    let shown = ok(&["escalation", "show", &policy_id]);
+    assert!(
+        shown.contains("rules[0]")
+            && shown.contains("role support")
+            && shown.contains("2× every 10m"),
+        "{shown}"
+    );
+    let renamed = json(&run(&[
+        "escalation",
+        "update",
+        &policy_id,
+        "--name",
+        "Everyone",
+        "--json",
+    ]));
+    assert_eq!(renamed["name"], "Everyone");
+    assert_eq!(renamed["rules"][0]["repeat"], 2, "the steps were kept");
+    ok(&["escalation", "delete", &policy_id]);
+    assert_eq!(run(&["escalation", "show", &policy_id]).code, 4);
+}
+
+#[test]
+fn incidents_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ws.sqlite");
+    incidents_story(db.to_str().unwrap(), &dir.path().join("master.key"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn incidents_on_postgres() {
+    let db = TestDb::new(Backend::Postgres).await;
+    let (url, _) = db.pg.clone().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("master.key");
+    tokio::task::spawn_blocking(move || incidents_story(&url, &key_file))
+        .await
+        .unwrap();
+    db.drop_db().await;
+}
