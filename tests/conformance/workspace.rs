@@ -81,6 +81,22 @@ async fn seeding_fills_only_an_empty_workspace(db: &TestDb) {
         !p.workspace_status(&a).await.unwrap().empty,
         "seeded is not empty"
     );
+    // Every incident widget has something to show.
+    assert_eq!(report.incidents, 29, "{report:?}");
+    let counts = p.incident_counts(&a).await.unwrap();
+    assert!(
+        counts.breached >= 2 && counts.at_risk >= 1,
+        "some breached, some at risk: {counts:?}"
+    );
+    let week = p
+        .incident_metrics(&a, Default::default())
+        .await
+        .unwrap();
+    assert!(
+        week.overall.count > 0 && week.overall.mtta_mean_ms.is_some(),
+        "a week of MTTA: {week:?}"
+    );
+    assert_eq!(p.list_escalation_policies(&a).await.unwrap().len(), 2);
     assert!(
         p.verify_audit(&a, None)
             .await
