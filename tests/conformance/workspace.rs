@@ -88,10 +88,7 @@ async fn seeding_fills_only_an_empty_workspace(db: &TestDb) {
         counts.breached >= 2 && counts.at_risk >= 1,
         "some breached, some at risk: {counts:?}"
     );
-    let week = p
-        .incident_metrics(&a, Default::default())
-        .await
-        .unwrap();
+    let week = p.incident_metrics(&a, Default::default()).await.unwrap();
     assert!(
         week.overall.count > 0 && week.overall.mtta_mean_ms.is_some(),
         "a week of MTTA: {week:?}"

@@ -12,8 +12,8 @@ mod session;
 
 use clap::{Parser, Subcommand};
 use cmd::{
-    account, audit, clients, escalation, incidents, info, integrations, keys, oidc, secrets, seed,
-    sla,
+    account, audit, clients, escalation, incidents, info, integrations, jobs, keys, oidc, secrets,
+    seed, sla,
 };
 use domain::error::{Error, ErrorCode};
 use session::Session;
@@ -91,6 +91,9 @@ enum Command {
     /// Escalation policies: who is notified, and when, while an incident goes unanswered.
     #[command(subcommand)]
     Escalation(escalation::Cmd),
+    /// Scheduled jobs (escalations, webhook deliveries): last and next run, run one now.
+    #[command(subcommand)]
+    Jobs(jobs::Cmd),
     /// The audit trail.
     #[command(subcommand)]
     Audit(audit::Cmd),
@@ -192,6 +195,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
         Command::Incidents(c) => incidents::run(&session().await?, c).await,
         Command::Sla(c) => sla::run(&session().await?, c).await,
         Command::Escalation(c) => escalation::run(&session().await?, c).await,
+        Command::Jobs(c) => jobs::run(&session().await?, c).await,
         Command::Audit(c) => audit::run(&session().await?, c).await,
         Command::Secrets(c) => secrets::run(&session().await?, c).await,
         Command::Info => info::run(&session().await?),

@@ -9,6 +9,7 @@ pub mod escalation;
 pub mod incidents;
 pub mod info;
 pub mod integrations;
+pub mod jobs;
 pub mod keys;
 pub mod oidc;
 pub mod secrets;

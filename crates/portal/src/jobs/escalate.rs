@@ -143,14 +143,20 @@ impl LocalPortal {
                     });
                 }
             }
+            // Each record moves the incident one version on: the next expects that version.
+            let mut expected = i.version;
             for r in records {
                 let is_notice = r.key.0 >= 10_000;
                 let n = r.deliveries.len();
-                match self.record(&actor, r, now).await? {
-                    true if is_notice => notices += 1,
+                match self.record(&actor, r, expected, now).await? {
                     true => {
-                        escalations += 1;
-                        queued += n;
+                        expected += 1;
+                        if is_notice {
+                            notices += 1;
+                        } else {
+                            escalations += 1;
+                            queued += n;
+                        }
                     }
                     false => skipped += 1,
                 }
@@ -159,13 +165,24 @@ impl LocalPortal {
         Ok(format!(
             "{} active incidents: {notices} SLA notices and {escalations} escalations recorded, {queued} webhooks queued{}",
             active.len(),
-            if skipped > 0 { format!(", {skipped} already recorded elsewhere") } else { String::new() }
+            if skipped > 0 {
+                format!(", {skipped} left for the next run (recorded elsewhere, or the incident changed meanwhile)")
+            } else {
+                String::new()
+            }
         ))
     }
 
     /// Records one notice or escalation, exactly once; `false` when it was recorded already or
-    /// the incident changed since the run read it (the next run decides again).
-    async fn record(&self, actor: &Actor, r: Record<'_>, now: Timestamp) -> Result<bool> {
+    /// the incident is no longer at the `expected` version (someone changed it since the run
+    /// read it: the next run decides again).
+    async fn record(
+        &self,
+        actor: &Actor,
+        r: Record<'_>,
+        expected: i64,
+        now: Timestamp,
+    ) -> Result<bool> {
         let seen = r.incident.clone();
         let event_id = Uuid::now_v7();
         let outcome = self
@@ -174,7 +191,7 @@ impl LocalPortal {
                 else {
                     return Ok((tx, false, None));
                 };
-                if current.version != seen.version {
+                if current.version != expected {
                     return Ok((tx, false, None));
                 }
                 let fresh = tx

@@ -265,6 +265,8 @@ pub(super) async fn seed(
         }
     }
     // The server's job records what fell due meanwhile (SLA notices, escalations).
-    portal.run_named(crate::jobs::ESCALATIONS, "demo seed").await?;
+    portal
+        .run_named(crate::jobs::ESCALATIONS, "demo seed")
+        .await?;
     Ok(opened)
 }
