@@ -93,7 +93,7 @@ export function IncidentDetailView({ id, onBack }: { id: string; onBack: () => v
         {manage && (
           <div className="incident-actions" role="toolbar" aria-label="Incident actions">
             {transitionsFor(i.status).map((t, k) => (
-              <button key={t.command} className={k === 0 ? "primary" : ""} disabled={!!busy} onClick={() => run(t.label, { command: t.command }, `${t.label}: done`)}>
+              <button key={t.command} className={k === 0 ? "primary" : ""} disabled={!!busy} onClick={() => run(t.label, { command: t.command }, t.done)}>
                 {busy === t.label ? "Working…" : t.label}
               </button>
             ))}

@@ -54,9 +54,9 @@ export function PolicySettings() {
   const editable = useCan()("manage_sla");
   const [draft, setDraft] = useState<Draft | null>(null);
   useEffect(() => {
-    // The first policy is open to begin with.
-    if (policies.data && !draft) setDraft(policies.data[0] ? toDraft(policies.data[0]) : null);
-  }, [policies.data, draft]);
+    // The first policy is open to begin with (and after a deletion, once the list is read again).
+    if (policies.data && !policies.loading && !draft) setDraft(policies.data[0] ? toDraft(policies.data[0]) : null);
+  }, [policies.data, policies.loading, draft]);
   if (policies.loading && !policies.data) return <Loading />;
   if (policies.error) return <ErrorState error={policies.error} onRetry={policies.reload} />;
   const list = policies.data!;
@@ -201,7 +201,14 @@ function Targets({ step, targets, editable, err, onChange }: { step: number; tar
   const set = (j: number, patch: Partial<TargetDraft>) => onChange(targets.map((t, k) => (k === j ? { ...t, ...patch } : t)));
   return (
     <div className="targets" aria-label={`Step ${step + 1} targets`}>
-      <span className="targets-label">Notify</span>
+      <div className="targets-head">
+        <span className="targets-label">Notify</span>
+        {editable && <>
+          <button type="button" onClick={() => add("user")}>+ User</button>
+          <button type="button" onClick={() => add("role")}>+ Role</button>
+          <button type="button" onClick={() => add("webhook")}>+ Webhook</button>
+        </>}
+      </div>
       {err(at) && <small className="field-error block">{err(at)}</small>}
       {targets.map((t, j) => {
         const e = err(`${at}[${j}].${VALUE_FIELD[t.type]}`) ?? err(`${at}[${j}]`);
@@ -219,11 +226,6 @@ function Targets({ step, targets, editable, err, onChange }: { step: number; tar
           </div>
         );
       })}
-      {editable && <div className="row-actions left">
-        <button type="button" onClick={() => add("user")}>+ User</button>
-        <button type="button" onClick={() => add("role")}>+ Role</button>
-        <button type="button" onClick={() => add("webhook")}>+ Webhook</button>
-      </div>}
     </div>
   );
 }

@@ -17,16 +17,20 @@ const COLUMNS: { key: Column; label: string; unit: string; hint: string }[] = [
 export function SlaSettings() {
   const editable = useCan()("manage_sla");
   const targets = useAsync(() => api.slaTargetsGet(), []);
+  // What the portal holds: read, then what each save returned.
+  const [saved, setSaved] = useState<SlaTarget[]>();
   const [rows, setRows] = useState<Record<Column, string>[]>([]);
   const [error, setError] = useState<CommandError>();
   const [busy, setBusy] = useState(false);
   const toast = useToast();
-  const reset = (t: SlaTarget[]) => setRows(t.map((x) => ({ target_response_mins: String(x.target_response_mins), target_resolve_mins: String(x.target_resolve_mins), at_risk_percent: String(x.at_risk_percent) })));
+  const reset = (t: SlaTarget[]) => {
+    setSaved(t);
+    setRows(t.map((x) => ({ target_response_mins: String(x.target_response_mins), target_resolve_mins: String(x.target_resolve_mins), at_risk_percent: String(x.at_risk_percent) })));
+  };
   useEffect(() => { if (targets.data) reset(targets.data); }, [targets.data]);
 
-  if (targets.loading && !targets.data) return <Loading />;
   if (targets.error) return <ErrorState error={targets.error} onRetry={targets.reload} />;
-  const saved = targets.data!;
+  if (!saved) return <Loading />;
   const changed = rows.some((r, i) => COLUMNS.some((c) => r[c.key] !== String(saved[i]?.[c.key])));
   const save = async () => {
     // Only what cannot even be sent is checked here (the types' bounds); the rules are the portal's.

@@ -111,11 +111,34 @@ export function OrgProvider({ children }: { children: React.ReactNode }) {
   return <OrgContext.Provider value={{ list, name }}>{children}</OrgContext.Provider>;
 }
 
-/** A new id for an incident or a change, so a retry is recognised rather than applied twice. */
-export const newId = () => crypto.randomUUID();
+/**
+ * A new id for an incident or a change, so a retry is recognised rather than applied twice: a
+ * UUIDv7 (the portal's recommendation), i.e. 48 bits of Unix milliseconds, then random bits.
+ */
+export function newId(): string {
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  let ms = Date.now();
+  for (let i = 5; i >= 0; i--) {
+    b[i] = ms % 256;
+    ms = Math.floor(ms / 256);
+  }
+  b[6] = (b[6] & 0x0f) | 0x70; // version 7
+  b[8] = (b[8] & 0x3f) | 0x80; // RFC 4122 variant
+  const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
 
 /** A status change a person can ask for, and its button's label. */
-export type Transition = { command: "acknowledge" | "wait" | "resume" | "resolve" | "close" | "reopen"; label: string };
+export type Transition = { command: "acknowledge" | "wait" | "resume" | "resolve" | "close" | "reopen"; label: string; done: string };
+
+const T: Record<Transition["command"], Transition> = {
+  acknowledge: { command: "acknowledge", label: "Acknowledge", done: "Acknowledged" },
+  wait: { command: "wait", label: "Wait on customer", done: "Waiting on the customer: the resolve clock is paused" },
+  resume: { command: "resume", label: "Resume", done: "Resumed: the resolve clock runs again" },
+  resolve: { command: "resolve", label: "Resolve", done: "Resolved" },
+  close: { command: "close", label: "Close", done: "Closed" },
+  reopen: { command: "reopen", label: "Reopen", done: "Reopened" },
+};
 
 /**
  * The status changes to offer for an incident in `status` (the portal's state machine, as
@@ -124,11 +147,11 @@ export type Transition = { command: "acknowledge" | "wait" | "resume" | "resolve
  */
 export function transitionsFor(status: IncidentStatus): Transition[] {
   switch (status) {
-    case "open": return [{ command: "acknowledge", label: "Acknowledge" }, { command: "resolve", label: "Resolve" }];
-    case "acknowledged": return [{ command: "resolve", label: "Resolve" }, { command: "wait", label: "Wait on customer" }];
-    case "waiting": return [{ command: "resume", label: "Resume" }, { command: "resolve", label: "Resolve" }];
-    case "resolved": return [{ command: "close", label: "Close" }, { command: "reopen", label: "Reopen" }];
-    case "closed": return [{ command: "reopen", label: "Reopen" }];
+    case "open": return [T.acknowledge, T.resolve];
+    case "acknowledged": return [T.resolve, T.wait];
+    case "waiting": return [T.resume, T.resolve];
+    case "resolved": return [T.close, T.reopen];
+    case "closed": return [T.reopen];
   }
 }
 
