@@ -418,6 +418,24 @@ await scenario("a portal API profile: OIDC sign-in in the browser, work through 
   await goTo("Settings");
   await clickText("button", "Sign out");
   await waitText("Signed out");
+  // A support lead reads incidents, not keys: the app opens on Incidents, the navigation leaves
+  // out what the role cannot read, and the overview shows the incident cards without an error.
+  await goTo("Overview");
+  await waitText("Sign in to Portal API (E2E)");
+  await signInAs("sam");
+  await browser.waitUntil(async () => (await (await byLabel("Current profile")).getText()).includes("support"), { timeout: 30000, timeoutMsg: "support never signed in" });
+  await waitText("What is broken for whom");
+  const nav = await (await browser.$('nav[aria-label="Main"]')).getText();
+  assert(nav.includes("Incidents") && !nav.includes("Federation keys") && !nav.includes("Audit"), `support's navigation: ${nav}`);
+  await noErrorState();
+  await goTo("Overview");
+  await waitText("Active incidents");
+  await browser.pause(500);
+  await noErrorState();
+  assert(!(await bodyText()).includes("Active keys"), "no key cards for support");
+  await goTo("Settings");
+  await clickText("button", "Sign out");
+  await waitText("Signed out");
   await click("Use Embedded workspace");
   await waitText("Now using Embedded workspace", 30000);
 });

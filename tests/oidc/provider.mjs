@@ -5,7 +5,7 @@
 //
 // Environment: OIDC_PORT (default: any free port), OIDC_ACCESS_TTL (seconds, default 300),
 // OIDC_AUDIENCE (default portal-api). Users (any password; the development login form):
-//   alice  – provider      dev – developer      tenant – client of org OIDC_TENANT_ORG
+//   alice  – provider      dev – developer      sam – support      tenant – client of org OIDC_TENANT_ORG
 // One public native client, `provider-admin` (PKCE required, loopback redirect on any port,
 // RFC 8252), gets JWT access tokens for the portal API with the role in `portal_role`.
 import http from 'node:http';
@@ -20,6 +20,7 @@ const TENANT_ORG = process.env.OIDC_TENANT_ORG || '00000000-0000-4000-8000-00000
 const USERS = {
   alice: { name: 'Alice Admin', email: 'alice@example.com', roles: ['provider'] },
   dev: { name: 'Dev Eloper', email: 'dev@example.com', roles: ['developer'] },
+  sam: { name: 'Sam Support', email: 'sam@example.com', roles: ['support'] },
   tenant: { name: 'Tina Tenant', email: 'tina@example.com', roles: ['client'], org: TENANT_ORG },
 };
 
