@@ -105,6 +105,19 @@ commands![
     audit::audit_verify,
     audit::audit_export_choose,
     audit::audit_export_csv,
+    incidents::incidents_list,
+    incidents::incident_get,
+    incidents::incident_open,
+    incidents::incident_comment,
+    incidents::incident_change,
+    incidents::incident_metrics,
+    incidents::incident_counts,
+    incidents::sla_targets_get,
+    incidents::sla_targets_set,
+    incidents::escalation_policies_list,
+    incidents::escalation_policy_create,
+    incidents::escalation_policy_update,
+    incidents::escalation_policy_delete,
 ];
 
 pub fn run() {

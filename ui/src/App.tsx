@@ -1,6 +1,6 @@
 // The shell: sidebar, header with the current profile, first-run choice, command palette.
 import { Component, createContext, useCallback, useContext, useEffect, useRef, useState, type ErrorInfo, type ReactNode } from "react";
-import { api, asCommandError, type CommandError, type SessionInfo } from "./api";
+import { api, asCommandError, type CommandError, type Permission, type SessionInfo } from "./api";
 import { Icon } from "./icons";
 import { Palette } from "./palette";
 import { ErrorState, Loading, Toasts, useToast } from "./ui";
@@ -9,21 +9,39 @@ import { KeysPage } from "./pages/Keys";
 import { OidcPage } from "./pages/Oidc";
 import { IntegrationsPage } from "./pages/Integrations";
 import { ClientsPage } from "./pages/Clients";
+import { IncidentsPage } from "./pages/Incidents";
 import { AuditPage } from "./pages/Audit";
 import { SettingsPage } from "./pages/Settings";
 
-export type PageId = "overview" | "keys" | "oidc" | "integrations" | "clients" | "audit" | "settings";
+export type PageId = "overview" | "incidents" | "keys" | "oidc" | "integrations" | "clients" | "audit" | "settings";
 export type Params = Record<string, string | undefined>;
 
-export const PAGES: { id: PageId; label: string }[] = [
-  { id: "overview", label: "Overview" },
-  { id: "keys", label: "Federation keys" },
-  { id: "oidc", label: "OIDC" },
-  { id: "integrations", label: "Integrations" },
-  { id: "clients", label: "Clients" },
-  { id: "audit", label: "Audit" },
+/** The pages, and what a role needs to see one in the navigation (any of `needs`). */
+export const PAGES: { id: PageId; label: string; needs?: Permission[] }[] = [
+  { id: "overview", label: "Overview", needs: ["read_keys", "read_incidents"] },
+  { id: "incidents", label: "Incidents", needs: ["read_incidents"] },
+  { id: "keys", label: "Federation keys", needs: ["read_keys"] },
+  { id: "oidc", label: "OIDC", needs: ["read_oidc"] },
+  { id: "integrations", label: "Integrations", needs: ["read_integrations"] },
+  { id: "clients", label: "Clients", needs: ["read_clients"] },
+  { id: "audit", label: "Audit", needs: ["read_audit"] },
   { id: "settings", label: "Settings" },
 ];
+
+/**
+ * The pages the session's role may read. Before a session is known (or while a portal profile
+ * waits for sign-in) every page is listed: each then shows the sign-in or the error.
+ */
+export function visiblePages(session?: SessionInfo) {
+  if (!session || session.needs_sign_in) return PAGES;
+  return PAGES.filter((p) => !p.needs || p.needs.some((n) => session.permissions.includes(n)));
+}
+
+/** Where a session starts: the overview, or Incidents for a role that reads incidents but not keys (support). */
+function landing(s: SessionInfo): PageId {
+  const can = (p: Permission) => s.permissions.includes(p);
+  return !s.needs_sign_in && !can("read_keys") && can("read_incidents") ? "incidents" : "overview";
+}
 
 type Nav = { page: PageId; params: Params; go: (page: PageId, params?: Params) => void; session?: SessionInfo; reloadSession: () => void };
 const NavContext = createContext<Nav>({ page: "overview", params: {}, go: () => {}, reloadSession: () => {} });
@@ -107,10 +125,20 @@ function Shell() {
     setPage(p);
     setParams({ ...ps, nonce: String(Date.now()) });
   }, []);
+  // A new profile or user starts on its landing page.
+  const who = useRef<string>(undefined);
+  const adopt = useCallback((s: SessionInfo) => {
+    const key = `${s.profile.id}/${s.user?.id ?? ""}`;
+    if (who.current !== key) {
+      who.current = key;
+      setPage((p) => (p === "overview" ? landing(s) : p));
+    }
+    setSession(s);
+  }, []);
   const reloadSession = useCallback(() => {
     setError(undefined);
-    api.sessionInfo().then(setSession, setError);
-  }, []);
+    api.sessionInfo().then(adopt, setError);
+  }, [adopt]);
   useEffect(reloadSession, [reloadSession]);
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -148,11 +176,12 @@ function Shell() {
   } else if (session.first_run) {
     content = <main className="content"><Onboarding onDone={reloadSession} /></main>;
   } else if (session.needs_sign_in && page !== "settings") {
-    content = <main className="content"><SignIn session={session} onDone={setSession} /></main>;
+    content = <main className="content"><SignIn session={session} onDone={adopt} /></main>;
   } else {
     content = (
       <main className="content" key={`${session.profile.id}-${params.nonce ?? ""}`}>
         {page === "overview" && <OverviewPage />}
+        {page === "incidents" && <IncidentsPage />}
         {page === "keys" && <KeysPage />}
         {page === "oidc" && <OidcPage />}
         {page === "integrations" && <IntegrationsPage />}
@@ -168,7 +197,7 @@ function Shell() {
         <nav className="sidebar" aria-label="Main">
           <div className="brand"><span className="logo" aria-hidden>PA</span> Provider Admin</div>
           <ul>
-            {PAGES.map((p) => (
+            {visiblePages(session).map((p) => (
               <li key={p.id}>
                 <button className={page === p.id ? "active" : ""} aria-current={page === p.id ? "page" : undefined} onClick={() => go(p.id)}>
                   <Icon name={p.id} />{p.label}

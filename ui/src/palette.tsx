@@ -1,16 +1,26 @@
 // The command palette (Ctrl/⌘+K): go anywhere, and run actions through the same Portal calls
 // as the screens.
 import { useEffect, useMemo, useRef, useState } from "react";
-import { api } from "./api";
+import { api, asCommandError } from "./api";
 import { useCan } from "./access";
-import { PAGES, useNav, type PageId } from "./App";
+import { useNav, visiblePages, type PageId } from "./App";
+import { useToast } from "./ui";
+import { useCurrentIncident } from "./pages/incidents/current";
+import { changeIncident } from "./pages/incidents/Detail";
+import { transitionsFor, type Transition } from "./pages/incidents/common";
 
 type Item = { id: string; label: string; hint?: string; run: () => void | Promise<void> };
 
 export function Palette({ onClose }: { onClose: () => void }) {
-  const { go } = useNav();
+  const { go, session, page } = useNav();
   const can = useCan();
+  const toast = useToast();
   const manageKeys = can("manage_keys");
+  const openIncidents = can("open_incidents");
+  const manageIncidents = can("manage_incidents");
+  // The incident on screen, if any: the palette can acknowledge or resolve it.
+  const current = useCurrentIncident();
+  const incident = page === "incidents" && manageIncidents ? current : null;
   const [query, setQuery] = useState("");
   const [mode, setMode] = useState<"root" | "revoke" | "client">("root");
   const [entities, setEntities] = useState<Item[]>([]);
@@ -18,15 +28,33 @@ export function Palette({ onClose }: { onClose: () => void }) {
   const input = useRef<HTMLInputElement>(null);
   useEffect(() => input.current?.focus(), [mode]);
 
-  const root: Item[] = useMemo(() => [
-    ...PAGES.map((p) => ({ id: `go-${p.id}`, label: `Go to ${p.label}`, run: () => { go(p.id as PageId); onClose(); } })),
-    ...(manageKeys ? [
-      { id: "generate", label: "Generate key", hint: "Federation keys", run: () => { go("keys", { action: "generate" }); onClose(); } },
-      { id: "revoke", label: "Revoke key…", hint: "choose a key", run: () => { setMode("revoke"); setQuery(""); } },
-    ] : []),
-    { id: "client", label: "Open client…", hint: "choose a client", run: () => { setMode("client"); setQuery(""); } },
-    { id: "verify", label: "Verify audit chain", hint: "Audit", run: () => { go("audit"); onClose(); } },
-  ], [go, onClose, manageKeys]);
+  const root: Item[] = useMemo(() => {
+    const offers = (command: Transition["command"]) => !!incident && transitionsFor(incident.detail.incident.status).some((t) => t.command === command);
+    const change = (command: "acknowledge" | "resolve", done: string) => async () => {
+      if (!incident) return;
+      onClose();
+      try {
+        incident.changed(await changeIncident(incident.detail, { command }));
+        toast(done);
+      } catch (e) {
+        toast(asCommandError(e).message, "bad");
+      }
+    };
+    return [
+      ...(offers("acknowledge") ? [{ id: "ack", label: "Acknowledge incident", hint: incident!.detail.incident.title, run: change("acknowledge", "Incident acknowledged") }] : []),
+      ...(offers("resolve") ? [{ id: "resolve", label: "Resolve incident", hint: incident!.detail.incident.title, run: change("resolve", "Incident resolved") }] : []),
+      ...visiblePages(session).map((p) => ({ id: `go-${p.id}`, label: `Go to ${p.label}`, run: () => { go(p.id as PageId); onClose(); } })),
+      ...(openIncidents ? [
+        { id: "open-incident", label: "Open incident…", hint: "Incidents", run: () => { go("incidents", { action: "open" }); onClose(); } },
+      ] : []),
+      ...(manageKeys ? [
+        { id: "generate", label: "Generate key", hint: "Federation keys", run: () => { go("keys", { action: "generate" }); onClose(); } },
+        { id: "revoke", label: "Revoke key…", hint: "choose a key", run: () => { setMode("revoke"); setQuery(""); } },
+      ] : []),
+      { id: "client", label: "Open client…", hint: "choose a client", run: () => { setMode("client"); setQuery(""); } },
+      { id: "verify", label: "Verify audit chain", hint: "Audit", run: () => { go("audit"); onClose(); } },
+    ];
+  }, [go, onClose, manageKeys, openIncidents, incident, session, toast]);
 
   useEffect(() => {
     if (mode === "root") return;

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod clients;
+pub mod incidents;
 pub mod integrations;
 pub mod keys;
 pub mod oidc;

@@ -3,4 +3,4 @@
 /**
  * The portal's roles. A client-role principal is bound to its own organisation.
  */
-export type Role = { "role": "provider" } | { "role": "developer" } | { "role": "client", "org_id": string } | { "role": "partner" };
+export type Role = { "role": "provider" } | { "role": "developer" } | { "role": "support" } | { "role": "client", "org_id": string } | { "role": "partner" };

@@ -3,4 +3,4 @@
 /**
  * Who acts in this session: the signed-in user of a portal profile, or the local admin.
  */
-export type SignedInUser = { id: string, name: string, } & ({ "role": "provider" } | { "role": "developer" } | { "role": "client", "org_id": string } | { "role": "partner" });
+export type SignedInUser = { id: string, name: string, } & ({ "role": "provider" } | { "role": "developer" } | { "role": "support" } | { "role": "client", "org_id": string } | { "role": "partner" });

@@ -10,21 +10,32 @@ import type { ClientFilter } from "./ClientFilter";
 import type { CommandError } from "./CommandError";
 import type { CreatedKeyView } from "./CreatedKeyView";
 import type { DayActivity } from "./DayActivity";
+import type { EscalationPolicy } from "./EscalationPolicy";
 import type { FederationKey } from "./FederationKey";
+import type { IncidentChange } from "./IncidentChange";
+import type { IncidentCounts } from "./IncidentCounts";
+import type { IncidentDetail } from "./IncidentDetail";
+import type { IncidentFilter } from "./IncidentFilter";
+import type { IncidentMetrics } from "./IncidentMetrics";
+import type { IncidentSummary } from "./IncidentSummary";
 import type { Integration } from "./Integration";
 import type { IntegrationForm } from "./IntegrationForm";
 import type { KeyFilter } from "./KeyFilter";
+import type { MetricsQuery } from "./MetricsQuery";
 import type { OidcConfig } from "./OidcConfig";
 import type { OidcForm } from "./OidcForm";
 import type { OidcProbeReport } from "./OidcProbeReport";
+import type { OpenIncident } from "./OpenIncident";
 import type { Overview } from "./Overview";
 import type { Page } from "./Page";
+import type { PolicyInput } from "./PolicyInput";
 import type { PortalDiscovery } from "./PortalDiscovery";
 import type { PortalForm } from "./PortalForm";
 import type { PostgresForm } from "./PostgresForm";
 import type { ProfileBook } from "./ProfileBook";
 import type { RotationView } from "./RotationView";
 import type { SessionInfo } from "./SessionInfo";
+import type { SlaTarget } from "./SlaTarget";
 
 /** Whatever a command threw, as a `CommandError` (commands always reject with one). */
 export function asCommandError(e: unknown): CommandError {
@@ -223,4 +234,66 @@ export function auditExportChoose(): Promise<string | null> {
 /** Writes the matching events to `path`, which must be what `audit_export_choose` returned in this run (any other path is refused and nothing is written); returns how many. */
 export function auditExportCsv(filter: AuditFilter, path: string): Promise<number> {
   return call<number>("audit_export_csv", { filter, path });
+}
+
+/** Newest first, with their SLA clocks now. */
+export function incidentsList(filter: IncidentFilter): Promise<Page<IncidentSummary>> {
+  return call<Page<IncidentSummary>>("incidents_list", { filter });
+}
+
+/** One incident, its timeline and its SLA clocks. */
+export function incidentGet(id: string): Promise<IncidentDetail> {
+  return call<IncidentDetail>("incident_get", { id });
+}
+
+/** Opens an incident. Sending the same `id` again (a retry) returns it instead of opening another. */
+export function incidentOpen(incident: OpenIncident): Promise<IncidentDetail> {
+  return call<IncidentDetail>("incident_open", { incident });
+}
+
+/** Adds a comment. A retry with the same `event_id` adds nothing. */
+export function incidentComment(id: string, text: string, eventId: string | null): Promise<IncidentDetail> {
+  return call<IncidentDetail>("incident_comment", { id, text, eventId });
+}
+
+/** Acknowledge, assign, change severity, wait, resume, resolve, close or reopen. */
+export function incidentChange(id: string, change: IncidentChange): Promise<IncidentDetail> {
+  return call<IncidentDetail>("incident_change", { id, change });
+}
+
+/** MTTA, MTTR and SLA compliance of the incidents opened in a period (default: the last 7 days). */
+export function incidentMetrics(query: MetricsQuery): Promise<IncidentMetrics> {
+  return call<IncidentMetrics>("incident_metrics", { query });
+}
+
+/** Active incidents per severity, at risk and breached. */
+export function incidentCounts(): Promise<IncidentCounts> {
+  return call<IncidentCounts>("incident_counts");
+}
+
+/** The SLA target of every severity, sev1 first. */
+export function slaTargetsGet(): Promise<Array<SlaTarget>> {
+  return call<Array<SlaTarget>>("sla_targets_get");
+}
+
+/** Sets the targets of the severities given; all or nothing. */
+export function slaTargetsSet(targets: Array<SlaTarget>): Promise<Array<SlaTarget>> {
+  return call<Array<SlaTarget>>("sla_targets_set", { targets });
+}
+
+/** The default policy first, then the organisations' overrides. */
+export function escalationPoliciesList(): Promise<Array<EscalationPolicy>> {
+  return call<Array<EscalationPolicy>>("escalation_policies_list");
+}
+
+export function escalationPolicyCreate(input: PolicyInput): Promise<EscalationPolicy> {
+  return call<EscalationPolicy>("escalation_policy_create", { input });
+}
+
+export function escalationPolicyUpdate(id: string, input: PolicyInput): Promise<EscalationPolicy> {
+  return call<EscalationPolicy>("escalation_policy_update", { id, input });
+}
+
+export function escalationPolicyDelete(id: string): Promise<void> {
+  return call<void>("escalation_policy_delete", { id });
 }

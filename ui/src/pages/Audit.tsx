@@ -5,7 +5,7 @@ import { Guarded } from "../access";
 import { Badge, Empty, ErrorState, Field, Loading, Modal, PageHeader, fmtTime, usePaged, useToast } from "../ui";
 
 const ROW = 40;
-const ENTITY_TYPES = ["federation_key", "oidc_config", "integration", "client", "master_key"];
+const ENTITY_TYPES = ["federation_key", "oidc_config", "integration", "client", "master_key", "incident", "escalation_policy", "sla_targets"];
 
 export function AuditPage() {
   const { params } = useNav();

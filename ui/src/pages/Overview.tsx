@@ -3,8 +3,24 @@ import { api, asCommandError, type ChainReport, type CommandError, type DayActiv
 import { useNav, useTheme } from "../App";
 import { Badge, ErrorState, Loading, PageHeader, useAsync } from "../ui";
 import { useCan } from "../access";
+import { SEVERITIES, fmtSpan } from "./incidents/common";
 
 export function OverviewPage() {
+  const can = useCan();
+  // The overview's keys, OIDC and integration counts need read_keys; a role without it (support)
+  // sees the incident cards only.
+  if (!can("read_keys")) {
+    return (
+      <div className="page">
+        <PageHeader title="Overview" />
+        {can("read_incidents") && <IncidentCards />}
+      </div>
+    );
+  }
+  return <KeyOverview incidents={can("read_incidents")} />;
+}
+
+function KeyOverview({ incidents }: { incidents: boolean }) {
   const can = useCan();
   const { go } = useNav();
   const { data, error, loading, reload } = useAsync(() => api.overviewGet(), []);
@@ -22,6 +38,7 @@ export function OverviewPage() {
   return (
     <div className="page">
       <PageHeader title="Overview" subtitle={`${data.clients} clients · ${data.audit_events} audit events`} actions={<button onClick={reload}>Refresh</button>} />
+      {incidents && <IncidentCards />}
       <div className="cards">
         {cards.map((c) => (
           <button key={c.label} className={`card stat ${c.tone ?? ""}`} onClick={c.onClick} aria-label={`${c.label}: ${c.value}`}>
@@ -81,5 +98,57 @@ function Chart({ activity }: { activity: DayActivity[] }) {
     <div ref={box} className="chart" role="img" aria-label="Keys created and verifications per day over the last 30 days">
       {error ? <ErrorState error={error} /> : svg ? <div dangerouslySetInnerHTML={{ __html: svg }} /> : <Loading label="Drawing…" />}
     </div>
+  );
+}
+
+/** Monday 00:00 of this week, local time. */
+function startOfWeek(): Date {
+  const d = new Date();
+  d.setHours(0, 0, 0, 0);
+  d.setDate(d.getDate() - ((d.getDay() + 6) % 7));
+  return d;
+}
+
+/** Active incidents by severity, at risk, breached, and this week's MTTA / MTTR (all from the portal). */
+function IncidentCards() {
+  const { go } = useNav();
+  const counts = useAsync(() => api.incidentCounts(), []);
+  const metrics = useAsync(() => api.incidentMetrics({ from: startOfWeek().toISOString(), to: null, org_id: null }), []);
+  if (counts.error) return <section className="overview-incidents" aria-label="Incidents"><ErrorState error={counts.error} onRetry={counts.reload} /></section>;
+  const c = counts.data;
+  const m = metrics.data?.overall;
+  const active = c ? c.active_by_severity.reduce((n, s) => n + s.count, 0) : null;
+  const bySeverity = (sev: string) => c?.active_by_severity.find((s) => s.severity === sev)?.count ?? 0;
+  const span = (ms: number | null | undefined) => (ms == null ? "—" : fmtSpan(ms));
+  return (
+    <section className="overview-incidents" aria-label="Incidents">
+      <div className="cards incident-cards">
+        <button className={`card stat ${bySeverity("sev1") ? "bad" : ""}`} onClick={() => go("incidents")} aria-label={`Active incidents: ${active ?? "loading"}`}>
+          <span className="value">{active ?? "…"}</span>
+          <span className="label">Active incidents</span>
+          <span className="sev-counts">{SEVERITIES.map((s) => <span key={s} className={`sev-chip ${s} ${bySeverity(s) ? "" : "zero"}`}>{s.toUpperCase()} {bySeverity(s)}</span>)}</span>
+        </button>
+        <button className={`card stat ${c?.at_risk ? "warn" : ""}`} onClick={() => go("incidents", { sla: "at_risk" })} aria-label={`SLA at risk: ${c?.at_risk ?? "loading"}`}>
+          <span className="value">{c?.at_risk ?? "…"}</span>
+          <span className="label">SLA at risk</span>
+          <small>past the at-risk share of a target</small>
+        </button>
+        <button className={`card stat ${c?.breached ? "bad" : ""}`} onClick={() => go("incidents", { sla: "breached" })} aria-label={`SLA breached: ${c?.breached ?? "loading"}`}>
+          <span className="value">{c?.breached ?? "…"}</span>
+          <span className="label">SLA breached</span>
+          <small>active incidents past a target</small>
+        </button>
+        <button className="card stat" onClick={() => go("incidents", { status: "any" })} aria-label={`Mean time to acknowledge this week: ${span(m?.mtta_mean_ms)}`}>
+          <span className="value metric">{metrics.error ? "?" : span(m?.mtta_mean_ms)}</span>
+          <span className="label">MTTA this week</span>
+          <small>{metrics.error ? metrics.error.message : m ? `median ${span(m.mtta_median_ms)} · ${m.acknowledged} of ${m.count} acknowledged` : "…"}</small>
+        </button>
+        <button className="card stat" onClick={() => go("incidents", { status: "done" })} aria-label={`Mean time to resolve this week: ${span(m?.mttr_mean_ms)}`}>
+          <span className="value metric">{metrics.error ? "?" : span(m?.mttr_mean_ms)}</span>
+          <span className="label">MTTR this week</span>
+          <small>{metrics.error ? metrics.error.message : m ? `median ${span(m.mttr_median_ms)} · ${m.resolved} of ${m.count} resolved` : "…"}</small>
+        </button>
+      </div>
+    </section>
   );
 }

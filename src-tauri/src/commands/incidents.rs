@@ -1,0 +1,158 @@
+//! Incidents, their SLA targets and escalation policies: one command per `Incidents` operation.
+
+use super::portal;
+use crate::error::CmdResult;
+use crate::ipc::command;
+use crate::state::AppState;
+use domain::incident::IncidentMetrics;
+use domain::model::{
+    EscalationPolicy, IncidentChange, IncidentCounts, IncidentDetail, IncidentFilter,
+    IncidentSummary, MetricsQuery, OpenIncident, Page, PolicyInput, SlaTarget,
+};
+use macro_rules_attribute::apply;
+use portal::incidents::NewComment;
+use tauri::State;
+use uuid::Uuid;
+
+/// Newest first, with their SLA clocks now.
+#[apply(command!)]
+pub async fn incidents_list(
+    state: State<'_, AppState>,
+    filter: IncidentFilter,
+) -> CmdResult<Page<IncidentSummary>> {
+    Ok(portal(&state)
+        .await?
+        .list_incidents(&state.actor, filter)
+        .await?)
+}
+
+/// One incident, its timeline and its SLA clocks.
+#[apply(command!)]
+pub async fn incident_get(state: State<'_, AppState>, id: String) -> CmdResult<IncidentDetail> {
+    Ok(portal(&state)
+        .await?
+        .get_incident(&state.actor, &id)
+        .await?)
+}
+
+/// Opens an incident. Sending the same `id` again (a retry) returns it instead of opening another.
+#[apply(command!)]
+pub async fn incident_open(
+    state: State<'_, AppState>,
+    incident: OpenIncident,
+) -> CmdResult<IncidentDetail> {
+    Ok(portal(&state)
+        .await?
+        .open_incident(&state.actor, incident)
+        .await?)
+}
+
+/// Adds a comment. A retry with the same `event_id` adds nothing.
+#[apply(command!)]
+pub async fn incident_comment(
+    state: State<'_, AppState>,
+    id: String,
+    text: String,
+    event_id: Option<Uuid>,
+) -> CmdResult<IncidentDetail> {
+    let comment = NewComment {
+        text,
+        event_id,
+        occurred_at: None,
+    };
+    Ok(portal(&state)
+        .await?
+        .comment_incident(&state.actor, &id, comment)
+        .await?)
+}
+
+/// Acknowledge, assign, change severity, wait, resume, resolve, close or reopen.
+#[apply(command!)]
+pub async fn incident_change(
+    state: State<'_, AppState>,
+    id: String,
+    change: IncidentChange,
+) -> CmdResult<IncidentDetail> {
+    Ok(portal(&state)
+        .await?
+        .change_incident(&state.actor, &id, change)
+        .await?)
+}
+
+/// MTTA, MTTR and SLA compliance of the incidents opened in a period (default: the last 7 days).
+#[apply(command!)]
+pub async fn incident_metrics(
+    state: State<'_, AppState>,
+    query: MetricsQuery,
+) -> CmdResult<IncidentMetrics> {
+    Ok(portal(&state)
+        .await?
+        .incident_metrics(&state.actor, query)
+        .await?)
+}
+
+/// Active incidents per severity, at risk and breached.
+#[apply(command!)]
+pub async fn incident_counts(state: State<'_, AppState>) -> CmdResult<IncidentCounts> {
+    Ok(portal(&state).await?.incident_counts(&state.actor).await?)
+}
+
+/// The SLA target of every severity, sev1 first.
+#[apply(command!)]
+pub async fn sla_targets_get(state: State<'_, AppState>) -> CmdResult<Vec<SlaTarget>> {
+    Ok(portal(&state).await?.sla_targets(&state.actor).await?)
+}
+
+/// Sets the targets of the severities given; all or nothing.
+#[apply(command!)]
+pub async fn sla_targets_set(
+    state: State<'_, AppState>,
+    targets: Vec<SlaTarget>,
+) -> CmdResult<Vec<SlaTarget>> {
+    Ok(portal(&state)
+        .await?
+        .set_sla_targets(&state.actor, targets)
+        .await?)
+}
+
+/// The default policy first, then the organisations' overrides.
+#[apply(command!)]
+pub async fn escalation_policies_list(
+    state: State<'_, AppState>,
+) -> CmdResult<Vec<EscalationPolicy>> {
+    Ok(portal(&state)
+        .await?
+        .list_escalation_policies(&state.actor)
+        .await?)
+}
+
+#[apply(command!)]
+pub async fn escalation_policy_create(
+    state: State<'_, AppState>,
+    input: PolicyInput,
+) -> CmdResult<EscalationPolicy> {
+    Ok(portal(&state)
+        .await?
+        .create_escalation_policy(&state.actor, input)
+        .await?)
+}
+
+#[apply(command!)]
+pub async fn escalation_policy_update(
+    state: State<'_, AppState>,
+    id: String,
+    input: PolicyInput,
+) -> CmdResult<EscalationPolicy> {
+    Ok(portal(&state)
+        .await?
+        .update_escalation_policy(&state.actor, &id, input)
+        .await?)
+}
+
+#[apply(command!)]
+pub async fn escalation_policy_delete(state: State<'_, AppState>, id: String) -> CmdResult<()> {
+    Ok(portal(&state)
+        .await?
+        .delete_escalation_policy(&state.actor, &id)
+        .await?)
+}
