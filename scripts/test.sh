@@ -27,6 +27,6 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 say "cargo test (unit, conformance × {SQLite, PostgreSQL, API server}, auth matrix, CLI acceptance, keychain, TS bindings, OpenAPI)"
 cargo test --workspace --locked
 say "desktop end-to-end (WebDriver)"
-cargo build --quiet --locked -p provider-admin -p server
+cargo build --quiet --locked -p provider-admin -p server -p padmin
 tests/e2e/run.sh target/debug/provider-admin
 say "all tests passed"

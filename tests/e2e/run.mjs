@@ -294,6 +294,11 @@ await scenario("incidents: open one, acknowledge, comment, resolve from the pale
   await type("Command", "Resolve incident");
   await browser.keys("Enter");
   await waitText("resolved it");
+  await clickText("button", "Reopen");
+  await waitText("reopened it");
+  assert((await (await byLabel("Response SLA")).getText()).length > 0, "the clocks are shown after a reopen");
+  await clickText("button", "Resolve");
+  await browser.waitUntil(async () => (await bodyText()).split("resolved it").length > 2, { timeout: 15000, timeoutMsg: "resolved again" });
   await click("Back to the incident list");
   await waitText("Search");
   await browser.pause(500);
@@ -418,6 +423,21 @@ await scenario("a portal API profile: OIDC sign-in in the browser, work through 
   await goTo("Settings");
   await clickText("button", "Sign out");
   await waitText("Signed out");
+  // A client organisation's user sees its own organisation's incidents only.
+  if (process.env.OIDC_TENANT_ORG) {
+    await goTo("Overview");
+    await waitText("Sign in to Portal API (E2E)");
+    await signInAs("tenant");
+    await browser.waitUntil(async () => (await (await byLabel("Current profile")).getText()).includes("client"), { timeout: 30000, timeoutMsg: "the tenant never signed in" });
+    await goTo("Incidents");
+    await waitText("Tenant exports fail");
+    await browser.pause(500);
+    assert(!(await bodyText()).includes("Other org outage"), "a client-role user sees no other organisation's incident");
+    await noErrorState();
+    await goTo("Settings");
+    await clickText("button", "Sign out");
+    await waitText("Signed out");
+  }
   // A support lead reads incidents, not keys: the app opens on Incidents, the navigation leaves
   // out what the role cannot read, and the overview shows the incident cards without an error.
   await goTo("Overview");

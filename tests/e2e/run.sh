@@ -91,6 +91,18 @@ server_bin="$PWD/target/debug/portal-server"
 if [ -x "$server_bin" ]; then
   portal_db="padmin_e2e_api_$(date +%s)_$$"
   psql "$DATABASE_URL" -qc "create database $portal_db" >/dev/null
+  master_key="1:$(head -c 32 /dev/urandom | base64)"
+  # Two organisations with an incident each; the provider's `tenant` user belongs to the first,
+  # so the client-role story can check it sees that one only.
+  padmin_bin="$PWD/target/debug/padmin"
+  if [ -x "$padmin_bin" ]; then
+    on_portal_db() { PADMIN_DB="${DATABASE_URL%/*}/$portal_db" PORTAL_MASTER_KEY="$master_key" "$padmin_bin" --json "$@"; }
+    on_portal_db clients create --name "Tenant Org" --plan pro --status active >"$work/tenant.json"
+    on_portal_db clients create --name "Other Org" --plan pro --status active >"$work/other.json"
+    export OIDC_TENANT_ORG; OIDC_TENANT_ORG=$(json_field "$work/tenant.json" id)
+    on_portal_db incidents open --title "Tenant exports fail" --severity sev2 --org "$OIDC_TENANT_ORG" >/dev/null
+    on_portal_db incidents open --title "Other org outage" --severity sev1 --org "$(json_field "$work/other.json" id)" >/dev/null
+  fi
   node tests/oidc/provider.mjs >"$work/provider.json" 2>"$work/provider.log" &
   provider_pid=$!
   for _ in $(seq 100); do [ -s "$work/provider.json" ] && break; sleep 0.1; done
@@ -98,7 +110,7 @@ if [ -x "$server_bin" ]; then
   api_port=$(free_port)
   DATABASE_URL="${DATABASE_URL%/*}/$portal_db" REDIS_URL="$REDIS_URL" OIDC_ISSUER="$issuer" \
     OIDC_AUDIENCE=portal-api OIDC_SCOPES=portal PORTAL_LISTEN="127.0.0.1:$api_port" \
-    PORTAL_MASTER_KEY="1:$(head -c 32 /dev/urandom | base64)" PORTAL_REDIS_PREFIX="e2e$$" \
+    PORTAL_MASTER_KEY="$master_key" PORTAL_REDIS_PREFIX="e2e$$" \
     "$server_bin" >"$work/server.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 150); do curl -sf "http://127.0.0.1:$api_port/readyz" >/dev/null && break; sleep 0.2; done
