@@ -316,6 +316,11 @@ await scenario("incidents: open one, acknowledge, comment, resolve from the pale
   assert(await browser.$('[aria-label="Step 1 targets"] .target.has-error').isExisting(), "the URL's error is shown at its input");
   await type("Step 1 target 2 URL", "https://hooks.example.com/x");
   await clickText("button", "Create policy");
+  // The demo data has a default policy already: the portal says so, and another organisation's
+  // policy is accepted.
+  await waitText("is already the default policy");
+  await (await byLabel("Policy organisation")).selectByIndex(5);
+  await clickText("button", "Create policy");
   await waitText("Policy “E2E policy” saved");
 });
 
