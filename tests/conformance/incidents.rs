@@ -108,6 +108,16 @@ async fn an_incident_lives_its_whole_life_on_its_timeline(db: &TestDb) {
         occurred_at: None,
     };
     p.comment_incident(&a, &sid, comment.clone()).await.unwrap();
+    let malformed = NewComment {
+        text: "\0".into(),
+        ..comment.clone()
+    };
+    let refused = p.comment_incident(&a, &sid, malformed).await.unwrap_err();
+    assert_eq!(
+        refused.code(),
+        ErrorCode::Invalid,
+        "a malformed retry is refused, not answered with the first result: {refused}"
+    );
     let retried = p.comment_incident(&a, &sid, comment).await.unwrap();
     assert_eq!(
         retried.incident.version, 2,

@@ -55,6 +55,14 @@ impl Timestamp {
             .unwrap_or_else(|| format!("@{}ms", self.0))
     }
     /// Parses RFC 3339 (`2026-11-26T04:51:00Z`) or a plain date (`2026-11-26`, midnight UTC).
+    /// RFC 3339 only, as the API document's `date-time` format: no white space around it and
+    /// no bare date.
+    pub fn parse_rfc3339(input: &str) -> Option<Self> {
+        OffsetDateTime::parse(input, &Rfc3339)
+            .ok()
+            .map(|t| Self((t.unix_timestamp_nanos() / 1_000_000) as i64))
+    }
+
     pub fn parse(input: &str) -> Option<Self> {
         let input = input.trim();
         if let Ok(t) = OffsetDateTime::parse(input, &Rfc3339) {

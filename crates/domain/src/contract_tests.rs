@@ -48,6 +48,30 @@ proptest! {
     }
 
     #[test]
+    fn the_title_and_actor_id_patterns_are_their_rules(s in "[ \\t\\n\\x00\\x1f\\x7f\\u{85}\\u{a0}\\u{3000}aZé€:#-]{0,258}") {
+        use crate::incident::{check_actor_id, check_title};
+        use crate::model::{ACTOR_ID_MAX, TITLE_MAX};
+        let re = anchored(NAME_PATTERN);
+        let title = re.is_match(&s) && s.chars().count() <= TITLE_MAX;
+        prop_assert_eq!(check_title(&s).is_ok(), title, "title {:?}", s);
+        let actor = re.is_match(&s) && s.chars().count() <= ACTOR_ID_MAX;
+        prop_assert_eq!(check_actor_id(&s).is_ok(), actor, "actor id {:?}", s);
+    }
+
+    #[test]
+    fn the_comment_pattern_is_the_comment_rule(s in "[ \\t\\n\\x00\\x1f\\u{85}\\u{a0}\\u{3000}aé]{0,12}") {
+        let re = anchored(&said_text_pattern());
+        prop_assert_eq!(crate::incident::check_comment(&s).is_ok(), re.is_match(&s), "{:?}", s);
+    }
+
+    #[test]
+    fn every_documented_webhook_url_is_accepted(s in generated(&webhook_url_core())) {
+        prop_assume!(s.chars().count() <= URL_MAX);
+        let checked = crate::incident::check_webhook_url(&s);
+        prop_assert!(checked.is_ok(), "{:?}: {:?}", s, checked);
+    }
+
+    #[test]
     fn the_duration_patterns_are_the_duration_rules(s in "[ ]?0{0,2}[0-9]{0,10}(s|m|min|h|d|x|)[ ]?") {
         let lifetime = anchored(&trimmed_pattern(&format!("{}?", duration_core(KEY_LIFETIME_MAX_SECS))));
         let t = s.trim();

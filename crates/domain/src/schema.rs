@@ -2,15 +2,19 @@
 //! the validators use (`#[schema(schema_with = …)]`, `#[param(schema_with = …)]` on the wire
 //! types), so what the document states is what the server enforces.
 
+use crate::incident::{
+    REPEAT_MAX, RESOLVE_MINS_MAX, RESPONSE_MINS_MAX, STEPS_MAX, STEP_MINS_MAX, TARGETS_MAX,
+};
 use crate::model::{
     duration_core, Overlap, AUDIT_FILTER_MAX, CLIENT_STATUSES, CONFIG_MAX_BYTES, INTEGRATION_TYPES,
     KEY_FILTER_DAYS_MAX, KEY_LIFETIME_MAX_SECS, PAGE_MAX, PLANS, REVOKE_MAX, ROTATION_BATCH_MAX,
     SEARCH_MAX, SYNC_ERROR_MAX,
 };
+use crate::model::{ACTOR_ID_MAX, COMMENT_MAX, ESCALATION_ROLES, TITLE_MAX};
 use crate::validate::{
-    issuer_core, redirect_uri_core, trimmed_pattern, CLIENT_ID_CORE, CLIENT_ID_MAX,
-    IDEMPOTENCY_KEY_MAX, IDEMPOTENCY_KEY_PATTERN, NAME_MAX, NAME_PATTERN, SECRET_MAX, TEXT_PATTERN,
-    URL_MAX,
+    issuer_core, redirect_uri_core, said_text_pattern, trimmed_pattern, webhook_url_core,
+    CLIENT_ID_CORE, CLIENT_ID_MAX, IDEMPOTENCY_KEY_MAX, IDEMPOTENCY_KEY_PATTERN, NAME_MAX,
+    NAME_PATTERN, SECRET_MAX, TEXT_PATTERN, URL_MAX,
 };
 use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, SchemaType, Type};
 use utoipa::openapi::{Object, RefOr, Schema};
@@ -75,7 +79,7 @@ fn issuer_of(nullable: bool) -> Object {
         .min_length(Some(1))
         .max_length(Some(URL_MAX))
         .pattern(Some(trimmed_pattern(&issuer_core())))
-        .description(Some("The issuer URL: https://host[:port][/path] (plain http only for localhost), no query, fragment or credentials"))
+        .description(Some("The issuer URL: https, with an optional port and path (plain http only for localhost), no query, fragment or credentials"))
         .build()
 }
 
@@ -92,7 +96,7 @@ fn redirect_of(nullable: bool) -> Object {
         .min_length(Some(1))
         .max_length(Some(URL_MAX))
         .pattern(Some(trimmed_pattern(&redirect_uri_core())))
-        .description(Some("https://host[:port][/path][?query] (plain http only for localhost), or a private-use scheme such as com.example.app:/callback (RFC 8252); no fragment"))
+        .description(Some("An https URL with an optional port, path and query (plain http only for localhost), or a private-use scheme such as com.example.app:/callback (RFC 8252); no fragment"))
         .build()
 }
 
@@ -277,6 +281,58 @@ pub fn key_status() -> Schema {
     )
 }
 
+/// An optional query filter naming one of a component's values (empty: no filter).
+fn ref_filter(component: &str, description: &str) -> Schema {
+    or_empty(
+        RefOr::Ref(utoipa::openapi::Ref::from_schema_name(component)),
+        description,
+    )
+}
+
+/// The incident list's `status` filter.
+pub fn incident_status_filter() -> Schema {
+    ref_filter("StatusFilter", "Incidents in this state (empty: any)")
+}
+
+/// The incident list's `severity` filter.
+pub fn severity_filter() -> Schema {
+    ref_filter("Severity", "Incidents of this severity (empty: any)")
+}
+
+/// The incident list's `sla` filter.
+pub fn sla_filter() -> Schema {
+    ref_filter(
+        "SlaFilter",
+        "Incidents whose SLA clocks are in this state (empty: any)",
+    )
+}
+
+/// What `uuid::Uuid` parses: hyphenated, simple (32 hex digits), braced or `urn:uuid:`.
+pub const UUID_PATTERN: &str = concat!(
+    "^([0-9a-fA-F]{32}|",
+    "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|",
+    "[{][0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}[}]|",
+    "urn:uuid:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
+);
+
+fn uuid_string(nullable: bool) -> ObjectBuilder {
+    use utoipa::openapi::schema::{KnownFormat, SchemaFormat};
+    string(nullable)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
+        .pattern(Some(UUID_PATTERN))
+}
+
+/// An organisation filter (empty: any organisation).
+pub fn org_filter() -> Schema {
+    let d = "The organisation's id, a UUID (empty: any)";
+    or_empty(uuid_string(false).description(Some(d)).build(), d)
+}
+
+/// An id in a request body: a UUID, or `null`.
+pub fn uuid_or_null() -> Object {
+    uuid_string(true).description(Some("A UUID")).build()
+}
+
 /// A name search.
 pub fn search() -> Object {
     text(
@@ -299,4 +355,210 @@ pub fn cursor() -> Object {
             "`next_cursor` of the previous page (absent or empty: the first page)",
         ))
         .build()
+}
+
+/// A time in a request body: RFC 3339 only, or `null`.
+pub fn rfc3339_or_null() -> Object {
+    use utoipa::openapi::schema::{KnownFormat, SchemaFormat};
+    string(true)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+        .description(Some("An instant, RFC 3339 (2026-11-26T04:51:00Z)"))
+        .build()
+}
+
+fn nullable_integer(min: u32, max: u32, description: &str) -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Integer, Type::Null]))
+        .minimum(Some(min))
+        .maximum(Some(max))
+        .description(Some(description))
+        .build()
+}
+
+/// An incident's title.
+pub fn incident_title() -> Object {
+    string(false)
+        .min_length(Some(1))
+        .max_length(Some(TITLE_MAX))
+        .pattern(Some(NAME_PATTERN))
+        .description(Some(format!(
+            "1 to {TITLE_MAX} characters, not only white space, no control characters; trimmed"
+        )))
+        .build()
+}
+
+/// A comment on an incident.
+pub fn comment() -> Object {
+    string(false)
+        .min_length(Some(1))
+        .max_length(Some(COMMENT_MAX))
+        .pattern(Some(said_text_pattern()))
+        .description(Some(format!(
+            "1 to {COMMENT_MAX} characters, not only white space, no NUL; trimmed"
+        )))
+        .build()
+}
+
+fn actor_id_of(nullable: bool, description: &str) -> Object {
+    string(nullable)
+        .min_length(Some(1))
+        .max_length(Some(ACTOR_ID_MAX))
+        .pattern(Some(NAME_PATTERN))
+        .description(Some(format!(
+            "{description}: 1 to {ACTOR_ID_MAX} characters, not only white space, no control characters; trimmed"
+        )))
+        .build()
+}
+
+/// A person's actor id (a user an escalation notifies).
+pub fn actor_id() -> Object {
+    actor_id_of(false, "The person's actor id")
+}
+
+/// An assignee's actor id, or `null` to unassign.
+pub fn assignee_or_null() -> Object {
+    actor_id_of(true, "The assignee's actor id (`null` unassigns)")
+}
+
+/// The role an escalation notifies.
+pub fn escalation_role() -> Object {
+    one_of(ESCALATION_ROLES, "Everyone with this role is notified")
+}
+
+/// An outbound webhook's URL.
+pub fn webhook_url() -> Object {
+    string(false)
+        .min_length(Some(1))
+        .max_length(Some(URL_MAX))
+        .pattern(Some(trimmed_pattern(&webhook_url_core())))
+        .description(Some("An https URL with an optional port, path and query (plain http only for localhost), no fragment or credentials"))
+        .build()
+}
+
+/// A step's delay in minutes.
+pub fn step_mins() -> Object {
+    integer(
+        1,
+        STEP_MINS_MAX,
+        &format!("Minutes after the incident was opened: 1 to {STEP_MINS_MAX} (a week)"),
+    )
+}
+
+/// Minutes between a step's repeats.
+pub fn repeat_every_mins_or_null() -> Object {
+    nullable_integer(
+        1,
+        STEP_MINS_MAX,
+        &format!(
+            "Minutes between repeats, 1 to {STEP_MINS_MAX}: required when `repeat` is more than 0"
+        ),
+    )
+}
+
+/// A step's repeats.
+pub fn repeat() -> Object {
+    integer(
+        0,
+        REPEAT_MAX,
+        &format!("Further notifications after the first: 0 to {REPEAT_MAX} (default 0)"),
+    )
+}
+
+/// A step's targets: 1 to [`TARGETS_MAX`], none twice.
+pub fn escalation_targets() -> utoipa::openapi::Array {
+    ArrayBuilder::new()
+        .items(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
+            "EscalationTarget",
+        )))
+        .min_items(Some(1))
+        .max_items(Some(TARGETS_MAX))
+        .unique_items(true)
+        .description(Some(format!("1 to {TARGETS_MAX} targets, none twice")))
+        .build()
+}
+
+/// A policy's steps: 1 to [`STEPS_MAX`].
+pub fn escalation_steps() -> utoipa::openapi::Array {
+    ArrayBuilder::new()
+        .items(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
+            "EscalationStep",
+        )))
+        .min_items(Some(1))
+        .max_items(Some(STEPS_MAX))
+        .description(Some(format!(
+            "1 to {STEPS_MAX} steps; field errors name the step (`rules[1].after_mins`)"
+        )))
+        .build()
+}
+
+/// An SLA response target.
+pub fn response_mins() -> Object {
+    integer(
+        1,
+        RESPONSE_MINS_MAX,
+        &format!("Minutes to the first acknowledgement: 1 to {RESPONSE_MINS_MAX} (30 days)"),
+    )
+}
+
+/// An SLA resolve target.
+pub fn resolve_mins() -> Object {
+    integer(1, RESOLVE_MINS_MAX, &format!("Minutes to resolution, not counting time waiting on the customer: 1 to {RESOLVE_MINS_MAX} (a year), and at least the response target"))
+}
+
+/// An SLA at-risk threshold.
+pub fn at_risk_percent() -> Object {
+    integer(
+        1,
+        99,
+        "A running clock past this share of its target is at risk: 1 to 99 (default 75)",
+    )
+}
+
+/// The SLA targets of a `PUT /v1/sla`: 1 to 4 (one per severity).
+pub fn sla_targets() -> utoipa::openapi::Array {
+    ArrayBuilder::new()
+        .items(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
+            "SlaTarget",
+        )))
+        .min_items(Some(1))
+        .max_items(Some(4))
+        .description(Some(
+            "1 to 4 targets, one per severity at most; the severities not given keep theirs",
+        ))
+        .build()
+}
+
+/// The incident version a change is based on.
+pub fn base_version_or_null() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Integer, Type::Null]))
+        .minimum(Some(1))
+        .description(Some("The incident's version the change is based on (from 1); a version the incident has not reached is a 409. Absent: the current version"))
+        .build()
+}
+
+/// An escalation step's rule between fields: a step that repeats (`repeat` above 0) gives
+/// `repeat_every_mins`.
+pub fn repeat_needs_interval() -> Schema {
+    use utoipa::openapi::schema::AnyOfBuilder;
+    let only = |field: &str, value: ObjectBuilder| ObjectBuilder::new().property(field, value);
+    let with_interval = ObjectBuilder::new()
+        .property(
+            "repeat_every_mins",
+            ObjectBuilder::new().schema_type(Type::Integer),
+        )
+        .required("repeat_every_mins");
+    AnyOfBuilder::new()
+        .item(only(
+            "repeat",
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .enum_values(Some([0])),
+        ))
+        .item(with_interval)
+        .description(Some(
+            "A step that repeats (`repeat` above 0) gives `repeat_every_mins`",
+        ))
+        .build()
+        .into()
 }

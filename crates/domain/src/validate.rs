@@ -95,6 +95,26 @@ pub fn redirect_uri_core() -> String {
     )
 }
 
+/// An outbound webhook's form: `https` (plain `http` only on loopback) with an optional query;
+/// never a fragment or credentials.
+pub fn webhook_url_core() -> String {
+    format!(r"(?:https://{HOST}|http://{LOOPBACK}){PORT}(?:/{PCHAR}*)*(?:\?(?:{PCHAR}|[/?])*)?")
+}
+
+/// Whether `s` (trimmed) has [`webhook_url_core`]'s form.
+pub fn is_webhook_form(s: &str) -> bool {
+    static RE: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(&format!("^(?:{})$", webhook_url_core())).ok()
+    });
+    matches(&RE, s)
+}
+
+/// Free text that must say something (a comment): no NUL, and one character that is neither
+/// NUL nor white space.
+pub fn said_text_pattern() -> String {
+    format!(r"^[^\x00]*[^\x00{WHITESPACE}][^\x00]*$")
+}
+
 /// `core` with the white space the parsers trim around it, anchored: the pattern the API
 /// document states.
 pub fn trimmed_pattern(core: &str) -> String {
@@ -156,7 +176,7 @@ impl IssuerUrl {
             return Err("must not contain credentials".into());
         }
         if !matches(issuer_form(), s) {
-            return Err("must be https://host[:port][/path] with a domain name or IPv4 address and a path of URL characters (%-encode others)".into());
+            return Err("must be an https URL (optionally with a port and a path) naming a domain or an IPv4 address, in URL characters (%-encode others); example: https://login.example.com/realms/acme".into());
         }
         Ok(IssuerUrl(s.to_string()))
     }
@@ -204,7 +224,7 @@ impl RedirectUri {
             }
         }
         if !matches(redirect_form(), s) {
-            return Err("must be https://host[:port][/path][?query] with a domain name or IPv4 address, or reverse.domain:/path, in URL characters (%-encode others)".into());
+            return Err("must be an https URL (optionally with a port, a path and a query) naming a domain or an IPv4 address, or reverse.domain:/path, in URL characters (%-encode others)".into());
         }
         Ok(RedirectUri(s.to_string()))
     }

@@ -166,6 +166,11 @@ every guarded response carries `RateLimit-Limit`, `RateLimit-Remaining` and `Rat
 Lists are keyset-paginated: pass `next_cursor` back as `cursor`.",
         version = "1.0.0"
     ),
+    components(schemas(
+        domain::model::StatusFilter,
+        domain::model::SlaFilter,
+        portal::jobs::JobName
+    )),
     modifiers(&SecuritySchemes),
     tags(
         (name = "session", description = "Who is signed in"),
@@ -177,6 +182,8 @@ Lists are keyset-paginated: pass `next_cursor` back as `cursor`.",
         (name = "audit", description = "The tamper-evident audit trail"),
         (name = "overview", description = "What needs attention"),
         (name = "secrets", description = "Encryption at rest and master-key rotation"),
+        (name = "incidents", description = "Incidents, their timelines, SLA targets and escalation policies"),
+        (name = "jobs", description = "The server's scheduled jobs"),
         (name = "operations", description = "Health, readiness and this document"),
     )
 )]
@@ -238,16 +245,39 @@ fn cross_field_rules(doc: &mut utoipa::openapi::OpenApi) {
     let Some(components) = doc.components.as_mut() else {
         return;
     };
-    let name = "OidcChangesBody";
-    if let Some(body) = components.schemas.remove(name) {
-        let ruled = AllOfBuilder::new()
-            .item(body)
-            .item(portal::wire::oidc_changes_not_both());
-        components.schemas.insert(
-            name.into(),
-            utoipa::openapi::schema::Schema::from(ruled.build()).into(),
-        );
+    let rules = [
+        ("OidcChangesBody", portal::wire::oidc_changes_not_both()),
+        ("EscalationStep", domain::schema::repeat_needs_interval()),
+    ];
+    for (name, rule) in rules {
+        if let Some(body) = components.schemas.remove(name) {
+            let ruled = AllOfBuilder::new().item(body).item(rule);
+            components.schemas.insert(
+                name.into(),
+                utoipa::openapi::schema::Schema::from(ruled.build()).into(),
+            );
+        }
     }
+    people_commands_only(components);
+}
+
+/// The incident commands a person may send: the ones only the server's jobs record
+/// (`record_escalation`, `record_sla_at_risk`, `record_sla_breached`) are refused on the API
+/// (403), so the document leaves them out.
+fn people_commands_only(components: &mut utoipa::openapi::Components) {
+    use utoipa::openapi::{schema::Schema, RefOr};
+    let Some(RefOr::T(Schema::OneOf(one_of))) = components.schemas.get_mut("IncidentCommand")
+    else {
+        return;
+    };
+    one_of.items.retain(|item| {
+        let value = serde_json::to_value(item).unwrap_or_default();
+        !value["properties"]["command"]["enum"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|c| c.as_str().is_some_and(|c| c.starts_with("record_")))
+    });
 }
 
 /// Every route's guard, from the routes' own declarations.
@@ -409,6 +439,7 @@ mod tests {
     #[test]
     fn every_limited_string_input_states_its_limit() {
         use domain::model::{AUDIT_FILTER_MAX, SEARCH_MAX, SYNC_ERROR_MAX};
+        use domain::model::{COMMENT_MAX, TITLE_MAX};
         use domain::validate::{CLIENT_ID_MAX, IDEMPOTENCY_KEY_MAX, NAME_MAX, SECRET_MAX, URL_MAX};
         let doc = serde_json::to_value(openapi()).expect("the document serialises");
         let schemas = &doc["components"]["schemas"];
@@ -522,6 +553,26 @@ mod tests {
                 "POST /v1/keys Idempotency-Key",
                 parameter("/v1/keys", "post", "Idempotency-Key"),
                 IDEMPOTENCY_KEY_MAX,
+            ),
+            (
+                "OpenIncident.title",
+                property("OpenIncident", "title"),
+                TITLE_MAX,
+            ),
+            (
+                "NewComment.text",
+                property("NewComment", "text"),
+                COMMENT_MAX,
+            ),
+            (
+                "PolicyInput.name",
+                property("PolicyInput", "name"),
+                NAME_MAX,
+            ),
+            (
+                "GET /v1/incidents search",
+                parameter("/v1/incidents", "get", "search"),
+                SEARCH_MAX,
             ),
         ];
         for (input, schema, max) in table {

@@ -140,6 +140,9 @@ pub fn check_webhook_url(input: &str) -> Result<(), String> {
     if u.fragment().is_some() {
         return Err("must not contain a fragment (#…)".into());
     }
+    if !crate::validate::is_webhook_form(input.trim()) {
+        return Err("must be an https URL (optionally with a port, a path and a query) naming a domain or an IPv4 address, in URL characters (%-encode others); example: https://hooks.example.com/incidents".into());
+    }
     Ok(())
 }
 

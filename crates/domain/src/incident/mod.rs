@@ -16,12 +16,16 @@ mod transitions;
 #[cfg(test)]
 mod gen;
 
-pub use escalation::{due_notifications, validate_policy};
+pub use escalation::{
+    check_webhook_url, due_notifications, validate_policy, REPEAT_MAX, STEPS_MAX, STEP_MINS_MAX,
+    TARGETS_MAX,
+};
 pub use metrics::{mtta_mttr, IncidentMetrics, Metrics, OrgMetrics, Period, SeverityMetrics};
 pub use sla::{
     default_target, default_targets, sla_notices_due, sla_state, target_for, validate_targets,
+    RESOLVE_MINS_MAX, RESPONSE_MINS_MAX,
 };
-pub use transitions::{apply, open};
+pub use transitions::{apply, check_actor_id, check_command, check_comment, check_title, open};
 
 use crate::clock::Timestamp;
 use crate::model::{IncidentEvent, IncidentEventKind, IncidentStatus};

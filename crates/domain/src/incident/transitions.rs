@@ -257,6 +257,21 @@ fn check_change(v: &mut Validator, change: &Change) {
     v.check("actor_id", check_actor_id(&change.actor_id));
 }
 
+/// The checks of a command's own inputs, whatever state the incident is in: a retry of a change
+/// already applied (same event id) is answered with the result only when it is well-formed.
+pub fn check_command(command: &IncidentCommand) -> Result<()> {
+    match command {
+        IncidentCommand::Comment { text } => {
+            check_comment(text).map_err(|m| Error::invalid("text", m))?;
+        }
+        IncidentCommand::Assign { assignee: Some(a) } => {
+            check_actor_id(a).map_err(|m| Error::invalid("assignee", m))?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
 /// A title: 1 to [`TITLE_MAX`] characters, not only white space, no control characters;
 /// trimmed.
 pub fn check_title(input: &str) -> Result<String, String> {
@@ -293,12 +308,13 @@ pub fn check_comment(input: &str) -> Result<String, String> {
 /// An actor id: 1 to [`ACTOR_ID_MAX`] characters, no white space around it, no control
 /// characters; trimmed.
 pub fn check_actor_id(input: &str) -> Result<String, String> {
+    // The limit counts what was sent (as the API document's `maxLength` does).
+    if input.chars().count() > ACTOR_ID_MAX {
+        return Err(format!("must be at most {ACTOR_ID_MAX} characters"));
+    }
     let s = input.trim();
     if s.is_empty() {
         return Err("must not be empty".into());
-    }
-    if s.chars().count() > ACTOR_ID_MAX {
-        return Err(format!("must be at most {ACTOR_ID_MAX} characters"));
     }
     if s.chars().any(char::is_control) {
         return Err("must not contain control characters".into());

@@ -98,17 +98,21 @@ impl std::str::FromStr for SlaFilter {
 #[serde(default)]
 pub struct IncidentFilter {
     #[serde(deserialize_with = "super::empty_as_none")]
+    #[cfg_attr(feature = "openapi", param(schema_with = crate::schema::incident_status_filter), schema(schema_with = crate::schema::incident_status_filter))]
     pub status: Option<StatusFilter>,
     #[serde(deserialize_with = "super::empty_as_none")]
+    #[cfg_attr(feature = "openapi", param(schema_with = crate::schema::severity_filter), schema(schema_with = crate::schema::severity_filter))]
     pub severity: Option<Severity>,
     /// The affected organisation.
     #[serde(deserialize_with = "super::empty_as_none")]
+    #[cfg_attr(feature = "openapi", param(schema_with = crate::schema::org_filter), schema(schema_with = crate::schema::org_filter))]
     pub org_id: Option<Uuid>,
     /// The assignee's actor id.
     #[serde(deserialize_with = "super::empty_as_none")]
     #[cfg_attr(feature = "openapi", param(schema_with = crate::schema::search), schema(schema_with = crate::schema::search))]
     pub assignee: Option<String>,
     #[serde(deserialize_with = "super::empty_as_none")]
+    #[cfg_attr(feature = "openapi", param(schema_with = crate::schema::sla_filter), schema(schema_with = crate::schema::sla_filter))]
     pub sla: Option<SlaFilter>,
     /// Words in the title.
     #[serde(deserialize_with = "super::empty_as_none")]
@@ -147,18 +151,59 @@ pub struct IncidentDetail {
 /// working offline knows — the event's id (a retry with the same id is not applied twice), the
 /// version it saw and when it happened. Without them the server uses a new id, the current
 /// version and its clock.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IncidentChange {
     #[serde(flatten)]
     pub command: IncidentCommand,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::uuid_or_null))]
     pub event_id: Option<Uuid>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::whole_i64_or_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::base_version_or_null))]
     pub base_version: Option<i64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::rfc3339_or_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::rfc3339_or_null))]
     pub occurred_at: Option<Timestamp>,
+}
+
+/// [`IncidentChange`] as read: serde reads an internally tagged enum's tag as a variant *index*
+/// when it is a number (`"command": 0` would be a comment), so the tag is checked to be text
+/// first.
+#[derive(Deserialize)]
+struct IncidentChangeFields {
+    #[serde(flatten)]
+    command: IncidentCommand,
+    #[serde(default)]
+    event_id: Option<Uuid>,
+    #[serde(default, deserialize_with = "super::whole_i64_or_none")]
+    base_version: Option<i64>,
+    #[serde(default, deserialize_with = "super::rfc3339_or_none")]
+    occurred_at: Option<Timestamp>,
+}
+
+impl<'de> Deserialize<'de> for IncidentChange {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let value = serde_json::Value::deserialize(d)?;
+        match value.get("command") {
+            Some(serde_json::Value::String(_)) => {}
+            Some(_) => {
+                return Err(D::Error::custom(
+                    "`command` must be a command's name, as text",
+                ))
+            }
+            None => return Err(D::Error::missing_field("command")),
+        }
+        let f: IncidentChangeFields = serde_json::from_value(value).map_err(D::Error::custom)?;
+        Ok(IncidentChange {
+            command: f.command,
+            event_id: f.event_id,
+            base_version: f.base_version,
+            occurred_at: f.occurred_at,
+        })
+    }
 }
 
 impl IncidentChange {
@@ -184,15 +229,21 @@ impl IncidentChange {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OpenIncident {
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::uuid_or_null))]
     pub id: Option<Uuid>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::incident_title))]
     pub title: String,
     pub severity: Severity,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::uuid_or_null))]
     pub org_id: Option<Uuid>,
-    #[serde(default)]
+    /// When the impact began, if before it was opened: the SLA clocks start there.
+    #[serde(default, deserialize_with = "super::rfc3339_or_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::rfc3339_or_null))]
     pub impact_started_at: Option<Timestamp>,
     /// When the person opened it (offline); the server's clock when absent.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::rfc3339_or_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::rfc3339_or_null))]
     pub occurred_at: Option<Timestamp>,
 }
 
@@ -201,10 +252,13 @@ pub struct OpenIncident {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PolicyInput {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::name))]
     pub name: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::escalation_steps))]
     pub rules: Vec<EscalationStep>,
     /// The organisation it covers; absent for the default policy.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::uuid_or_null))]
     pub org_id: Option<Uuid>,
 }
 
@@ -217,11 +271,14 @@ pub struct PolicyInput {
 #[serde(default)]
 pub struct MetricsQuery {
     #[serde(deserialize_with = "super::empty_as_none")]
+    #[cfg_attr(feature = "openapi", param(schema_with = crate::schema::instant), schema(schema_with = crate::schema::instant))]
     pub from: Option<Timestamp>,
     #[serde(deserialize_with = "super::empty_as_none")]
+    #[cfg_attr(feature = "openapi", param(schema_with = crate::schema::instant), schema(schema_with = crate::schema::instant))]
     pub to: Option<Timestamp>,
     /// Only this organisation's incidents.
     #[serde(deserialize_with = "super::empty_as_none")]
+    #[cfg_attr(feature = "openapi", param(schema_with = crate::schema::org_filter), schema(schema_with = crate::schema::org_filter))]
     pub org_id: Option<Uuid>,
 }
 
@@ -262,5 +319,25 @@ impl std::fmt::Display for SlaFilter {
             Self::Breached => "breached",
             Self::Attention => "attention",
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_change_names_its_command_as_text() {
+        let read = |s: &str| serde_json::from_str::<IncidentChange>(s);
+        let c = read(r#"{"command":"comment","text":"on it","base_version":3}"#).unwrap();
+        assert_eq!(c.base_version, Some(3));
+        assert!(matches!(c.command, IncidentCommand::Comment { .. }));
+        let e = read(r#"{"command":0,"text":"on it"}"#).unwrap_err();
+        assert!(e.to_string().contains("as text"), "{e}");
+        let e = read(r#"{"text":"on it"}"#).unwrap_err();
+        assert!(e.to_string().contains("command"), "{e}");
+        assert!(read(r#"{"command":"comment","text":"x","event_id":""}"#).is_err());
+        let back = serde_json::to_string(&c).unwrap();
+        assert_eq!(read(&back).unwrap(), c);
     }
 }

@@ -201,11 +201,20 @@ pub enum SlaClock {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum EscalationTarget {
     /// One person, by actor id.
-    User { id: String },
+    User {
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::actor_id))]
+        id: String,
+    },
     /// Everyone with a role: one of [`ESCALATION_ROLES`].
-    Role { role: String },
+    Role {
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::escalation_role))]
+        role: String,
+    },
     /// A JSON POST to an `https` URL (plain `http` only on loopback, for development).
-    Webhook { url: String },
+    Webhook {
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::webhook_url))]
+        url: String,
+    },
 }
 
 /// The roles an escalation may notify.
@@ -309,11 +318,13 @@ pub struct IncidentEvent {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum IncidentCommand {
     Comment {
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::comment))]
         text: String,
     },
     Acknowledge,
     /// `None` unassigns.
     Assign {
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::assignee_or_null))]
         assignee: Option<String>,
     },
     ChangeSeverity {
@@ -363,12 +374,20 @@ pub struct NewIncident {
 pub struct SlaTarget {
     pub severity: Severity,
     /// Minutes to the first acknowledgement: 1 to 43 200 (30 days).
+    #[serde(deserialize_with = "super::whole_u32")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::response_mins))]
     pub target_response_mins: u32,
     /// Minutes to resolution, not counting time waiting on the customer: 1 to 525 600 (a
     /// year), and at least the response target.
+    #[serde(deserialize_with = "super::whole_u32")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::resolve_mins))]
     pub target_resolve_mins: u32,
     /// A running clock past this share of its target is at risk: 1 to 99 (default 75).
-    #[serde(default = "default_at_risk_percent")]
+    #[serde(
+        default = "default_at_risk_percent",
+        deserialize_with = "super::whole_u8"
+    )]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::at_risk_percent))]
     pub at_risk_percent: u8,
 }
 
@@ -398,15 +417,20 @@ pub enum EscalationCondition {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EscalationStep {
     /// 1 to 10 080 (a week).
+    #[serde(deserialize_with = "super::whole_u32")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::step_mins))]
     pub after_mins: u32,
     pub condition: EscalationCondition,
     /// 1 to 10 targets.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::escalation_targets))]
     pub targets: Vec<EscalationTarget>,
     /// Further notifications after the first: 0 to 10.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::whole_u32")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::repeat))]
     pub repeat: u32,
     /// Minutes between repeats: required (1 to 10 080) when `repeat` is more than 0.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::whole_u32_or_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::repeat_every_mins_or_null))]
     pub repeat_every_mins: Option<u32>,
     /// The step applies to incidents at least this severe.
     pub min_severity: Severity,

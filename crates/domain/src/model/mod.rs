@@ -93,8 +93,34 @@ pub fn whole_i64<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
 /// rows; a request body that must match its schema takes the string alone).
 pub fn rfc3339<'de, D: Deserializer<'de>>(d: D) -> Result<crate::Timestamp, D::Error> {
     let text = String::deserialize(d)?;
-    crate::Timestamp::parse(&text)
-        .ok_or_else(|| D::Error::custom(format!("`{text}` is not an RFC 3339 time")))
+    crate::Timestamp::parse_rfc3339(&text).ok_or_else(|| {
+        D::Error::custom(format!(
+            "`{text}` is not an RFC 3339 time (2026-11-26T04:51:00Z)"
+        ))
+    })
+}
+
+/// [`rfc3339`] for an optional field (`null` is none).
+pub fn rfc3339_or_none<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<crate::Timestamp>, D::Error> {
+    #[derive(Deserialize)]
+    struct Strict(#[serde(deserialize_with = "rfc3339")] crate::Timestamp);
+    Ok(Option::<Strict>::deserialize(d)?.map(|s| s.0))
+}
+
+/// [`whole_u32`] for a `u8` (a percentage).
+pub fn whole_u8<'de, D: Deserializer<'de>>(d: D) -> Result<u8, D::Error> {
+    let n = whole_u32(d)?;
+    u8::try_from(n)
+        .map_err(|_| D::Error::custom(format!("`{n}` is not a whole number from 0 to 255")))
+}
+
+/// [`whole_i64`] for an optional field (`null` is none).
+pub fn whole_i64_or_none<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    #[derive(Deserialize)]
+    struct Whole(#[serde(deserialize_with = "whole_i64")] i64);
+    Ok(Option::<Whole>::deserialize(d)?.map(|w| w.0))
 }
 
 /// [`whole_u32`] for an optional field (`null` is none).

@@ -165,6 +165,7 @@ impl LocalPortal {
                     .into(),
             ));
         }
+        incident::check_command(&command)?;
         let this = self;
         let updated = self
             .write(actor, |mut tx| async move {
@@ -183,12 +184,14 @@ impl LocalPortal {
                         return Ok((tx, incident, None));
                     }
                 }
-                let change = this.change_of(
+                let mut change = this.change_of(
                     actor,
                     event_id,
                     base_version.unwrap_or(incident.version),
                     occurred_at,
                 );
+                // A change made offline counts when it was made, bounded to [opened, received].
+                change.occurred_at = change.occurred_at.max(incident.opened_at);
                 let (next, event) = incident::apply(&incident, &command, &change)?;
                 tx.record_incident_change(&next, &event)
                     .await
