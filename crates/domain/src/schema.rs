@@ -250,6 +250,16 @@ pub fn batch_size() -> Object {
     )
 }
 
+/// How many batches a rotation run may do at most, or `null` for all.
+pub fn max_batches_or_null() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Integer, Type::Null]))
+        .minimum(Some(0))
+        .maximum(Some(u32::MAX))
+        .description(Some("Stop after this many batches (0 to 4294967295; absent or null: until done); the rest is resumed by the next run"))
+        .build()
+}
+
 /// A query parameter's `schema`, or an empty value (which means the parameter is absent).
 fn or_empty(schema: impl Into<RefOr<Schema>>, description: &str) -> Schema {
     use utoipa::openapi::schema::AnyOfBuilder;

@@ -23,6 +23,7 @@ pub struct MasterKeyRotationBody {
     pub batch_size: u32,
     /// Stop after this many batches; the rest is resumed by the next run.
     #[serde(default, deserialize_with = "domain::model::whole_u32_or_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = domain::schema::max_batches_or_null))]
     pub max_batches: Option<u32>,
 }
 
