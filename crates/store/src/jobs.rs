@@ -137,18 +137,32 @@ impl JobStore for SqlStore {
         if self.backend == Backend::Sqlite {
             return Ok(Some(Lease { conn: None }));
         }
-        let mut conn = self.pool.acquire().await.map_err(map_err)?.detach();
+        // A pooled connection: a follower that does not win gives it back (it holds nothing),
+        // so polling costs no new connection; the winner takes it out of the pool for the lease.
+        let mut pooled = self.pool.acquire().await.map_err(map_err)?;
         let row = sqlx::query("SELECT pg_try_advisory_lock($1) AS held")
             .bind(lock_key(job))
-            .fetch_one(&mut conn)
+            .fetch_one(&mut *pooled)
             .await
             .map_err(map_err)?;
-        if row.try_get::<bool, _>("held").map_err(map_err)? {
-            Ok(Some(Lease { conn: Some(conn) }))
-        } else {
-            let _ = conn.close().await;
-            Ok(None)
+        if !row.try_get::<bool, _>("held").map_err(map_err)? {
+            return Ok(None);
         }
+        let mut conn = pooled.detach();
+        // Should the leader's host vanish without closing its socket, PostgreSQL drops the session
+        // — and the lock with it — after ~25 s of silence instead of the OS default of hours.
+        // (Unix-socket sessions ignore these settings; a dead local process closes its socket.)
+        for set in [
+            "SET tcp_keepalives_idle = 10",
+            "SET tcp_keepalives_interval = 5",
+            "SET tcp_keepalives_count = 3",
+        ] {
+            sqlx::query(set)
+                .execute(&mut conn)
+                .await
+                .map_err(map_err)?;
+        }
+        Ok(Some(Lease { conn: Some(conn) }))
     }
 
     async fn job_runs(&self) -> Result<Vec<JobRunRecord>> {
