@@ -70,12 +70,9 @@ impl ClientStore for SqlStore {
         }
         if let Some(c) = &f.cursor {
             let (name, id) = two_part_cursor(c)?;
-            let a = sql.bind(name.clone());
-            let b = sql.bind(name);
+            let a = sql.bind(name);
             let c = sql.bind(id);
-            sql.push(&format!(
-                " AND (lower(name) > {a} OR (lower(name) = {b} AND id > {c}))"
-            ));
+            sql.push(&format!(" AND (lower(name), id) > ({a}, {c})"));
         }
         let l = sql.bind(i64::from(limit) + 1);
         sql.push(&format!(" ORDER BY lower(name), id LIMIT {l}"));

@@ -229,12 +229,11 @@ impl IncidentStore for SqlStore {
         if let Some(c) = &q.cursor {
             let (at, id) = two_part_cursor(c)?;
             let at: i64 = at.parse().map_err(|_| StoreError::BadCursor)?;
+            // A row value, so both stores read it as one index range (the `a < x OR (a = x
+            // AND …)` form made a deep page scan every row above it).
             let a = sql.bind(at);
-            let b = sql.bind(at);
             let c = sql.bind(id);
-            sql.push(&format!(
-                " AND (opened_at < {a} OR (opened_at = {b} AND id < {c}))"
-            ));
+            sql.push(&format!(" AND (opened_at, id) < ({a}, {c})"));
         }
         let l = sql.bind(i64::from(limit) + 1);
         sql.push(&format!(" ORDER BY opened_at DESC, id DESC LIMIT {l}"));

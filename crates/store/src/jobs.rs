@@ -157,10 +157,7 @@ impl JobStore for SqlStore {
             "SET tcp_keepalives_interval = 5",
             "SET tcp_keepalives_count = 3",
         ] {
-            sqlx::query(set)
-                .execute(&mut conn)
-                .await
-                .map_err(map_err)?;
+            sqlx::query(set).execute(&mut conn).await.map_err(map_err)?;
         }
         Ok(Some(Lease { conn: Some(conn) }))
     }

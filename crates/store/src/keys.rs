@@ -132,11 +132,8 @@ impl KeyStore for SqlStore {
             let (created, id) = two_part_cursor(c)?;
             let created: i64 = created.parse().map_err(|_| StoreError::BadCursor)?;
             let a = sql.bind(created);
-            let b = sql.bind(created);
             let c = sql.bind(id);
-            sql.push(&format!(
-                " AND (created_at < {a} OR (created_at = {b} AND id < {c}))"
-            ));
+            sql.push(&format!(" AND (created_at, id) < ({a}, {c})"));
         }
         let l = sql.bind(i64::from(q.limit) + 1);
         sql.push(&format!(" ORDER BY created_at DESC, id DESC LIMIT {l}"));
