@@ -4,9 +4,9 @@
 
 use crate::actions;
 use domain::model::{
-    ClockStatus, EscalationTarget, IncidentChange, IncidentCommand as C, IncidentFilter,
-    IncidentStatus, MetricsQuery, OpenIncident, PolicyInput, Severity, SlaFilter, SlaTarget,
-    StatusFilter,
+    ClockStatus, EscalationTarget, IncidentChange, IncidentCommand as C, IncidentCounts,
+    IncidentFilter, IncidentStatus, MetricsQuery, OpenIncident, PolicyInput, Severity, SlaFilter,
+    SlaTarget, StatusFilter,
 };
 use domain::{Clock, ErrorCode, Role};
 use portal::incidents::NewComment;
@@ -468,6 +468,19 @@ async fn incident_lists_filter_and_page(db: &TestDb) {
             (Severity::Sev4, 0)
         ]
     );
+    // The counts' working set is kept between calls (keyed by the audit head): a write by
+    // another instance on the same database is seen at once, and time alone moves the clocks.
+    let other = p.another_instance(db, clock.clone()).await;
+    other
+        .open_incident(&a, opening("Seen from elsewhere", Severity::Sev4, None))
+        .await
+        .unwrap();
+    let counts = p.incident_counts(&a).await.unwrap();
+    let sev4 = |c: &IncidentCounts| c.active_by_severity[3].count;
+    assert_eq!((sev4(&counts), counts.breached), (1, 5), "{counts:?}");
+    clock.advance_secs(31 * 24 * 60 * MIN);
+    let counts = p.incident_counts(&a).await.unwrap();
+    assert_eq!((sev4(&counts), counts.breached), (1, 6), "{counts:?}");
 }
 
 async fn each_role_sees_and_does_what_it_may(db: &TestDb) {

@@ -469,7 +469,12 @@ async fn bench(label: &str, store: SqlStore, n: i64, open: i64) {
     );
 
     // The SLA state of every open incident: the overview's counts.
+    let cold = Instant::now();
     let counts = p.incident_counts(&a).await.unwrap();
+    println!(
+        "  SLA state of {active} open, cold (reads every active incident and timeline): {:.1?}",
+        cold.elapsed()
+    );
     let per_sev: Vec<String> = counts
         .active_by_severity
         .iter()
@@ -482,7 +487,7 @@ async fn bench(label: &str, store: SqlStore, n: i64, open: i64) {
         counts.breached
     );
     show_vs(
-        &format!("SLA state of {active} open: incident_counts"),
+        &format!("SLA state of {active} open: incident_counts, warm"),
         timed(40, |_| {
             let p = &p;
             let a = &a;
@@ -491,6 +496,33 @@ async fn bench(label: &str, store: SqlStore, n: i64, open: i64) {
             }
         })
         .await,
+        Some(SLA_TARGET),
+    );
+    // After a write the active set is read again (one timeline fetched): a comment on one
+    // active incident before each call, not timed.
+    let active_ids: Vec<String> = store
+        .active_incidents(None)
+        .await
+        .unwrap()
+        .iter()
+        .take(20)
+        .map(|i| i.id.to_string())
+        .collect();
+    let mut after_write = Vec::with_capacity(active_ids.len());
+    for (k, id) in active_ids.iter().enumerate() {
+        let note = portal::incidents::NewComment {
+            text: format!("bench note {k}"),
+            event_id: None,
+            occurred_at: None,
+        };
+        p.comment_incident(&a, id, note).await.unwrap();
+        let t = Instant::now();
+        p.incident_counts(&a).await.unwrap();
+        after_write.push(t.elapsed());
+    }
+    show_vs(
+        &format!("SLA state of {active} open, after one change"),
+        after_write,
         Some(SLA_TARGET),
     );
     // Its parts.

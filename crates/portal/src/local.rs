@@ -26,6 +26,8 @@ pub struct LocalPortal {
     /// Sends escalation webhooks (none: deliveries wait for a process that has one).
     pub(crate) webhooks: Option<Arc<dyn WebhookSender>>,
     pub(crate) key_state: KeyState,
+    /// The active incidents and their timelines, for the overview's SLA counts.
+    pub(crate) active: crate::incidents::ActiveCache,
 }
 
 impl std::fmt::Debug for LocalPortal {
@@ -75,6 +77,7 @@ impl LocalPortal {
             fetcher: None,
             webhooks: None,
             key_state: KeyState::new(),
+            active: Default::default(),
         }
     }
 

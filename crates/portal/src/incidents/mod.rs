@@ -10,6 +10,7 @@
 //! event id may be chosen by the client, so a retried change is not applied twice; a change
 //! carries the version it was based on and when it happened.
 
+mod active;
 pub(crate) mod local;
 mod report;
 mod settings;
@@ -24,6 +25,7 @@ use domain::model::{
 };
 use domain::Actor;
 
+pub(crate) use active::ActiveCache;
 pub use wire::NewComment;
 
 /// Incidents, SLA targets and escalation policies.

@@ -84,9 +84,9 @@ impl LocalPortal {
 
     pub(super) async fn counts(&self, actor: &Actor) -> Result<IncidentCounts> {
         let org = self.report_scope(actor, None)?;
-        let active = self.store.active_incidents(org).await.map_err(store_err)?;
+        let snapshot = self.active_snapshot().await?;
         let targets = self.all_targets().await?;
-        let states = self.sla_of(&active, &targets).await?;
+        let now = self.now();
         let mut counts = IncidentCounts {
             active_by_severity: Severity::ALL
                 .into_iter()
@@ -95,7 +95,13 @@ impl LocalPortal {
             at_risk: 0,
             breached: 0,
         };
-        for (i, sla) in active.iter().zip(&states) {
+        let scoped = snapshot
+            .incidents
+            .iter()
+            .filter(|(i, _)| org.is_none_or(|o| i.org_id == Some(o)));
+        for (i, timeline) in scoped {
+            let sla =
+                incident::sla_state(timeline, &incident::target_for(&targets, i.severity), now);
             if let Some(c) = counts
                 .active_by_severity
                 .iter_mut()
