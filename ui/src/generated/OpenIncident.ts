@@ -5,7 +5,11 @@ import type { Timestamp } from "./Timestamp";
 /**
  * Opening an incident: the id is optional (the server makes a UUIDv7 when it is absent).
  */
-export type OpenIncident = { id: string | null, title: string, severity: Severity, org_id: string | null, impact_started_at: Timestamp | null, 
+export type OpenIncident = { id: string | null, title: string, severity: Severity, org_id: string | null, 
+/**
+ * When the impact began, if before it was opened: the SLA clocks start there.
+ */
+impact_started_at: Timestamp | null, 
 /**
  * When the person opened it (offline); the server's clock when absent.
  */
