@@ -471,16 +471,33 @@ async fn incident_lists_filter_and_page(db: &TestDb) {
     // The counts' working set is kept between calls (keyed by the audit head): a write by
     // another instance on the same database is seen at once, and time alone moves the clocks.
     let other = p.another_instance(db, clock.clone()).await;
-    other
+    let elsewhere = other
         .open_incident(&a, opening("Seen from elsewhere", Severity::Sev4, None))
         .await
-        .unwrap();
+        .unwrap()
+        .incident
+        .id
+        .to_string();
     let counts = p.incident_counts(&a).await.unwrap();
     let sev4 = |c: &IncidentCounts| c.active_by_severity[3].count;
     assert_eq!((sev4(&counts), counts.breached), (1, 5), "{counts:?}");
     clock.advance_secs(31 * 24 * 60 * MIN);
     let counts = p.incident_counts(&a).await.unwrap();
     assert_eq!((sev4(&counts), counts.breached), (1, 6), "{counts:?}");
+    // Leaving the active set elsewhere (a resolve), and one breached incident resolved here.
+    other
+        .change_incident(&a, &elsewhere, now(C::Resolve))
+        .await
+        .unwrap();
+    p.change_incident(
+        &a,
+        &breached.items[0].incident.id.to_string(),
+        now(C::Resolve),
+    )
+    .await
+    .unwrap();
+    let counts = p.incident_counts(&a).await.unwrap();
+    assert_eq!((sev4(&counts), counts.breached), (0, 4), "{counts:?}");
 }
 
 async fn each_role_sees_and_does_what_it_may(db: &TestDb) {

@@ -4,17 +4,19 @@
 //! Every committed write appends to the audit trail (a transaction commits only with its audit
 //! batch, `LocalPortal::write`), in this process or any other on the same database. So while the
 //! head has not moved, no incident and no timeline changed since the snapshot, and the SLA
-//! states are the domain's `sla_state` over memory at the current instant. When the head moved,
-//! the active incidents are read again and only the timelines of incidents whose version
-//! changed are fetched. A write that lands between reading the head and reading the rows leaves
-//! a snapshot newer than its head: the next call sees another head and reads again, so a
-//! snapshot is never older than its head says.
+//! states are the domain's `sla_state` over memory at the current instant. When the head moved
+//! by a few events, the change feed after the snapshot's head names the incidents that changed,
+//! and only they are read again with their timelines; after many events (or on the first call)
+//! the active set is read whole, fetching only the timelines whose version changed. Appends to
+//! the trail are serialised (the head row is locked until commit), so sequence order is commit
+//! order and the feed after a head misses nothing. A write that lands while a snapshot is being
+//! built only makes the snapshot newer than its head: the next call reads that incident again.
 //!
 //! The clocks themselves are never stored: this keeps the inputs, not the answers.
 
 use crate::local::{store_err, LocalPortal};
 use domain::error::Result;
-use domain::model::{Incident, IncidentEvent};
+use domain::model::{Incident, IncidentEvent, IncidentStatus as S};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use uuid::Uuid;
@@ -47,13 +49,81 @@ impl ActiveCache {
     }
 }
 
+/// The most events after a snapshot's head that are followed one by one; past it, the active
+/// set is read whole.
+const FEED_MAX: i64 = 500;
+
 impl LocalPortal {
+    /// `prev` brought up to date from the change feed: the incidents it names are read again.
+    /// `None` when the feed holds more than [`FEED_MAX`] events after `prev`; `head` is the
+    /// trail's head, read before.
+    async fn advance(&self, prev: &Snapshot, head: i64) -> Result<Option<Snapshot>> {
+        let limit = u32::try_from(FEED_MAX).unwrap_or(u32::MAX);
+        let changes = self
+            .store
+            .changes_after(prev.head, limit + 1)
+            .await
+            .map_err(store_err)?;
+        if changes.len() > FEED_MAX as usize {
+            return Ok(None);
+        }
+        // Every event up to `head` had committed when `head` was read, so the feed read after it
+        // holds them all.
+        let last = changes.last().map_or(head, |c| c.seq.max(head));
+        let mut touched: Vec<Uuid> = changes
+            .iter()
+            .filter(|c| c.entity_type == super::local::ENTITY)
+            .filter_map(|c| Uuid::parse_str(&c.entity_id).ok())
+            .collect();
+        touched.sort_unstable();
+        touched.dedup();
+        let mut incidents: Vec<(Incident, Arc<Vec<IncidentEvent>>)> = prev
+            .incidents
+            .iter()
+            .filter(|(i, _)| touched.binary_search(&i.id).is_err())
+            .cloned()
+            .collect();
+        let mut still_active = Vec::new();
+        for id in &touched {
+            if let Some(i) = self.store.incident(*id).await.map_err(store_err)? {
+                if matches!(i.status, S::Open | S::Acknowledged | S::Waiting) {
+                    still_active.push(i);
+                }
+            }
+        }
+        let ids: Vec<Uuid> = still_active.iter().map(|i| i.id).collect();
+        let mut fetched: HashMap<Uuid, Vec<IncidentEvent>> = HashMap::new();
+        for e in self
+            .store
+            .incident_events_of(&ids)
+            .await
+            .map_err(store_err)?
+        {
+            fetched.entry(e.incident_id).or_default().push(e);
+        }
+        for i in still_active {
+            let timeline = Arc::new(fetched.remove(&i.id).unwrap_or_default());
+            incidents.push((i, timeline));
+        }
+        Ok(Some(Snapshot {
+            head: last,
+            incidents,
+        }))
+    }
+
     /// Every active incident (all organisations) with its timeline, as of now.
     pub(crate) async fn active_snapshot(&self) -> Result<Arc<Snapshot>> {
         let head = self.store.audit_head().await.map_err(store_err)?.0;
         let previous = self.active.get();
         if let Some(s) = previous.as_ref().filter(|s| s.head == head) {
             return Ok(s.clone());
+        }
+        if let Some(prev) = previous.as_ref().filter(|s| head - s.head <= FEED_MAX) {
+            if let Some(next) = self.advance(prev, head).await? {
+                let next = Arc::new(next);
+                self.active.put(next.clone());
+                return Ok(next);
+            }
         }
         let active = self.store.active_incidents(None).await.map_err(store_err)?;
         let known: HashMap<Uuid, (i64, Arc<Vec<IncidentEvent>>)> = previous
