@@ -25,7 +25,7 @@ use uuid::Uuid;
 #[derive(Debug)]
 pub(crate) struct Snapshot {
     head: i64,
-    pub(crate) incidents: Vec<(Incident, Arc<Vec<IncidentEvent>>)>,
+    pub(crate) incidents: Vec<(Arc<Incident>, Arc<Vec<IncidentEvent>>)>,
 }
 
 /// The last snapshot (one per portal).
@@ -77,7 +77,7 @@ impl LocalPortal {
             .collect();
         touched.sort_unstable();
         touched.dedup();
-        let mut incidents: Vec<(Incident, Arc<Vec<IncidentEvent>>)> = prev
+        let mut incidents: Vec<(Arc<Incident>, Arc<Vec<IncidentEvent>>)> = prev
             .incidents
             .iter()
             .filter(|(i, _)| touched.binary_search(&i.id).is_err())
@@ -103,7 +103,7 @@ impl LocalPortal {
         }
         for i in still_active {
             let timeline = Arc::new(fetched.remove(&i.id).unwrap_or_default());
-            incidents.push((i, timeline));
+            incidents.push((Arc::new(i), timeline));
         }
         Ok(Some(Snapshot {
             head: last,
@@ -155,7 +155,7 @@ impl LocalPortal {
                         _ => Arc::new(Vec::new()),
                     },
                 };
-                (i, timeline)
+                (Arc::new(i), timeline)
             })
             .collect::<Vec<_>>();
         let snapshot = Arc::new(Snapshot { head, incidents });
