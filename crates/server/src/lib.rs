@@ -11,6 +11,8 @@
 pub mod auth;
 pub mod config;
 mod context;
+mod doc_rules;
+use doc_rules::SecuritySchemes;
 pub mod events;
 mod extract;
 pub mod guards;
@@ -32,7 +34,6 @@ use ipnet::IpNet;
 use portal::LocalPortal;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -189,34 +190,6 @@ Lists are keyset-paginated: pass `next_cursor` back as `cursor`.",
 )]
 struct ApiDoc;
 
-struct SecuritySchemes;
-
-impl utoipa::Modify for SecuritySchemes {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .description(Some("An OIDC access token (JWT) from the portal's identity provider: typed `at+jwt` (RFC 9068), or a plain `JWT` that is not an ID token; ID tokens are refused. Scopes name the permission an operation needs."))
-                    .build(),
-            ),
-        );
-        components.add_security_scheme(
-            "federation_key",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("pak_…")
-                    .description(Some("A federation key (partner systems)."))
-                    .build(),
-            ),
-        );
-    }
-}
-
 fn assembled(state: Option<AppState>) -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let mut user = routes::user_routes();
     let mut partner = routes::partner_routes();
@@ -235,49 +208,8 @@ fn assembled(state: Option<AppState>) -> (Router<AppState>, utoipa::openapi::Ope
         .merge(partner)
         .merge(routes::public_routes())
         .split_for_parts();
-    cross_field_rules(&mut doc);
+    doc_rules::cross_field_rules(&mut doc);
     (router, doc)
-}
-
-/// Rules between fields of a body, which the derived schemas cannot state, added to them.
-fn cross_field_rules(doc: &mut utoipa::openapi::OpenApi) {
-    use utoipa::openapi::schema::AllOfBuilder;
-    let Some(components) = doc.components.as_mut() else {
-        return;
-    };
-    let rules = [
-        ("OidcChangesBody", portal::wire::oidc_changes_not_both()),
-        ("EscalationStep", domain::schema::repeat_needs_interval()),
-    ];
-    for (name, rule) in rules {
-        if let Some(body) = components.schemas.remove(name) {
-            let ruled = AllOfBuilder::new().item(body).item(rule);
-            components.schemas.insert(
-                name.into(),
-                utoipa::openapi::schema::Schema::from(ruled.build()).into(),
-            );
-        }
-    }
-    people_commands_only(components);
-}
-
-/// The incident commands a person may send: the ones only the server's jobs record
-/// (`record_escalation`, `record_sla_at_risk`, `record_sla_breached`) are refused on the API
-/// (403), so the document leaves them out.
-fn people_commands_only(components: &mut utoipa::openapi::Components) {
-    use utoipa::openapi::{schema::Schema, RefOr};
-    let Some(RefOr::T(Schema::OneOf(one_of))) = components.schemas.get_mut("IncidentCommand")
-    else {
-        return;
-    };
-    one_of.items.retain(|item| {
-        let value = serde_json::to_value(item).unwrap_or_default();
-        !value["properties"]["command"]["enum"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .any(|c| c.as_str().is_some_and(|c| c.starts_with("record_")))
-    });
 }
 
 /// Every route's guard, from the routes' own declarations.

@@ -92,15 +92,7 @@ impl LocalPortal {
             }
         }
         let ids: Vec<Uuid> = still_active.iter().map(|i| i.id).collect();
-        let mut fetched: HashMap<Uuid, Vec<IncidentEvent>> = HashMap::new();
-        for e in self
-            .store
-            .incident_events_of(&ids)
-            .await
-            .map_err(store_err)?
-        {
-            fetched.entry(e.incident_id).or_default().push(e);
-        }
+        let mut fetched = self.timelines(&ids).await?;
         for i in still_active {
             let timeline = Arc::new(fetched.remove(&i.id).unwrap_or_default());
             incidents.push((Arc::new(i), timeline));
@@ -136,15 +128,7 @@ impl LocalPortal {
             .filter(|i| known.get(&i.id).is_none_or(|(v, _)| *v != i.version))
             .map(|i| i.id)
             .collect();
-        let mut fetched: HashMap<Uuid, Vec<IncidentEvent>> = HashMap::new();
-        for e in self
-            .store
-            .incident_events_of(&stale)
-            .await
-            .map_err(store_err)?
-        {
-            fetched.entry(e.incident_id).or_default().push(e);
-        }
+        let mut fetched = self.timelines(&stale).await?;
         let incidents = active
             .into_iter()
             .map(|i| {

@@ -37,7 +37,11 @@ impl LocalPortal {
         }
     }
 
-    async fn timelines(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Vec<IncidentEvent>>> {
+    /// The timelines of `ids`, each oldest first.
+    pub(super) async fn timelines(
+        &self,
+        ids: &[Uuid],
+    ) -> Result<HashMap<Uuid, Vec<IncidentEvent>>> {
         let mut by_incident: HashMap<Uuid, Vec<IncidentEvent>> = HashMap::new();
         for e in self
             .store
