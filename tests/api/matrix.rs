@@ -339,6 +339,23 @@ async fn prepare(p: &LocalPortal, s: &Seeded, method: &Method, route: &str, org:
             format!("/v1/incidents/{}/changes", fresh_incident().await),
             Some(json!({"command": "acknowledge"})),
         ),
+        // A new device each time, pushing one comment (an allowed push leaves an audit event
+        // even when a mutation is rejected).
+        ("POST", "/v1/sync/push") => with(
+            route.into(),
+            Some(json!({
+                "client_id": uuid::Uuid::new_v4(),
+                "mutations": [{
+                    "mutation_id": 1,
+                    "incident_id": fresh_incident().await,
+                    "event_id": uuid::Uuid::now_v7(),
+                    "name": "change_incident",
+                    "args": {"command": "comment", "text": format!("Offline note {n}")},
+                    "base_version": 1,
+                    "occurred_at": domain::Timestamp::from_millis(1_800_000_000_000),
+                }],
+            })),
+        ),
         // A new value each time, so an allowed call is a change (and leaves an audit event).
         ("PUT", "/v1/sla") => with(
             route.into(),

@@ -12,6 +12,7 @@ mod keys;
 mod oidc;
 mod rotation;
 mod secrets;
+mod sync;
 mod tenants;
 mod workspace;
 

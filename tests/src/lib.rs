@@ -299,6 +299,25 @@ impl TestPortal {
         }
     }
 
+    /// The portal a device's replica syncs with: a LocalPortal over the same database (the
+    /// direct profile), or a RemotePortal to the same server (the portal profile).
+    pub async fn upstream(&self, db: &TestDb, clock: Arc<ManualClock>) -> Arc<dyn portal::Portal> {
+        match self {
+            TestPortal::Local(_) => Arc::new(
+                LocalPortal::with_keys(db.arc(), test_keys(), clock)
+                    .await
+                    .expect("portal opens"),
+            ),
+            TestPortal::Remote(h) => Arc::new(
+                client::RemotePortal::new(
+                    &h.server.url,
+                    Arc::new(remote::MintedTokens(h.issuer.clone())),
+                )
+                .expect("remote portal"),
+            ),
+        }
+    }
+
     /// A second portal over the same database and clock, as another process would open it: a
     /// new LocalPortal — and, for a remote story, a second server trusting the same issuer.
     pub async fn another_instance(&self, db: &TestDb, clock: Arc<ManualClock>) -> TestPortal {

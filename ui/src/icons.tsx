@@ -15,6 +15,7 @@ const PATHS: Record<string, string> = {
   acknowledged: "M5 12l4 4 10-10",
   assigned: "M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm-7 8a7 7 0 0 1 14 0",
   severity_changed: "M12 20V4m-6 6l6-6 6 6",
+  renamed: "M4 20h4l10-10-4-4L4 16v4z",
   status_changed: "M9 6v12M15 6v12",
   resolved: "M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18zm-4-9l3 3 5-6",
   closed: "M6 11h12v10H6V11zm3 0V8a3 3 0 0 1 6 0v3",

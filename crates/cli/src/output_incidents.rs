@@ -211,6 +211,7 @@ pub fn event_text(kind: &IncidentEventKind) -> String {
         K::Assigned { assignee: Some(a) } => format!("assigned to {a}"),
         K::Assigned { assignee: None } => "unassigned".into(),
         K::SeverityChanged { from, to } => format!("severity {from} → {to}"),
+        K::Renamed { from, to } => format!("renamed “{from}” → “{to}”"),
         K::StatusChanged {
             to: IncidentStatus::Waiting,
             ..

@@ -20,6 +20,7 @@ mod oidc;
 pub mod os;
 mod secrets;
 pub mod signin;
+mod sync;
 mod workspace;
 
 use async_trait::async_trait;

@@ -20,6 +20,7 @@ pub mod oidc;
 pub mod schema;
 pub mod sensitive;
 pub mod spreadsheet;
+pub mod sync;
 pub mod validate;
 pub mod webhook;
 

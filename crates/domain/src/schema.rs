@@ -277,6 +277,28 @@ pub fn page_limit() -> Schema {
     or_empty(integer(1, PAGE_MAX, &d), &d)
 }
 
+/// A sync pull's cursor: a change-feed position, 0 (the default) for everything.
+pub fn sync_cursor() -> Schema {
+    let d = "The cursor a previous pull returned; 0 or empty: from the beginning";
+    let n = ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .minimum(Some(0))
+        .maximum(Some(i64::MAX))
+        .description(Some(d))
+        .build();
+    or_empty(n, d)
+}
+
+/// How many changes of the feed one pull reads.
+pub fn pull_limit() -> Schema {
+    let d = format!(
+        "Changes to read, 1 to {} (default {}; empty: the default)",
+        crate::model::PULL_MAX,
+        crate::model::PULL_MAX
+    );
+    or_empty(integer(1, crate::model::PULL_MAX, &d), &d)
+}
+
 /// The `expiring_within_days` and `unused_for_days` filters.
 pub fn filter_days() -> Schema {
     let d = format!("Days, 1 to {KEY_FILTER_DAYS_MAX} (empty: no filter)");
@@ -535,6 +557,21 @@ pub fn sla_targets() -> utoipa::openapi::Array {
         .description(Some(
             "1 to 4 targets, one per severity at most; the severities not given keep theirs",
         ))
+        .build()
+}
+
+/// A push's mutations.
+pub fn push_mutations() -> utoipa::openapi::Array {
+    ArrayBuilder::new()
+        .items(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
+            "Mutation",
+        )))
+        .min_items(Some(1))
+        .max_items(Some(crate::model::PUSH_MAX))
+        .description(Some(format!(
+            "1 to {} mutations with consecutive ids, oldest first",
+            crate::model::PUSH_MAX
+        )))
         .build()
 }
 

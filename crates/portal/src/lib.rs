@@ -27,6 +27,7 @@ pub mod oidc;
 pub mod os;
 pub mod secrets;
 pub mod session;
+pub mod sync;
 pub mod wire;
 pub mod workspace;
 
@@ -40,6 +41,7 @@ pub use keys::{KeyListener, Keys, NewKey};
 pub use local::LocalPortal;
 pub use oidc::{JsonFetcher, NewOidc, Oidc, OidcChanges};
 pub use secrets::{MasterKeyReport, MasterKeyRotation, Progress, Secrets};
+pub use sync::{Replica, SyncApi};
 pub use workspace::{seed, Me, SeedReport, Workspace, WorkspaceStatus};
 
 /// Every operation of the product: the sum of the capability traits. Every call carries the
@@ -55,6 +57,7 @@ pub trait Portal:
     + Jobs
     + Audit
     + Secrets
+    + SyncApi
     + Workspace
     + Send
     + Sync
@@ -71,6 +74,7 @@ impl<T> Portal for T where
         + Jobs
         + Audit
         + Secrets
+        + SyncApi
         + Workspace
         + Send
         + Sync
@@ -81,6 +85,7 @@ impl<T> Portal for T where
 /// Everything a front end needs in scope to call Portal operations: `use portal::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Audit, Clients, Incidents, Integrations, Jobs, Keys, Oidc, Portal, Secrets, Workspace,
+        Audit, Clients, Incidents, Integrations, Jobs, Keys, Oidc, Portal, Secrets, SyncApi,
+        Workspace,
     };
 }

@@ -63,6 +63,13 @@ impl LocalPortal {
         Ok(portal)
     }
 
+    /// A portal that only reads a device's replica (incidents, SLA targets, policies): the
+    /// replica holds no sealed value, so it gets a key set of its own, never registered.
+    pub(crate) fn replica_reader(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+        let keys = MasterKeySet::generate(&mut rand::rngs::OsRng);
+        Self::build(store, keys, None, clock)
+    }
+
     fn build(
         store: Arc<dyn Store>,
         keys: MasterKeySet,

@@ -185,6 +185,7 @@ Lists are keyset-paginated: pass `next_cursor` back as `cursor`.",
         (name = "secrets", description = "Encryption at rest and master-key rotation"),
         (name = "incidents", description = "Incidents, their timelines, SLA targets and escalation policies"),
         (name = "jobs", description = "The server's scheduled jobs"),
+        (name = "sync", description = "Offline sync: a device pushes its outbox and pulls what changed"),
         (name = "operations", description = "Health, readiness and this document"),
     )
 )]

@@ -48,6 +48,8 @@ pub trait IncidentStore: Send + Sync {
     async fn incident(&self, id: Uuid) -> Result<Option<Incident>>;
     /// Newest first (`opened_at`, then id), keyset-paginated.
     async fn incidents(&self, q: &IncidentQuery, limit: u32) -> Result<Page<Incident>>;
+    /// The incidents with these ids that exist (any order).
+    async fn incidents_by_ids(&self, ids: &[Uuid]) -> Result<Vec<Incident>>;
     /// One incident's timeline, in the order it was recorded.
     async fn incident_events(&self, id: Uuid) -> Result<Vec<IncidentEvent>>;
     /// The timelines of several incidents (in recording order per incident).
@@ -73,6 +75,8 @@ pub trait IncidentWrites: Send {
     async fn incident_for_update(&mut self, id: Uuid) -> Result<Option<Incident>>;
     /// The event with this id, if it was recorded (a retried change).
     async fn incident_event(&mut self, id: Uuid) -> Result<Option<IncidentEvent>>;
+    /// An incident's timeline in recording order, read inside the transaction.
+    async fn incident_timeline(&mut self, id: Uuid) -> Result<Vec<IncidentEvent>>;
     /// A new incident and its first event.
     async fn insert_incident(&mut self, i: &Incident, opened: &IncidentEvent) -> Result<()>;
     /// The incident's next state and the event that made it: the update succeeds only when the
@@ -166,7 +170,10 @@ fn event_data(e: &IncidentEvent) -> Result<String> {
 
 /// The incident's version after `e`: one more than the version it was applied to. Stored so a
 /// timeline is numbered without gaps (`UNIQUE (incident_id, version)`).
-fn event_args(e: &IncidentEvent, version: i64) -> Result<sqlx::any::AnyArguments<'static>> {
+pub(crate) fn event_args(
+    e: &IncidentEvent,
+    version: i64,
+) -> Result<sqlx::any::AnyArguments<'static>> {
     Ok(bind_all!(
         e.id.to_string(),
         e.incident_id.to_string(),
@@ -181,7 +188,8 @@ fn event_args(e: &IncidentEvent, version: i64) -> Result<sqlx::any::AnyArguments
     ))
 }
 
-const INSERT_EVENT: &str = "INSERT INTO incident_events (id, incident_id, version, occurred_at, \
+pub(crate) const INSERT_EVENT: &str =
+    "INSERT INTO incident_events (id, incident_id, version, occurred_at, \
      recorded_at, actor_id, actor_name, type, data, base_version) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
 
@@ -250,6 +258,20 @@ impl IncidentStore for SqlStore {
             make_cursor(&i.opened_at.millis().to_string(), &i.id.to_string())
         });
         Ok(Page { items, next_cursor })
+    }
+
+    async fn incidents_by_ids(&self, ids: &[Uuid]) -> Result<Vec<Incident>> {
+        let mut all = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(200) {
+            let mut sql = Sql::new(&format!(
+                "SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id IN ("
+            ));
+            let marks: Vec<String> = chunk.iter().map(|i| sql.bind(i.to_string())).collect();
+            sql.push(&marks.join(", "));
+            sql.push(")");
+            all.extend(self.incident_rows(sql).await?);
+        }
+        Ok(all)
     }
 
     async fn incident_events(&self, id: Uuid) -> Result<Vec<IncidentEvent>> {
@@ -342,7 +364,10 @@ impl SqlStore {
     }
 }
 
-fn incident_args(i: &Incident, updated_at: Timestamp) -> sqlx::any::AnyArguments<'static> {
+pub(crate) fn incident_args(
+    i: &Incident,
+    updated_at: Timestamp,
+) -> sqlx::any::AnyArguments<'static> {
     bind_all!(
         i.id.to_string(),
         i.title.clone(),
@@ -378,6 +403,17 @@ impl IncidentWrites for SqlTx {
     async fn incident_event(&mut self, id: Uuid) -> Result<Option<IncidentEvent>> {
         let q = format!("SELECT {EVENT_COLUMNS} FROM incident_events WHERE id = '{id}'");
         self.one(q).await?.as_ref().map(event_from_row).transpose()
+    }
+
+    async fn incident_timeline(&mut self, id: Uuid) -> Result<Vec<IncidentEvent>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {EVENT_COLUMNS} FROM incident_events WHERE incident_id = $1 ORDER BY version"
+        ))
+        .bind(id.to_string())
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        rows.iter().map(event_from_row).collect()
     }
 
     async fn insert_incident(&mut self, i: &Incident, opened: &IncidentEvent) -> Result<()> {

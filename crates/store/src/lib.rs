@@ -21,6 +21,10 @@
 //! | `audit.rs`        | [`AuditStore`]       | (only by `commit`)    |
 //! | `secrets.rs`      | [`SecretStore`]      | [`SecretWrites`]      |
 //! | `idempotency.rs`  | [`IdempotencyStore`] | [`IdempotencyWrites`] |
+//! | `sync.rs`         | [`SyncStore`]        | [`SyncWrites`]        |
+//!
+//! `replica.rs` is a device's side of sync: the replica's own transaction ([`ReplicaTx`]),
+//! unaudited, on a SQLite file (the audit trail that counts is upstream's).
 //!
 //! `tx.rs` holds [`WriteTx::commit`], the one way to make a change durable. `sql/mod.rs` opens
 //! the database and turns database errors into [`StoreError`]s (in that one module);
@@ -35,9 +39,11 @@ mod integrations;
 mod jobs;
 mod keys;
 mod oidc;
+mod replica;
 mod roles;
 mod secrets;
 mod sql;
+mod sync;
 mod tx;
 
 pub use audit::{AuditStore, Change};
@@ -48,10 +54,12 @@ pub use integrations::{IntegrationStore, IntegrationWrites};
 pub use jobs::{AttemptOutcome, Delivery, JobRunRecord, JobStore, JobWrites, Lease};
 pub use keys::{KeyQuery, KeyStore, KeyWrites};
 pub use oidc::{OidcStore, OidcWrites};
+pub use replica::{OutboxRow, ReplicaState, ReplicaTx};
 pub use secrets::{
     MasterKeyRegistration, RotationLock, SealedColumn, SecretStore, SecretWrites, SEALED_COLUMNS,
 };
 pub use sql::{redact_url, Backend, SqlStore};
+pub use sync::{SyncClient, SyncStore, SyncWrites};
 pub use tx::{AuditBatch, WriteTx};
 
 use async_trait::async_trait;
@@ -62,7 +70,8 @@ pub mod prelude {
     pub use crate::{
         AuditStore, ClientStore, ClientWrites, IdempotencyStore, IdempotencyWrites, IncidentStore,
         IncidentWrites, IntegrationStore, IntegrationWrites, JobStore, JobWrites, KeyStore,
-        KeyWrites, OidcStore, OidcWrites, SecretStore, SecretWrites, Store, WriteTx,
+        KeyWrites, OidcStore, OidcWrites, SecretStore, SecretWrites, Store, SyncStore, SyncWrites,
+        WriteTx,
     };
 }
 
@@ -104,6 +113,7 @@ pub trait Store:
     + AuditStore
     + IdempotencyStore
     + SecretStore
+    + SyncStore
     + Send
     + Sync
     + std::fmt::Debug

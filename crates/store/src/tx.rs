@@ -13,6 +13,7 @@ use crate::oidc::OidcWrites;
 use crate::secrets::SecretWrites;
 use crate::sql::rows::{bind_all, text};
 use crate::sql::{map_err, Backend, SqlTx};
+use crate::sync::SyncWrites;
 use crate::Result;
 use async_trait::async_trait;
 use domain::audit::{AuditDraft, AuditEvent};
@@ -32,6 +33,7 @@ pub trait WriteTx:
     + JobWrites
     + IdempotencyWrites
     + SecretWrites
+    + SyncWrites
     + Send
 {
     /// Appends the audit events and change-feed entries, then commits everything atomically.

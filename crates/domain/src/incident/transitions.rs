@@ -12,7 +12,7 @@
 //!       └──── reopen ───── closed
 //! ```
 //!
-//! Assigning and changing severity are allowed in every status but `closed`; comments and the
+//! Assigning, renaming and changing severity are allowed in every status but `closed`; comments and the
 //! server's records (escalations, SLA notices) in every status. A transition that makes no sense
 //! is [`Error::Conflict`] naming the current status.
 
@@ -187,6 +187,18 @@ pub fn apply(
                 to: *severity,
             }
         }
+        C::Rename { title } => {
+            require("rename", status, &NOT_CLOSED)?;
+            let title = check_title(title).map_err(|m| Error::invalid("title", m))?;
+            if title == incident.title {
+                return Err(Error::conflict("the incident already has this title"));
+            }
+            next.title = title.clone();
+            K::Renamed {
+                from: incident.title.clone(),
+                to: title,
+            }
+        }
         C::RecordEscalation {
             step,
             repeat,
@@ -263,6 +275,9 @@ pub fn check_command(command: &IncidentCommand) -> Result<()> {
     match command {
         IncidentCommand::Comment { text } => {
             check_comment(text).map_err(|m| Error::invalid("text", m))?;
+        }
+        IncidentCommand::Rename { title } => {
+            check_title(title).map_err(|m| Error::invalid("title", m))?;
         }
         IncidentCommand::Assign { assignee: Some(a) } => {
             check_actor_id(a).map_err(|m| Error::invalid("assignee", m))?;

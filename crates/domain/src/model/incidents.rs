@@ -246,6 +246,11 @@ pub enum IncidentEventKind {
         from: Severity,
         to: Severity,
     },
+    /// The title was edited.
+    Renamed {
+        from: String,
+        to: String,
+    },
     /// Waiting on the customer (`to: waiting`) and back (`to: acknowledged`).
     StatusChanged {
         from: IncidentStatus,
@@ -280,6 +285,7 @@ impl IncidentEventKind {
             Self::Acknowledged => "acknowledged",
             Self::Assigned { .. } => "assigned",
             Self::SeverityChanged { .. } => "severity_changed",
+            Self::Renamed { .. } => "renamed",
             Self::StatusChanged { .. } => "status_changed",
             Self::Resolved => "resolved",
             Self::Closed => "closed",
@@ -330,6 +336,11 @@ pub enum IncidentCommand {
     ChangeSeverity {
         severity: Severity,
     },
+    /// Edits the title.
+    Rename {
+        #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::incident_title))]
+        title: String,
+    },
     /// Waiting on the customer: pauses the resolve clock.
     Wait,
     /// Back from waiting.
@@ -359,11 +370,14 @@ pub enum IncidentCommand {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewIncident {
     pub id: Uuid,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::incident_title))]
     pub title: String,
     pub severity: Severity,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::uuid_or_null))]
     pub org_id: Option<Uuid>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::rfc3339_or_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schema::rfc3339_or_null))]
     pub impact_started_at: Option<Timestamp>,
 }
 

@@ -11,6 +11,7 @@ mod keys;
 mod oidc;
 mod overview;
 mod secrets;
+mod sync;
 
 pub use audit::*;
 pub use clients::*;
@@ -22,6 +23,7 @@ pub use keys::*;
 pub use oidc::*;
 pub use overview::*;
 pub use secrets::*;
+pub use sync::*;
 
 use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer, Serialize};

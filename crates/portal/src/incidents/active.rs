@@ -39,6 +39,14 @@ impl ActiveCache {
         self.last.lock().ok().and_then(|s| s.clone())
     }
 
+    /// Drops the snapshot: a replica's view changes without an audit event, so its reads
+    /// cannot key on the head.
+    pub(crate) fn forget(&self) {
+        if let Ok(mut last) = self.last.lock() {
+            *last = None;
+        }
+    }
+
     fn put(&self, snapshot: Arc<Snapshot>) {
         if let Ok(mut last) = self.last.lock() {
             // Keep the newest when two callers rebuilt at once.

@@ -23,12 +23,12 @@ pub(crate) const ENTITY: &str = "incident";
 /// one's timeline); the page ends there with a cursor to go on.
 const SLA_SCAN_MAX: usize = 5_000;
 
-pub(super) fn not_found(id: Uuid) -> Error {
+pub(crate) fn not_found(id: Uuid) -> Error {
     Error::NotFound(format!("no incident {id} exists"))
 }
 
 /// The organisation a client-role actor is bound to.
-pub(super) fn own_org(actor: &Actor) -> Option<Uuid> {
+pub(crate) fn own_org(actor: &Actor) -> Option<Uuid> {
     match actor.role {
         Role::Client(own) => Some(own),
         _ => None,
@@ -38,7 +38,7 @@ pub(super) fn own_org(actor: &Actor) -> Option<Uuid> {
 impl LocalPortal {
     /// May `actor` see `incident`? Staff with `read_incidents` see all; a client only its own
     /// organisation's. Anything else reads as absent.
-    pub(super) fn visible(&self, actor: &Actor, incident: &Incident) -> Result<()> {
+    pub(crate) fn visible(&self, actor: &Actor, incident: &Incident) -> Result<()> {
         match actor.role {
             Role::Client(_)
                 if !actor
@@ -51,6 +51,34 @@ impl LocalPortal {
         }
     }
 
+    /// May `actor` apply `command` to `incident` (which it sees), and is the command well-formed?
+    pub(crate) fn may_change(
+        &self,
+        actor: &Actor,
+        incident: &Incident,
+        command: &IncidentCommand,
+    ) -> Result<()> {
+        self.visible(actor, incident)?;
+        let needed = match command {
+            IncidentCommand::Comment { .. } => Permission::CommentIncidents,
+            _ => Permission::ManageIncidents,
+        };
+        self.authorize(actor, needed, incident.org_id)?;
+        if matches!(
+            command,
+            IncidentCommand::RecordEscalation { .. }
+                | IncidentCommand::RecordSlaAtRisk { .. }
+                | IncidentCommand::RecordSlaBreached { .. }
+        ) && actor.actor_type != ActorType::System
+        {
+            return Err(Error::Forbidden(
+                "escalations and SLA notices are recorded by the server's jobs, not by people"
+                    .into(),
+            ));
+        }
+        incident::check_command(command)
+    }
+
     /// Every severity's target (configured, else default).
     pub(crate) async fn all_targets(&self) -> Result<Vec<SlaTarget>> {
         let stored = self.store.sla_targets().await.map_err(store_err)?;
@@ -60,7 +88,7 @@ impl LocalPortal {
             .collect())
     }
 
-    async fn detail(&self, incident: Incident) -> Result<IncidentDetail> {
+    pub(crate) async fn detail(&self, incident: Incident) -> Result<IncidentDetail> {
         let timeline = self
             .store
             .incident_events(incident.id)
@@ -147,25 +175,7 @@ impl LocalPortal {
             .await
             .map_err(store_err)?
             .ok_or_else(|| not_found(id))?;
-        self.visible(actor, &current)?;
-        let needed = match command {
-            IncidentCommand::Comment { .. } => Permission::CommentIncidents,
-            _ => Permission::ManageIncidents,
-        };
-        self.authorize(actor, needed, current.org_id)?;
-        if matches!(
-            command,
-            IncidentCommand::RecordEscalation { .. }
-                | IncidentCommand::RecordSlaAtRisk { .. }
-                | IncidentCommand::RecordSlaBreached { .. }
-        ) && actor.actor_type != ActorType::System
-        {
-            return Err(Error::Forbidden(
-                "escalations and SLA notices are recorded by the server's jobs, not by people"
-                    .into(),
-            ));
-        }
-        incident::check_command(&command)?;
+        self.may_change(actor, &current, &command)?;
         let this = self;
         let updated = self
             .write(actor, |mut tx| async move {

@@ -17,6 +17,7 @@ mod jobs;
 mod keys;
 mod oidc;
 mod secrets;
+mod sync;
 mod workspace;
 
 use crate::AppState;
@@ -34,6 +35,7 @@ pub(crate) fn user_routes() -> OpenApiRouter<AppState> {
         .merge(jobs::routes())
         .merge(audit::routes())
         .merge(secrets::routes())
+        .merge(sync::routes())
 }
 
 /// Routes for partner systems (federation keys).

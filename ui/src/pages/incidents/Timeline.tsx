@@ -22,6 +22,7 @@ function describe(e: IncidentEvent, orgName: (id: string | null) => string): { t
     case "acknowledged": return { text: "acknowledged it" };
     case "assigned": return { text: e.assignee ? `assigned it to ${e.assignee}` : "unassigned it" };
     case "severity_changed": return { text: `changed the severity from ${e.from.toUpperCase()} to ${e.to.toUpperCase()}` };
+    case "renamed": return { text: `renamed it from “${e.from}” to “${e.to}”` };
     case "status_changed":
       if (e.to === "waiting") return { text: "is waiting on the customer (the resolve clock is paused)" };
       if (e.from === "waiting") return { text: "resumed work (the resolve clock runs again)" };

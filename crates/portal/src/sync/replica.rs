@@ -1,0 +1,256 @@
+//! The device's replica: every incident read is served from it, every incident edit is
+//! applied to it and appended to its outbox in one local transaction — before the front end
+//! says "saved". `Incidents` for the replica is in `replica_reads.rs`; pushing and pulling in
+//! `engine.rs`.
+
+use crate::local::{store_err, LocalPortal};
+use crate::{Incidents, Portal};
+use domain::error::{Error, Result};
+use domain::model::{
+    IncidentCommand, IncidentDetail, Mutation, MutationOp, NewIncident, OutboxState,
+};
+use domain::sync::{apply_mutation, rebase};
+use domain::{Actor, Clock, Permission, Role};
+use std::path::Path;
+use std::sync::Arc;
+use store::{ReplicaState, ReplicaTx, SqlStore};
+use tokio::sync::{Mutex, Notify};
+use uuid::Uuid;
+
+/// A device's replica of what one person may see of incidents, and its outbox.
+pub struct Replica {
+    pub(super) store: SqlStore,
+    /// The portal's incident reads over the replica's tables.
+    pub(super) reader: LocalPortal,
+    pub(super) upstream: Arc<dyn Portal>,
+    /// The signed-in person: the only one whose edits this replica takes.
+    pub(super) actor: Actor,
+    pub(super) clock: Arc<dyn Clock>,
+    /// One sync at a time.
+    pub(super) syncing: Mutex<()>,
+    /// Wakes the background loop (an edit, *Sync now*).
+    pub(super) wake: Notify,
+}
+
+impl std::fmt::Debug for Replica {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Replica")
+            .field("store", &self.store)
+            .field("actor", &self.actor.id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Who a replica belongs to: the person and their role (another role sees other incidents).
+fn principal(actor: &Actor) -> String {
+    match actor.role {
+        Role::Client(org) => format!("{}|client:{org}", actor.id),
+        r => format!("{}|{}", actor.id, r.name()),
+    }
+}
+
+impl Replica {
+    /// Opens the replica at `path` for `actor` (creating it). A replica that holds another
+    /// person's data is emptied first, outbox included: their edits are theirs to push.
+    pub async fn open(
+        path: &Path,
+        actor: Actor,
+        upstream: Arc<dyn Portal>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self> {
+        let store = SqlStore::open_replica(path).await.map_err(store_err)?;
+        Self::with_store(store, actor, upstream, clock).await
+    }
+
+    /// A replica over an open store (tests use an in-memory one).
+    pub async fn with_store(
+        store: SqlStore,
+        actor: Actor,
+        upstream: Arc<dyn Portal>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self> {
+        let mut tx = store.begin_replica().await.map_err(store_err)?;
+        let who = principal(&actor);
+        match tx.state().await.map_err(store_err)? {
+            Some(s) if s.principal == who => {}
+            other => {
+                if other.is_some() {
+                    tx.clear(true).await.map_err(store_err)?;
+                }
+                tx.put_state(&ReplicaState {
+                    client_id: Uuid::new_v4(),
+                    principal: who,
+                    cursor: 0,
+                    next_mutation_id: 1,
+                    last_synced_at: None,
+                    last_attempt_at: None,
+                    failures: 0,
+                    offline: false,
+                    last_error: None,
+                })
+                .await
+                .map_err(store_err)?;
+            }
+        }
+        tx.commit().await.map_err(store_err)?;
+        let reader = LocalPortal::replica_reader(Arc::new(store.clone()), clock.clone());
+        Ok(Replica {
+            store,
+            reader,
+            upstream,
+            actor,
+            clock,
+            syncing: Mutex::new(()),
+            wake: Notify::new(),
+        })
+    }
+
+    /// The person this replica takes edits from.
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    pub(super) async fn state_in(tx: &mut ReplicaTx) -> Result<ReplicaState> {
+        tx.state()
+            .await
+            .map_err(store_err)?
+            .ok_or_else(|| Error::internal("the replica has no sync state"))
+    }
+
+    pub(super) fn same_person(&self, actor: &Actor) -> Result<()> {
+        if actor.id == self.actor.id {
+            Ok(())
+        } else {
+            Err(Error::Forbidden(
+                "this replica belongs to another person: sign in again".into(),
+            ))
+        }
+    }
+
+    /// Rewrites what the device shows of incident `id`: its synced copy with the pending (and
+    /// applied, not yet pulled) mutations on top.
+    pub(super) async fn rebase_in(&self, tx: &mut ReplicaTx, id: Uuid) -> Result<()> {
+        let base = tx.base(id).await.map_err(store_err)?;
+        let queued: Vec<Mutation> = tx
+            .outbox_of(Some(id))
+            .await
+            .map_err(store_err)?
+            .into_iter()
+            .filter(|r| matches!(r.state, OutboxState::Pending | OutboxState::Applied))
+            .map(|r| r.mutation)
+            .collect();
+        let (incident, events) = match &base {
+            Some((i, e)) => (Some(i), e.as_slice()),
+            None => (None, &[][..]),
+        };
+        let view = rebase(
+            incident,
+            events,
+            &queued,
+            &self.actor.id,
+            &self.actor.name,
+            self.clock.now(),
+        );
+        tx.put_view(id, view.as_ref().map(|(i, e)| (i, e.as_slice())))
+            .await
+            .map_err(store_err)
+    }
+
+    /// Records one edit: checked against the device's view, applied to it and appended to the
+    /// outbox in one local transaction. Returns the incident as the device now shows it.
+    pub(super) async fn record(
+        &self,
+        actor: &Actor,
+        incident_id: Uuid,
+        op: MutationOp,
+        event_id: Option<Uuid>,
+    ) -> Result<IncidentDetail> {
+        self.same_person(actor)?;
+        let now = self.clock.now();
+        let mut tx = self.store.begin_replica().await.map_err(store_err)?;
+        let queued = tx.outbox_of(Some(incident_id)).await.map_err(store_err)?;
+        if let Some(eid) = event_id {
+            if queued.iter().any(|r| r.mutation.event_id == eid) {
+                drop(tx);
+                return self
+                    .reader
+                    .get_incident(actor, &incident_id.to_string())
+                    .await;
+            }
+        }
+        let base = tx.base(incident_id).await.map_err(store_err)?;
+        let pending: Vec<Mutation> = queued
+            .into_iter()
+            .filter(|r| matches!(r.state, OutboxState::Pending | OutboxState::Applied))
+            .map(|r| r.mutation)
+            .collect();
+        let (b, be) = match &base {
+            Some((i, e)) => (Some(i), e.as_slice()),
+            None => (None, &[][..]),
+        };
+        let view = rebase(b, be, &pending, &actor.id, &actor.name, now);
+        match (&op, &view) {
+            (MutationOp::ChangeIncident(command), Some((current, _))) => {
+                self.reader.may_change(actor, current, command)?;
+            }
+            (MutationOp::OpenIncident(new), _) => {
+                self.reader
+                    .authorize(actor, Permission::OpenIncidents, new.org_id)?;
+            }
+            (MutationOp::ChangeIncident(_), None) => {
+                return Err(crate::incidents::local::not_found(incident_id));
+            }
+        }
+        let mut state = Self::state_in(&mut tx).await?;
+        let m = Mutation {
+            mutation_id: state.next_mutation_id,
+            incident_id,
+            event_id: event_id.unwrap_or_else(Uuid::now_v7),
+            base_version: match (&op, &base) {
+                (MutationOp::OpenIncident(_), _) => 0,
+                (_, Some((i, _))) => i.version,
+                (_, None) => 1,
+            },
+            op,
+            occurred_at: now,
+        };
+        let current = view.as_ref().map(|(i, _)| i);
+        let (next, event) = apply_mutation(current, &m, &actor.id, &actor.name, now)?;
+        let mut events = view.map(|(_, e)| e).unwrap_or_default();
+        events.push(event);
+        tx.outbox_append(&m, now).await.map_err(store_err)?;
+        state.next_mutation_id += 1;
+        tx.put_state(&state).await.map_err(store_err)?;
+        tx.put_view(incident_id, Some((&next, &events)))
+            .await
+            .map_err(store_err)?;
+        tx.commit().await.map_err(store_err)?;
+        self.reader.active.forget();
+        self.wake.notify_one();
+        self.reader.visible(actor, &next)?;
+        self.reader.detail(next).await
+    }
+
+    /// Opens an incident on the device.
+    pub(super) async fn record_open(
+        &self,
+        actor: &Actor,
+        new: NewIncident,
+    ) -> Result<IncidentDetail> {
+        let id = new.id;
+        self.record(actor, id, MutationOp::OpenIncident(new), None)
+            .await
+    }
+
+    /// Changes an incident on the device.
+    pub(super) async fn record_change(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        command: IncidentCommand,
+        event_id: Option<Uuid>,
+    ) -> Result<IncidentDetail> {
+        self.record(actor, id, MutationOp::ChangeIncident(command), event_id)
+            .await
+    }
+}
