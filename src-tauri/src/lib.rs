@@ -118,6 +118,10 @@ commands![
     incidents::escalation_policy_create,
     incidents::escalation_policy_update,
     incidents::escalation_policy_delete,
+    sync::sync_status,
+    sync::sync_now,
+    sync::sync_rebuild,
+    sync::sync_settle,
 ];
 
 pub fn run() {

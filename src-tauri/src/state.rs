@@ -8,7 +8,7 @@ use client::{RemotePortal, TokenSource};
 use domain::error::{Error, Result};
 use domain::{Actor, Permission, Role, Sensitive};
 use portal::session::OpenLocal;
-use portal::{os, Portal};
+use portal::{os, Incidents, Portal, Replica};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -24,6 +24,9 @@ pub struct Session {
     /// Where the data is, password removed.
     pub location: String,
     pub key_source: String,
+    /// The device's replica of incidents (portal and direct-PostgreSQL profiles): incident
+    /// reads and edits go through it, and it syncs in the background.
+    pub replica: Option<Arc<Replica>>,
 }
 
 /// Who acts in this session: the signed-in user of a portal profile, or the local admin.
@@ -154,6 +157,49 @@ impl AppState {
         Ok(self.session().await?.portal.clone())
     }
 
+    /// Where incident operations go and who makes them: the replica and its person when the
+    /// session has one, else the portal and this app's actor.
+    pub async fn incidents(&self) -> Result<(Arc<dyn Incidents>, Actor)> {
+        let s = self.session().await?;
+        Ok(match &s.replica {
+            Some(r) => (r.clone() as Arc<dyn Incidents>, r.actor().clone()),
+            None => (s.portal.clone() as Arc<dyn Incidents>, self.actor.clone()),
+        })
+    }
+
+    /// Opens the device's replica for a profile and starts its background sync. Offline, the
+    /// replica opens for the person who used it last; a replica that cannot open leaves the
+    /// session working directly against its upstream (logged).
+    async fn open_replica(
+        &self,
+        profile: &Profile,
+        upstream: Arc<dyn Portal>,
+        person: Option<Actor>,
+    ) -> Option<Arc<Replica>> {
+        let path = self
+            .data_dir
+            .join("replicas")
+            .join(format!("{}.sqlite", profile.id));
+        let clock: Arc<dyn domain::Clock> = Arc::new(domain::SystemClock);
+        let opened = match person {
+            Some(actor) => Replica::open(&path, actor, upstream, clock).await.map(Some),
+            None => Replica::open_as_last(&path, upstream, clock).await,
+        };
+        match opened {
+            Ok(Some(r)) => {
+                let r = Arc::new(r);
+                tauri::async_runtime::spawn(r.clone().run());
+                tracing::info!(profile = %profile.id, "incident replica opened");
+                Some(r)
+            }
+            Ok(None) => None,
+            Err(e) => {
+                tracing::warn!(profile = %profile.id, error = %e, cause = ?e.cause(), "the incident replica could not open");
+                None
+            }
+        }
+    }
+
     /// Reopens the active profile (after signing in or out).
     pub async fn reopen(&self) -> Result<Arc<Session>> {
         let profile = self.book()?.active()?.clone();
@@ -180,6 +226,26 @@ impl AppState {
         // otherwise (the same `Role::permissions` either way).
         let me = match s.portal.whoami(&self.actor).await {
             Ok(me) => me,
+            // Offline with a replica: who used it last, with what their role allows.
+            Err(Error::Unavailable(_)) if s.replica.is_some() => {
+                let who = s.replica.as_ref().map(|r| r.actor().clone());
+                return Ok(SessionInfo {
+                    profile: s.profile.clone(),
+                    location: s.location.clone(),
+                    key_source: s.key_source.clone(),
+                    first_run: false,
+                    needs_sign_in: false,
+                    permissions: who
+                        .as_ref()
+                        .map(|w| w.role.permissions())
+                        .unwrap_or_default(),
+                    user: who.map(|w| SignedInUser {
+                        id: w.id,
+                        name: w.name,
+                        role: w.role,
+                    }),
+                });
+            }
             Err(Error::Unauthenticated(_)) => {
                 return Ok(SessionInfo {
                     profile: s.profile.clone(),
@@ -243,18 +309,46 @@ impl AppState {
                 scopes: scopes.clone(),
             };
             let sessions = Arc::new(client::os::KeychainSessions::new(&profile.id));
+            let signed_in = sessions.load()?.is_some();
             let tokens: Arc<dyn TokenSource> = match sessions.load()? {
                 Some(_) => Arc::new(SignedIn::load(config.clone(), sessions)?),
                 None => Arc::new(NotSignedIn),
             };
-            let remote = RemotePortal::new(url, tokens)?;
+            let remote: Arc<dyn Portal> = Arc::new(RemotePortal::new(url, tokens)?);
             tracing::info!(profile = %profile.id, %url, "portal session opened");
+            let replica = if signed_in {
+                // Who is signed in, as the portal says; offline, who used the replica last.
+                let person = match remote.whoami(&self.actor).await {
+                    Ok(me) => Some(Actor {
+                        role: role_of(&me)?,
+                        id: me.id,
+                        name: me.name,
+                        ..self.actor.clone()
+                    }),
+                    Err(Error::Unavailable(_)) => None,
+                    Err(e) => {
+                        tracing::info!(error = %e, "no replica: the portal did not say who is signed in");
+                        return Ok(Session {
+                            profile: profile.clone(),
+                            portal: remote,
+                            sign_in: Some(config),
+                            location: url.clone(),
+                            key_source: "the portal server".into(),
+                            replica: None,
+                        });
+                    }
+                };
+                self.open_replica(profile, remote.clone(), person).await
+            } else {
+                None
+            };
             return Ok(Session {
                 profile: profile.clone(),
-                portal: Arc::new(remote),
+                portal: remote,
                 sign_in: Some(config),
                 location: url.clone(),
                 key_source: "the portal server".into(),
+                replica,
             });
         }
         let (target, workspace) = match profiles::database_url(profile, password)? {
@@ -273,12 +367,22 @@ impl AppState {
         }
         let local = open.open().await?;
         tracing::info!(profile = %profile.id, location = %local.location, "session opened");
+        // A direct PostgreSQL profile keeps a replica too: triage goes on when the database
+        // drops. The embedded workspace is local already.
+        let replica = match profile.connection {
+            Connection::Embedded => None,
+            _ => {
+                self.open_replica(profile, local.portal.clone(), Some(self.actor.clone()))
+                    .await
+            }
+        };
         Ok(Session {
             profile: profile.clone(),
             portal: local.portal,
             sign_in: None,
             location: local.location,
             key_source: local.key_source,
+            replica,
         })
     }
 }

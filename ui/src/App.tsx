@@ -12,8 +12,10 @@ import { ClientsPage } from "./pages/Clients";
 import { IncidentsPage } from "./pages/Incidents";
 import { AuditPage } from "./pages/Audit";
 import { SettingsPage } from "./pages/Settings";
+import { SyncPage } from "./pages/Sync";
+import { SyncIndicator, SyncProvider, useSync } from "./sync";
 
-export type PageId = "overview" | "incidents" | "keys" | "oidc" | "integrations" | "clients" | "audit" | "settings";
+export type PageId = "overview" | "incidents" | "keys" | "oidc" | "integrations" | "clients" | "audit" | "sync" | "settings";
 export type Params = Record<string, string | undefined>;
 
 /** The pages, and what a role needs to see one in the navigation (any of `needs`). */
@@ -25,6 +27,7 @@ export const PAGES: { id: PageId; label: string; needs?: Permission[] }[] = [
   { id: "integrations", label: "Integrations", needs: ["read_integrations"] },
   { id: "clients", label: "Clients", needs: ["read_clients"] },
   { id: "audit", label: "Audit", needs: ["read_audit"] },
+  { id: "sync", label: "Sync", needs: ["read_incidents"] },
   { id: "settings", label: "Settings" },
 ];
 
@@ -187,25 +190,21 @@ function Shell() {
         {page === "integrations" && <IntegrationsPage />}
         {page === "clients" && <ClientsPage />}
         {page === "audit" && <AuditPage />}
+        {page === "sync" && <SyncPage />}
         {page === "settings" && <SettingsPage />}
       </main>
     );
   }
+  const syncing = !!session && !session.needs_sign_in && !session.first_run;
   return (
     <NavContext.Provider value={nav}>
+      <SyncProvider active={syncing} key={session?.profile.id ?? "none"}>
       <div className="shell">
         <nav className="sidebar" aria-label="Main">
           <div className="brand"><span className="logo" aria-hidden>PA</span> Provider Admin</div>
-          <ul>
-            {visiblePages(session).map((p) => (
-              <li key={p.id}>
-                <button className={page === p.id ? "active" : ""} aria-current={page === p.id ? "page" : undefined} onClick={() => go(p.id)}>
-                  <Icon name={p.id} />{p.label}
-                </button>
-              </li>
-            ))}
-          </ul>
+          <NavPages session={session} page={page} go={go} />
           <div className="sidebar-foot">
+            {syncing && <SyncIndicator onOpen={() => go("sync")} />}
             <button className="palette-button" onClick={() => setPaletteOpen(true)} aria-label="Open the command palette">
               <Icon name="search" /><span>Search & commands</span><kbd>Ctrl K</kbd>
             </button>
@@ -221,7 +220,24 @@ function Shell() {
         {content}
         {paletteOpen && <Palette onClose={() => setPaletteOpen(false)} />}
       </div>
+      </SyncProvider>
     </NavContext.Provider>
+  );
+}
+
+/** The navigation: the pages the role may read (Sync only where the profile has a replica). */
+function NavPages({ session, page, go }: { session?: SessionInfo; page: PageId; go: (p: PageId) => void }) {
+  const { status } = useSync();
+  return (
+    <ul>
+      {visiblePages(session).filter((p) => p.id !== "sync" || status).map((p) => (
+        <li key={p.id}>
+          <button className={page === p.id ? "active" : ""} aria-current={page === p.id ? "page" : undefined} onClick={() => go(p.id)}>
+            <Icon name={p.id} />{p.label}
+          </button>
+        </li>
+      ))}
+    </ul>
   );
 }
 

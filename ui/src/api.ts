@@ -28,6 +28,8 @@ export type { EscalationTarget } from "./generated/EscalationTarget";
 export type { ErrorCode } from "./generated/ErrorCode";
 export type { FederationKey } from "./generated/FederationKey";
 export type { Incident } from "./generated/Incident";
+export type { OutboxEntry } from "./generated/OutboxEntry";
+export type { SyncStatus } from "./generated/SyncStatus";
 export type { IncidentChange } from "./generated/IncidentChange";
 export type { IncidentCounts } from "./generated/IncidentCounts";
 export type { IncidentDetail } from "./generated/IncidentDetail";

@@ -13,7 +13,7 @@ mod session;
 use clap::{Parser, Subcommand};
 use cmd::{
     account, audit, clients, escalation, incidents, info, integrations, jobs, keys, oidc, secrets,
-    seed, sla,
+    seed, sla, sync,
 };
 use domain::error::{Error, ErrorCode};
 use session::Session;
@@ -91,6 +91,9 @@ enum Command {
     /// Escalation policies: who is notified, and when, while an incident goes unanswered.
     #[command(subcommand)]
     Escalation(escalation::Cmd),
+    /// Offline sync of a portal's incidents (with --portal): status, now, rebuild, keep, dismiss.
+    #[command(subcommand)]
+    Sync(sync::Cmd),
     /// Scheduled jobs (escalations, webhook deliveries): last and next run, run one now.
     #[command(subcommand)]
     Jobs(jobs::Cmd),
@@ -196,6 +199,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
         Command::Sla(c) => sla::run(&session().await?, c).await,
         Command::Escalation(c) => escalation::run(&session().await?, c).await,
         Command::Jobs(c) => jobs::run(&session().await?, c).await,
+        Command::Sync(c) => sync::run(&session().await?, c).await,
         Command::Audit(c) => audit::run(&session().await?, c).await,
         Command::Secrets(c) => secrets::run(&session().await?, c).await,
         Command::Info => info::run(&session().await?),

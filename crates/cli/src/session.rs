@@ -7,6 +7,7 @@ use domain::Actor;
 use portal::os;
 use portal::prelude::*;
 use portal::session::OpenLocal;
+use portal::Replica;
 use std::sync::Arc;
 
 /// The user agent the CLI's actor and API requests carry.
@@ -22,6 +23,10 @@ pub struct Session {
     pub actor: Actor,
     /// Print JSON instead of tables.
     pub json: bool,
+    /// The portal's address, for a session through the portal API (incidents go through this
+    /// machine's replica of it).
+    portal_url: Option<String>,
+    replica: tokio::sync::OnceCell<Arc<Replica>>,
 }
 
 impl Session {
@@ -42,7 +47,7 @@ impl Session {
                 "not signed in to {url}: run `padmin --portal {url} login` first"
             )));
         }
-        let config = sign_in_config(url).await?;
+        let config = sign_in_config_cached(url).await?;
         let tokens = Arc::new(client::signin::SignedIn::load(config, store)?);
         let remote = client::RemotePortal::new(url, tokens)?;
         let location = remote.base_url().to_string();
@@ -54,7 +59,71 @@ impl Session {
             key_source: "the portal server".into(),
             actor,
             json,
+            portal_url: Some(url.to_string()),
+            replica: tokio::sync::OnceCell::new(),
         })
+    }
+
+    /// This machine's replica of the portal's incidents (a session through the portal API
+    /// only): opened for the signed-in person, or offline for the one who used it last.
+    pub async fn replica(&self) -> Result<Option<Arc<Replica>>, Error> {
+        let Some(url) = &self.portal_url else {
+            return Ok(None);
+        };
+        let r = self
+            .replica
+            .get_or_try_init(|| async {
+                let path = replica_path(url)?;
+                let clock: Arc<dyn domain::Clock> = Arc::new(domain::SystemClock);
+                let opened = match self.portal.whoami(&self.actor).await {
+                    Ok(me) => {
+                        let role = serde_json::from_value(
+                            serde_json::json!({ "role": me.role, "org_id": me.org_id }),
+                        )
+                        .map_err(|_| {
+                            Error::Unavailable(format!(
+                                "the portal reported the role `{}`, unknown to this padmin: update it",
+                                me.role
+                            ))
+                        })?;
+                        let person = Actor {
+                            id: me.id,
+                            name: me.name,
+                            role,
+                            ..self.actor.clone()
+                        };
+                        Replica::open(&path, person, self.portal.clone(), clock).await?
+                    }
+                    Err(Error::Unavailable(why)) => {
+                        Replica::open_as_last(&path, self.portal.clone(), clock)
+                            .await?
+                            .ok_or_else(|| {
+                                Error::Unavailable(format!(
+                                    "{why} (and this machine has no offline copy of its incidents yet: sync once while online)"
+                                ))
+                            })?
+                    }
+                    Err(e) => return Err(e),
+                };
+                Ok::<_, Error>(Arc::new(opened))
+            })
+            .await?;
+        Ok(Some(r.clone()))
+    }
+
+    /// Where incident operations go and who makes them: the replica and its person through the
+    /// portal API, else the database and the local admin.
+    pub async fn incidents(
+        &self,
+    ) -> Result<(Arc<dyn Incidents>, Actor, Option<Arc<Replica>>), Error> {
+        match self.replica().await? {
+            Some(r) => Ok((r.clone() as Arc<dyn Incidents>, r.actor().clone(), Some(r))),
+            None => Ok((
+                self.portal.clone() as Arc<dyn Incidents>,
+                self.actor.clone(),
+                None,
+            )),
+        }
     }
 
     /// Works on a database directly, with the master key from the OS keychain or the environment.
@@ -75,6 +144,8 @@ impl Session {
             key_source: local.key_source,
             actor: Actor::local_admin(&local_login(), UA),
             json,
+            portal_url: None,
+            replica: tokio::sync::OnceCell::new(),
         })
     }
 }
@@ -90,6 +161,37 @@ pub fn local_login() -> String {
 pub fn portal_sessions(url: &str) -> Result<client::os::KeychainSessions, Error> {
     let base = client::parse_base_url(url)?;
     Ok(client::os::KeychainSessions::new(base.as_str()))
+}
+
+/// The replica file of the portal at `url`.
+fn replica_path(url: &str) -> Result<std::path::PathBuf, Error> {
+    let base = client::parse_base_url(url)?;
+    let name = os::workspace_id(Some(base.as_str())).replace("db-", "portal-");
+    Ok(os::data_dir()?
+        .join("replicas")
+        .join(format!("{name}.sqlite")))
+}
+
+/// The portal's sign-in settings, remembered beside the replica so that an offline padmin
+/// can still refresh a token later and work on the replica now.
+async fn sign_in_config_cached(url: &str) -> Result<client::signin::SignInConfig, Error> {
+    let cache = replica_path(url)?.with_extension("sign-in.json");
+    match sign_in_config(url).await {
+        Ok(config) => {
+            if let Ok(text) = serde_json::to_string(&config) {
+                if let Some(dir) = cache.parent() {
+                    let _ = std::fs::create_dir_all(dir);
+                }
+                let _ = std::fs::write(&cache, text);
+            }
+            Ok(config)
+        }
+        Err(Error::Unavailable(why)) => std::fs::read_to_string(&cache)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .ok_or(Error::Unavailable(why)),
+        Err(e) => Err(e),
+    }
 }
 
 /// How to sign in to the portal at `url`, as the portal itself announces it.

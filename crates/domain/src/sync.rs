@@ -59,24 +59,21 @@ fn changes_field(kind: &IncidentEventKind, field: &str) -> bool {
     )
 }
 
-/// The conflicts of a field edit based on `base_version`: another device's event since then
-/// changed the same field to a value other than the one this edit sets. `recorded` is the
-/// incident's timeline in recording order (the event at index `k` made version `k + 1`);
-/// `own` tells this device's own events, which never conflict with its later edits.
+/// The conflicts of a field edit: another device's event since the edit's base version
+/// (`since`: the incident's events after that version, in recording order) changed the same
+/// field to a value other than the one this edit sets. `own` tells this device's own events,
+/// which never conflict with its later edits.
 pub fn field_conflicts(
     incident: &Incident,
-    recorded: &[IncidentEvent],
-    base_version: i64,
+    since: &[IncidentEvent],
     command: &IncidentCommand,
     own: impl Fn(Uuid) -> bool,
 ) -> Vec<FieldConflict> {
     let Some((field, mine)) = edited_field(command) else {
         return Vec::new();
     };
-    let since = usize::try_from(base_version.max(0)).unwrap_or(usize::MAX);
-    let touched = recorded
+    let touched = since
         .iter()
-        .skip(since)
         .any(|e| changes_field(&e.kind, field) && !own(e.id));
     let theirs = field_value(incident, field);
     if touched && theirs != mine {
@@ -88,6 +85,12 @@ pub fn field_conflicts(
     } else {
         Vec::new()
     }
+}
+
+/// Whether any of `events` changes the field `command` edits (then the device's own events
+/// must be known to tell a conflict).
+pub fn touches_edited_field(events: &[IncidentEvent], command: &IncidentCommand) -> bool {
+    edited_field(command).is_some_and(|(f, _)| events.iter().any(|e| changes_field(&e.kind, f)))
 }
 
 /// Checks a pushed batch against the last mutation id applied for the device: the ids must be

@@ -75,8 +75,9 @@ pub trait IncidentWrites: Send {
     async fn incident_for_update(&mut self, id: Uuid) -> Result<Option<Incident>>;
     /// The event with this id, if it was recorded (a retried change).
     async fn incident_event(&mut self, id: Uuid) -> Result<Option<IncidentEvent>>;
-    /// An incident's timeline in recording order, read inside the transaction.
-    async fn incident_timeline(&mut self, id: Uuid) -> Result<Vec<IncidentEvent>>;
+    /// An incident's events after version `after` (0: all), in recording order, read inside
+    /// the transaction.
+    async fn incident_events_since(&mut self, id: Uuid, after: i64) -> Result<Vec<IncidentEvent>>;
     /// A new incident and its first event.
     async fn insert_incident(&mut self, i: &Incident, opened: &IncidentEvent) -> Result<()>;
     /// The incident's next state and the event that made it: the update succeeds only when the
@@ -405,11 +406,12 @@ impl IncidentWrites for SqlTx {
         self.one(q).await?.as_ref().map(event_from_row).transpose()
     }
 
-    async fn incident_timeline(&mut self, id: Uuid) -> Result<Vec<IncidentEvent>> {
+    async fn incident_events_since(&mut self, id: Uuid, after: i64) -> Result<Vec<IncidentEvent>> {
         let rows = sqlx::query(&format!(
-            "SELECT {EVENT_COLUMNS} FROM incident_events WHERE incident_id = $1 ORDER BY version"
+            "SELECT {EVENT_COLUMNS} FROM incident_events WHERE incident_id = $1 AND version > $2 ORDER BY version"
         ))
         .bind(id.to_string())
+        .bind(after)
         .fetch_all(&mut *self.tx)
         .await
         .map_err(map_err)?;

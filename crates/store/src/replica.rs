@@ -109,13 +109,23 @@ impl SqlStore {
     }
 
     async fn make_replica(&self) -> Result<()> {
-        sqlx::raw_sql(
-            "DROP TRIGGER IF EXISTS incident_events_no_update; \
-             DROP TRIGGER IF EXISTS incident_events_no_delete;",
-        )
-        .execute(&self.pool)
-        .await
-        .map_err(map_err)?;
+        for t in ["incident_events_no_update", "incident_events_no_delete"] {
+            sqlx::query(&format!("DROP TRIGGER IF EXISTS {t}"))
+                .persistent(false)
+                .execute(&self.pool)
+                .await
+                .map_err(map_err)?;
+        }
+        Ok(())
+    }
+
+    /// Rewrites the file so deleted rows do not linger in its free pages (after a wipe).
+    pub async fn vacuum(&self) -> Result<()> {
+        sqlx::query("VACUUM")
+            .persistent(false)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
         Ok(())
     }
 
@@ -416,17 +426,21 @@ impl ReplicaTx {
     /// Forgets every synced and shown incident (a rebuild pulls them again); `with_outbox`
     /// also empties the outbox and the sync state (a sign-out).
     pub async fn clear(&mut self, with_outbox: bool) -> Result<()> {
-        let mut script = String::from(
-            "DELETE FROM incident_events; DELETE FROM incidents; DELETE FROM replica_events; \
-             DELETE FROM replica_incidents; DELETE FROM sla_targets; DELETE FROM escalation_policies;",
-        );
+        let mut tables = vec![
+            "incident_events",
+            "incidents",
+            "replica_events",
+            "replica_incidents",
+            "sla_targets",
+            "escalation_policies",
+        ];
         if with_outbox {
-            script.push_str(" DELETE FROM sync_outbox; DELETE FROM sync_replica;");
+            tables.extend(["sync_outbox", "sync_replica"]);
         }
-        sqlx::raw_sql(&script)
-            .execute(&mut *self.tx)
-            .await
-            .map_err(map_err)?;
+        for t in tables {
+            self.exec(&format!("DELETE FROM {t}"), crate::sql::rows::args())
+                .await?;
+        }
         Ok(())
     }
 }

@@ -1,6 +1,5 @@
 //! Incidents, their SLA targets and escalation policies: one command per `Incidents` operation.
 
-use super::portal;
 use crate::error::CmdResult;
 use crate::ipc::command;
 use crate::state::AppState;
@@ -20,19 +19,15 @@ pub async fn incidents_list(
     state: State<'_, AppState>,
     filter: IncidentFilter,
 ) -> CmdResult<Page<IncidentSummary>> {
-    Ok(portal(&state)
-        .await?
-        .list_incidents(&state.actor, filter)
-        .await?)
+    let (incidents, who) = state.incidents().await?;
+    Ok(incidents.list_incidents(&who, filter).await?)
 }
 
 /// One incident, its timeline and its SLA clocks.
 #[apply(command!)]
 pub async fn incident_get(state: State<'_, AppState>, id: String) -> CmdResult<IncidentDetail> {
-    Ok(portal(&state)
-        .await?
-        .get_incident(&state.actor, &id)
-        .await?)
+    let (incidents, who) = state.incidents().await?;
+    Ok(incidents.get_incident(&who, &id).await?)
 }
 
 /// Opens an incident. Sending the same `id` again (a retry) returns it instead of opening another.
@@ -41,10 +36,8 @@ pub async fn incident_open(
     state: State<'_, AppState>,
     incident: OpenIncident,
 ) -> CmdResult<IncidentDetail> {
-    Ok(portal(&state)
-        .await?
-        .open_incident(&state.actor, incident)
-        .await?)
+    let (incidents, who) = state.incidents().await?;
+    Ok(incidents.open_incident(&who, incident).await?)
 }
 
 /// Adds a comment. A retry with the same `event_id` adds nothing.
@@ -60,10 +53,8 @@ pub async fn incident_comment(
         event_id,
         occurred_at: None,
     };
-    Ok(portal(&state)
-        .await?
-        .comment_incident(&state.actor, &id, comment)
-        .await?)
+    let (incidents, who) = state.incidents().await?;
+    Ok(incidents.comment_incident(&who, &id, comment).await?)
 }
 
 /// Acknowledge, assign, change severity, wait, resume, resolve, close or reopen.
@@ -73,10 +64,8 @@ pub async fn incident_change(
     id: String,
     change: IncidentChange,
 ) -> CmdResult<IncidentDetail> {
-    Ok(portal(&state)
-        .await?
-        .change_incident(&state.actor, &id, change)
-        .await?)
+    let (incidents, who) = state.incidents().await?;
+    Ok(incidents.change_incident(&who, &id, change).await?)
 }
 
 /// MTTA, MTTR and SLA compliance of the incidents opened in a period (default: the last 7 days).
@@ -85,22 +74,22 @@ pub async fn incident_metrics(
     state: State<'_, AppState>,
     query: MetricsQuery,
 ) -> CmdResult<IncidentMetrics> {
-    Ok(portal(&state)
-        .await?
-        .incident_metrics(&state.actor, query)
-        .await?)
+    let (incidents, who) = state.incidents().await?;
+    Ok(incidents.incident_metrics(&who, query).await?)
 }
 
 /// Active incidents per severity, at risk and breached.
 #[apply(command!)]
 pub async fn incident_counts(state: State<'_, AppState>) -> CmdResult<IncidentCounts> {
-    Ok(portal(&state).await?.incident_counts(&state.actor).await?)
+    let (incidents, who) = state.incidents().await?;
+    Ok(incidents.incident_counts(&who).await?)
 }
 
 /// The SLA target of every severity, sev1 first.
 #[apply(command!)]
 pub async fn sla_targets_get(state: State<'_, AppState>) -> CmdResult<Vec<SlaTarget>> {
-    Ok(portal(&state).await?.sla_targets(&state.actor).await?)
+    let (incidents, who) = state.incidents().await?;
+    Ok(incidents.sla_targets(&who).await?)
 }
 
 /// Sets the targets of the severities given; all or nothing.
@@ -109,10 +98,8 @@ pub async fn sla_targets_set(
     state: State<'_, AppState>,
     targets: Vec<SlaTarget>,
 ) -> CmdResult<Vec<SlaTarget>> {
-    Ok(portal(&state)
-        .await?
-        .set_sla_targets(&state.actor, targets)
-        .await?)
+    let (incidents, who) = state.incidents().await?;
+    Ok(incidents.set_sla_targets(&who, targets).await?)
 }
 
 /// The default policy first, then the organisations' overrides.
@@ -120,10 +107,8 @@ pub async fn sla_targets_set(
 pub async fn escalation_policies_list(
     state: State<'_, AppState>,
 ) -> CmdResult<Vec<EscalationPolicy>> {
-    Ok(portal(&state)
-        .await?
-        .list_escalation_policies(&state.actor)
-        .await?)
+    let (incidents, who) = state.incidents().await?;
+    Ok(incidents.list_escalation_policies(&who).await?)
 }
 
 #[apply(command!)]
@@ -131,10 +116,8 @@ pub async fn escalation_policy_create(
     state: State<'_, AppState>,
     input: PolicyInput,
 ) -> CmdResult<EscalationPolicy> {
-    Ok(portal(&state)
-        .await?
-        .create_escalation_policy(&state.actor, input)
-        .await?)
+    let (incidents, who) = state.incidents().await?;
+    Ok(incidents.create_escalation_policy(&who, input).await?)
 }
 
 #[apply(command!)]
@@ -143,16 +126,12 @@ pub async fn escalation_policy_update(
     id: String,
     input: PolicyInput,
 ) -> CmdResult<EscalationPolicy> {
-    Ok(portal(&state)
-        .await?
-        .update_escalation_policy(&state.actor, &id, input)
-        .await?)
+    let (incidents, who) = state.incidents().await?;
+    Ok(incidents.update_escalation_policy(&who, &id, input).await?)
 }
 
 #[apply(command!)]
 pub async fn escalation_policy_delete(state: State<'_, AppState>, id: String) -> CmdResult<()> {
-    Ok(portal(&state)
-        .await?
-        .delete_escalation_policy(&state.actor, &id)
-        .await?)
+    let (incidents, who) = state.incidents().await?;
+    Ok(incidents.delete_escalation_policy(&who, &id).await?)
 }

@@ -9,6 +9,7 @@ pub mod keys;
 pub mod oidc;
 pub mod overview;
 pub mod session;
+pub mod sync;
 
 use crate::error::CmdResult;
 use crate::state::AppState;

@@ -151,6 +151,21 @@ pub async fn portal_sign_out(state: State<'_, AppState>) -> CmdResult<SessionInf
     let Some(config) = &s.sign_in else {
         return Err(Error::invalid("profile", "sign-out is for portal profiles").into());
     };
+    if let Some(r) = &s.replica {
+        // Signing out deletes this device's copy: edits not yet on the portal would be lost.
+        if let Err(e) = r.sync_now().await {
+            tracing::info!(error = %e, "sync before sign-out failed");
+        }
+        let st = r.status().await?;
+        let waiting = st.pending + st.rejected + st.conflicts;
+        if waiting > 0 {
+            return Err(Error::conflict(format!(
+                "{waiting} incident edit(s) on this device have not reached the portal or wait for your choice (see Sync): settle them before signing out, which deletes this device's copy"
+            ))
+            .into());
+        }
+        r.wipe().await?;
+    }
     let store = client::os::KeychainSessions::new(&s.profile.id);
     let report = client::signin::sign_out(Some(config), &store).await?;
     tracing::info!(revoked = report.revoked, "signed out");

@@ -36,6 +36,7 @@ import type { ProfileBook } from "./ProfileBook";
 import type { RotationView } from "./RotationView";
 import type { SessionInfo } from "./SessionInfo";
 import type { SlaTarget } from "./SlaTarget";
+import type { SyncStatus } from "./SyncStatus";
 
 /** Whatever a command threw, as a `CommandError` (commands always reject with one). */
 export function asCommandError(e: unknown): CommandError {
@@ -296,4 +297,24 @@ export function escalationPolicyUpdate(id: string, input: PolicyInput): Promise<
 
 export function escalationPolicyDelete(id: string): Promise<void> {
   return call<void>("escalation_policy_delete", { id });
+}
+
+/** The sync state, or nothing for a profile without a replica (the embedded workspace). */
+export function syncStatus(): Promise<SyncStatus | null> {
+  return call<SyncStatus | null>("sync_status");
+}
+
+/** Pushes every pending edit and pulls what changed, now. A failure (offline) is recorded in the status, which is returned either way. */
+export function syncNow(): Promise<SyncStatus> {
+  return call<SyncStatus>("sync_now");
+}
+
+/** Empties the device's copy of incidents and pulls it all again, keeping pending edits. */
+export function syncRebuild(): Promise<SyncStatus> {
+  return call<SyncStatus>("sync_rebuild");
+}
+
+/** The choice on a rejected or conflicting edit: `keep_mine` queues it again ("retry as new", "keep mine"), otherwise it is dropped ("dismiss", "take theirs"). */
+export function syncSettle(mutationId: number, keepMine: boolean): Promise<SyncStatus> {
+  return call<SyncStatus>("sync_settle", { mutationId, keepMine });
 }

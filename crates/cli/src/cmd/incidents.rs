@@ -8,12 +8,14 @@ use crate::output_incidents as show;
 use crate::session::Session;
 use clap::{Args, Subcommand};
 use domain::error::Error;
+use domain::model::OutboxState;
 use domain::model::{
     IncidentChange, IncidentCommand, IncidentDetail, IncidentFilter, MetricsQuery, OpenIncident,
     Severity, SlaFilter, StatusFilter,
 };
 use domain::validate::parse_uuid;
 use domain::Timestamp;
+use portal::Replica;
 use uuid::Uuid;
 
 #[derive(Subcommand, Debug)]
@@ -64,6 +66,13 @@ pub enum Cmd {
     },
     /// Add a comment to the timeline.
     Comment { id: String, text: String },
+    /// Change the title.
+    Rename {
+        id: String,
+        title: String,
+        #[command(flatten)]
+        base: Base,
+    },
     /// Acknowledge an open incident: someone is on it (stops the response clock).
     Ack {
         id: String,
@@ -150,7 +159,11 @@ fn parse_time(s: &str) -> Result<Timestamp, String> {
 }
 
 pub async fn run(s: &Session, c: Cmd) -> Result<u8, Error> {
-    let (p, a) = (&s.portal, &s.actor);
+    let (p, a, replica) = s.incidents().await?;
+    let (p, a, replica) = (&*p, &a, replica.as_deref());
+    if !c.is_edit() {
+        fresh(replica).await;
+    }
     let (id, command, base) = match c {
         Cmd::List {
             status,
@@ -193,7 +206,8 @@ pub async fn run(s: &Session, c: Cmd) -> Result<u8, Error> {
                 impact_started_at: impact_started,
                 occurred_at: None,
             };
-            return done(s, &p.open_incident(a, new).await?, |d| {
+            let d = queued(replica, p, a, p.open_incident(a, new).await?).await?;
+            return done(s, &d, |d| {
                 println!("opened incident {}\n", d.incident.id);
                 show::incident(d);
             });
@@ -204,7 +218,7 @@ pub async fn run(s: &Session, c: Cmd) -> Result<u8, Error> {
                 event_id: None,
                 occurred_at: None,
             };
-            let d = p.comment_incident(a, &id, comment).await?;
+            let d = queued(replica, p, a, p.comment_incident(a, &id, comment).await?).await?;
             return done(s, &d, |d| changed("commented on", d));
         }
         Cmd::Metrics { from, to, org } => {
@@ -217,6 +231,7 @@ pub async fn run(s: &Session, c: Cmd) -> Result<u8, Error> {
         }
         Cmd::Counts => return done(s, &p.incident_counts(a).await?, show::counts),
         Cmd::Ack { id, base } => (id, IncidentCommand::Acknowledge, base),
+        Cmd::Rename { id, title, base } => (id, IncidentCommand::Rename { title }, base),
         Cmd::Assign {
             id,
             user,
@@ -238,8 +253,77 @@ pub async fn run(s: &Session, c: Cmd) -> Result<u8, Error> {
     let verb = past_tense(&command);
     let mut change = IncidentChange::now(command);
     change.base_version = base.base_version;
-    let d = p.change_incident(a, &id, change).await?;
+    let d = queued(replica, p, a, p.change_incident(a, &id, change).await?).await?;
     done(s, &d, |d| changed(verb, d))
+}
+
+impl Cmd {
+    fn is_edit(&self) -> bool {
+        !matches!(
+            self,
+            Cmd::List { .. } | Cmd::Show { .. } | Cmd::Metrics { .. } | Cmd::Counts
+        )
+    }
+}
+
+/// Through the portal API, reads come from this machine's replica: synced first when the
+/// portal answers; offline, said so.
+async fn fresh(replica: Option<&Replica>) {
+    let Some(r) = replica else { return };
+    if let Err(e) = r.sync_now().await {
+        let when = r
+            .status()
+            .await
+            .ok()
+            .and_then(|st| st.last_synced_at)
+            .map_or("never synced".to_string(), |t| format!("last synced {t}"));
+        eprintln!("offline ({e}): showing this machine's copy ({when})");
+    }
+}
+
+/// An edit made on the replica is saved on this machine first, then sent at once when the
+/// portal answers; offline it stays queued, and a refusal is said (exit 5).
+async fn queued(
+    replica: Option<&Replica>,
+    p: &dyn portal::Incidents,
+    a: &domain::Actor,
+    d: IncidentDetail,
+) -> Result<IncidentDetail, Error> {
+    let Some(r) = replica else { return Ok(d) };
+    let id = d.incident.id;
+    if let Err(e) = r.sync_now().await {
+        let waiting = r.status().await.map(|st| st.pending).unwrap_or(0);
+        eprintln!(
+            "queued: saved on this machine, not yet on the portal ({e}); {waiting} edit(s) wait for `padmin sync now`"
+        );
+        return Ok(d);
+    }
+    let status = r.status().await?;
+    if let Some(refused) = status.entries.iter().rev().find(|e| {
+        e.mutation.incident_id == id
+            && matches!(e.state, OutboxState::Rejected | OutboxState::Conflict)
+    }) {
+        let why = refused.reason.clone().unwrap_or_else(|| {
+            refused
+                .conflicts
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{} is now {} upstream (yours: {})",
+                        c.field,
+                        c.theirs.as_deref().unwrap_or("none"),
+                        c.mine.as_deref().unwrap_or("none")
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        });
+        return Err(Error::conflict(format!(
+            "the portal did not apply “{}” (sync entry {}): {why}. See `padmin sync status`",
+            refused.summary, refused.mutation.mutation_id
+        )));
+    }
+    p.get_incident(a, &id.to_string()).await
 }
 
 /// What a change did, for the line printed above the incident.
@@ -249,6 +333,7 @@ fn past_tense(c: &IncidentCommand) -> &'static str {
         IncidentCommand::Assign { assignee: Some(_) } => "assigned",
         IncidentCommand::Assign { assignee: None } => "unassigned",
         IncidentCommand::ChangeSeverity { .. } => "changed the severity of",
+        IncidentCommand::Rename { .. } => "renamed",
         IncidentCommand::Wait => "waiting on the customer for",
         IncidentCommand::Resume => "resumed",
         IncidentCommand::Resolve => "resolved",

@@ -15,3 +15,4 @@ pub mod oidc;
 pub mod secrets;
 pub mod seed;
 pub mod sla;
+pub mod sync;

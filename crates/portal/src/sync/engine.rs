@@ -16,7 +16,9 @@ use domain::model::{
 };
 use domain::sync::{backoff_ms, health, state_after, summary};
 use domain::Timestamp;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use uuid::Uuid;
@@ -66,6 +68,8 @@ impl Replica {
         let mut tx = self.store.begin_replica().await.map_err(store_err)?;
         tx.clear(true).await.map_err(store_err)?;
         tx.commit().await.map_err(store_err)?;
+        // Freed pages still hold the deleted rows until the file is rewritten.
+        self.store.vacuum().await.map_err(store_err)?;
         self.reader.active.forget();
         Ok(())
     }
@@ -178,10 +182,24 @@ impl Replica {
             for e in page.events {
                 timelines.entry(e.incident_id).or_default().push(e);
             }
+            // An incident with nothing queued shows what was pulled; the others are rebased.
+            let queued: HashSet<Uuid> = tx
+                .outbox_of(None)
+                .await
+                .map_err(store_err)?
+                .iter()
+                .map(|r| r.mutation.incident_id)
+                .collect();
             for i in &page.incidents {
                 let events = timelines.remove(&i.id).unwrap_or_default();
                 tx.put_base(i, &events).await.map_err(store_err)?;
-                touched.insert(i.id);
+                if queued.contains(&i.id) {
+                    touched.insert(i.id);
+                } else {
+                    tx.put_view(i.id, Some((i, &events)))
+                        .await
+                        .map_err(store_err)?;
+                }
             }
             if let Some(t) = &page.sla_targets {
                 tx.put_sla_targets(t, now).await.map_err(store_err)?;
@@ -237,7 +255,7 @@ impl Replica {
                 OutboxState::Conflict => conflicts += 1,
             }
             let id = r.mutation.incident_id;
-            if !titles.contains_key(&id) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = titles.entry(id) {
                 let title = self
                     .reader
                     .store()
@@ -245,7 +263,7 @@ impl Replica {
                     .await
                     .map_err(store_err)?
                     .map(|i| i.title);
-                titles.insert(id, title);
+                slot.insert(title);
             }
             let (reason, fields) = match &r.outcome {
                 Some(MutationOutcome::Rejected { reason, .. }) => (Some(reason.clone()), vec![]),
@@ -342,7 +360,11 @@ impl Replica {
 
     /// Syncs until the replica is dropped: at once when woken, else after the back-off (2 s
     /// doubling to a minute) following a failure, or every [`POLL_MS`] when healthy.
-    pub async fn run(self: Arc<Self>) {
+    pub fn run(self: Arc<Self>) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+        Box::pin(async move { self.run_loop().await })
+    }
+
+    async fn run_loop(self: Arc<Self>) {
         loop {
             let wait = match self.store.replica_state().await {
                 Ok(Some(s)) if s.failures > 0 => backoff_ms(s.failures),

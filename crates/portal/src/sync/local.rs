@@ -10,7 +10,9 @@ use domain::model::{
     Incident, Mutation, MutationOp, MutationOutcome, MutationResult, PullResponse, PushRequest,
     PushResponse, PULL_MAX,
 };
-use domain::sync::{apply_mutation, check_batch, field_conflicts, outcome_of};
+use domain::sync::{
+    apply_mutation, check_batch, edited_field, field_conflicts, outcome_of, touches_edited_field,
+};
 use domain::{Actor, Permission, Timestamp};
 use std::collections::HashSet;
 use store::{AuditBatch, SyncClient, WriteTx};
@@ -129,16 +131,25 @@ impl LocalPortal {
                         )))
                     };
                 }
-                let timeline = tx.incident_timeline(id).await.map_err(store_err)?;
-                let own: HashSet<Uuid> = tx
-                    .own_sync_events(client_id, id)
-                    .await
-                    .map_err(store_err)?
-                    .into_iter()
-                    .collect();
-                let fields = field_conflicts(&current, &timeline, m.base_version, command, |e| {
-                    own.contains(&e)
-                });
+                // Only a field edit needs what happened since its base, and only when that
+                // touched its field does it matter which events were this device's own.
+                let since = match edited_field(command) {
+                    Some(_) => tx
+                        .incident_events_since(id, m.base_version.max(0))
+                        .await
+                        .map_err(store_err)?,
+                    None => Vec::new(),
+                };
+                let own: HashSet<Uuid> = if touches_edited_field(&since, command) {
+                    tx.own_sync_events(client_id, id)
+                        .await
+                        .map_err(store_err)?
+                        .into_iter()
+                        .collect()
+                } else {
+                    HashSet::new()
+                };
+                let fields = field_conflicts(&current, &since, command, |e| own.contains(&e));
                 if !fields.is_empty() {
                     let detail = serde_json::json!({ "fields": fields });
                     let draft = mutation_draft(client_id, m, "conflict", detail);

@@ -10,7 +10,7 @@ use domain::model::{
     IncidentCommand, IncidentDetail, Mutation, MutationOp, NewIncident, OutboxState,
 };
 use domain::sync::{apply_mutation, rebase};
-use domain::{Actor, Clock, Permission, Role};
+use domain::{Actor, Clock, Permission};
 use std::path::Path;
 use std::sync::Arc;
 use store::{ReplicaState, ReplicaTx, SqlStore};
@@ -41,12 +41,18 @@ impl std::fmt::Debug for Replica {
     }
 }
 
-/// Who a replica belongs to: the person and their role (another role sees other incidents).
+/// Who a replica belongs to, as stored: the person (id, name, role).
 fn principal(actor: &Actor) -> String {
-    match actor.role {
-        Role::Client(org) => format!("{}|client:{org}", actor.id),
-        r => format!("{}|{}", actor.id, r.name()),
-    }
+    let mut who = actor.clone();
+    who.ip = None;
+    who.request_id = None;
+    serde_json::to_string(&who).unwrap_or_default()
+}
+
+/// Whether a stored principal is `actor`: the same person with the same role (another role
+/// sees other incidents).
+fn is_principal(stored: &str, actor: &Actor) -> bool {
+    serde_json::from_str::<Actor>(stored).is_ok_and(|s| s.id == actor.id && s.role == actor.role)
 }
 
 impl Replica {
@@ -62,6 +68,28 @@ impl Replica {
         Self::with_store(store, actor, upstream, clock).await
     }
 
+    /// Opens the replica at `path` for the person who last used it, when who is signed in
+    /// cannot be asked (offline). `None` when there is no replica there yet.
+    pub async fn open_as_last(
+        path: &Path,
+        upstream: Arc<dyn Portal>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Option<Self>> {
+        if !path.exists() {
+            return Ok(None);
+        }
+        let store = SqlStore::open_replica(path).await.map_err(store_err)?;
+        let Some(state) = store.replica_state().await.map_err(store_err)? else {
+            return Ok(None);
+        };
+        let Ok(actor) = serde_json::from_str::<Actor>(&state.principal) else {
+            return Ok(None);
+        };
+        Self::with_store(store, actor, upstream, clock)
+            .await
+            .map(Some)
+    }
+
     /// A replica over an open store (tests use an in-memory one).
     pub async fn with_store(
         store: SqlStore,
@@ -72,7 +100,7 @@ impl Replica {
         let mut tx = store.begin_replica().await.map_err(store_err)?;
         let who = principal(&actor);
         match tx.state().await.map_err(store_err)? {
-            Some(s) if s.principal == who => {}
+            Some(s) if is_principal(&s.principal, &actor) => {}
             other => {
                 if other.is_some() {
                     tx.clear(true).await.map_err(store_err)?;

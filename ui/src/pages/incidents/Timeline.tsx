@@ -3,6 +3,7 @@ import type { EscalationTarget, IncidentEvent } from "../../api";
 import { Icon } from "../../icons";
 import { fmtTime, relTime } from "../../ui";
 import { STATUS_LABEL, fmtWhen, useOrgs } from "./common";
+import { useSync } from "../../sync";
 
 const clockName = (c: "response" | "resolve") => (c === "response" ? "Response" : "Resolve");
 
@@ -38,6 +39,9 @@ function describe(e: IncidentEvent, orgName: (id: string | null) => string): { t
 
 export function Timeline({ events }: { events: IncidentEvent[] }) {
   const orgs = useOrgs();
+  // This device's edits the portal has not confirmed yet.
+  const { status } = useSync();
+  const pending = new Set((status?.entries ?? []).filter((x) => x.state === "pending").map((x) => x.mutation.event_id));
   return (
     <ol className="timeline" aria-label="Timeline">
       {events.map((e) => {
@@ -48,6 +52,7 @@ export function Timeline({ events }: { events: IncidentEvent[] }) {
             <div className="ev-body">
               <div className="ev-line">
                 <strong title={e.actor_id}>{e.actor_name}</strong> <span>{d.text}</span>
+                {pending.has(e.id) && <span className="badge info" title="Saved on this device; not yet on the portal">pending</span>}
                 <time dateTime={e.occurred_at} title={`${fmtTime(e.occurred_at)}${e.recorded_at !== e.occurred_at ? ` · recorded ${fmtTime(e.recorded_at)}` : ""}`}>{fmtWhen(e.occurred_at)} <span className="muted">· {relTime(e.occurred_at)}</span></time>
               </div>
               {e.type === "comment" && <div className="ev-comment">{e.text}</div>}
