@@ -8,6 +8,7 @@
 import { remote } from "webdriverio";
 import fs from "node:fs";
 import path from "node:path";
+import { execFileSync } from "node:child_process";
 import { scriptedSignIn } from "../oidc/signin.mjs";
 
 const APP = process.env.APP;
@@ -17,13 +18,15 @@ const SHOTS = process.env.SHOTS_DIR;
 const ARTIFACTS = process.env.ARTIFACTS_DIR;
 if (!APP || !EXPORT_DIR || !SHOTS || !ARTIFACTS) throw new Error("run through tests/e2e/run.sh");
 
-const browser = await remote({
+const startApp = () => remote({
   hostname: "127.0.0.1",
   port: PORT,
   logLevel: "error",
   connectionRetryTimeout: 120000,
   capabilities: { "tauri:options": { application: APP } },
 });
+// `let`: the offline-triage scenario quits the app and starts it again.
+let browser = await startApp();
 
 const failures = [];
 let passed = 0;
@@ -466,6 +469,79 @@ await scenario("a portal API profile: OIDC sign-in in the browser, work through 
   await click("Use Embedded workspace");
   await waitText("Now using Embedded workspace", 30000);
 });
+
+/** Waits for the sidebar's sync indicator to say `text`. */
+async function waitSync(text, timeout = 45000) {
+  await browser.waitUntil(async () => {
+    const el = await browser.$(".sync-indicator");
+    return (await el.isExisting()) && (await el.getText()).includes(text);
+  }, { timeout, timeoutMsg: `the sync indicator never said "${text}"` });
+}
+const padminPortal = (...args) => JSON.parse(execFileSync(process.env.E2E_PADMIN_PORTAL, args, { encoding: "utf8" }));
+
+if (process.env.E2E_SERVER_STOP && process.env.E2E_PADMIN_PORTAL) {
+  await scenario("offline triage: the portal stops, a support lead comments, acknowledges and changes the severity; the app restarts; the portal returns, the edits sync, a conflict is settled in the UI", async () => {
+    const incident = padminPortal("incidents", "list", "--search", "Tenant exports").items[0].incident;
+    await goTo("Settings");
+    await click("Use Portal API (E2E)");
+    await waitText("Now using Portal API (E2E)", 30000);
+    await goTo("Overview");
+    await waitText("Sign in to Portal API (E2E)");
+    await signInAs("sam");
+    await waitSync("Synced");
+    await shot("16-sync-synced");
+    await goTo("Incidents");
+    await (await browser.$(`tr[aria-label="Incident sev2 ${incident.title}"] .incident-title`)).click();
+    await waitText("Timeline");
+    execFileSync(process.env.E2E_SERVER_STOP);
+    // Offline: every edit is saved on the device and shown at once, marked pending.
+    await type("Comment", "Checked from the train: exports time out");
+    await clickText("button", "Comment");
+    await waitText("Checked from the train: exports time out");
+    await clickText("button", "Acknowledge");
+    await waitText("acknowledged it");
+    await clickText("button", "Change severity");
+    await click("sev3");
+    await dialogButton("Change");
+    await waitText("changed the severity from SEV2 to SEV3");
+    await waitSync("Offline");
+    assert((await bodyText()).includes("pending"), "the device's own edits are marked pending");
+    await shot("17-sync-offline-pending");
+    // The app quits and starts again, still offline: the outbox survived.
+    await browser.deleteSession();
+    browser = await startApp();
+    await waitSync("Offline", 60000);
+    await goTo("Sync");
+    await waitText("Waiting to be sent");
+    for (const edit of ["comment", "acknowledge", "severity → sev3"]) await waitText(edit);
+    await shot("18-sync-panel-offline");
+    // Meanwhile a second admin raises the severity directly on the portal's database.
+    padminPortal("incidents", "severity", incident.id, "sev1");
+    execFileSync(process.env.E2E_SERVER_START);
+    await clickText("button", "Sync now");
+    await waitText("Keep mine", 45000);
+    await waitSync("1 conflict");
+    const conflict = await (await byLabel(`Conflict on severity of ${incident.title}`)).getText();
+    assert(conflict.includes("sev3") && conflict.includes("sev1"), `both values are shown: ${conflict}`);
+    await shot("19-sync-conflict");
+    await clickText("button", "Keep mine");
+    await waitSync("Synced");
+    await shot("20-sync-panel-synced");
+    // The portal has everything, audited as the support lead.
+    const after = padminPortal("incidents", "show", incident.id);
+    assert(after.incident.status === "acknowledged" && after.incident.severity === "sev3", `upstream: ${after.incident.status} ${after.incident.severity}`);
+    const comment = after.timeline.find((e) => e.type === "comment");
+    assert(comment && comment.text.includes("from the train"), "the comment reached the portal");
+    const audit = padminPortal("audit", "list", "--entity-id", incident.id).items;
+    const bySam = audit.filter((e) => e.actor_id === comment.actor_id);
+    assert(bySam.length >= 3 && bySam.every((e) => e.actor_type === "user"), `audited as the support lead: ${bySam.map((e) => e.action)}`);
+    await goTo("Settings");
+    await clickText("button", "Sign out");
+    await waitText("Signed out");
+    await click("Use Embedded workspace");
+    await waitText("Now using Embedded workspace", 30000);
+  });
+}
 
 if (failures.length === 0) {
   await scenario("screenshots of every page", async () => {

@@ -67,8 +67,9 @@ stop_session() {
 cleanup() {
   stop_session
   local p
-  for p in $server_pid $provider_pid; do kill "$p" 2>/dev/null; done
-  for p in $server_pid $provider_pid; do wait "$p" 2>/dev/null; done
+  [ -x "$work/server-stop.sh" ] && "$work/server-stop.sh"
+  for p in $provider_pid; do kill "$p" 2>/dev/null; done
+  for p in $provider_pid; do wait "$p" 2>/dev/null; done
   for db in $pg_db $portal_db; do
     psql "$DATABASE_URL" -qc "drop database if exists $db with (force)" >/dev/null 2>&1
   done
@@ -108,12 +109,35 @@ if [ -x "$server_bin" ]; then
   for _ in $(seq 100); do [ -s "$work/provider.json" ] && break; sleep 0.1; done
   issuer=$(json_field "$work/provider.json" issuer)
   api_port=$(free_port)
-  DATABASE_URL="${DATABASE_URL%/*}/$portal_db" REDIS_URL="$REDIS_URL" OIDC_ISSUER="$issuer" \
-    OIDC_AUDIENCE=portal-api OIDC_SCOPES=portal PORTAL_LISTEN="127.0.0.1:$api_port" \
-    PORTAL_MASTER_KEY="$master_key" PORTAL_REDIS_PREFIX="e2e$$" \
-    "$server_bin" >"$work/server.log" 2>&1 &
-  server_pid=$!
-  for _ in $(seq 150); do curl -sf "http://127.0.0.1:$api_port/readyz" >/dev/null && break; sleep 0.2; done
+  # The server is started and stopped by scripts the offline-triage scenario calls too (it
+  # stops the portal, works offline, and starts it again).
+  cat >"$work/server-start.sh" <<EOS
+#!/usr/bin/env bash
+DATABASE_URL="${DATABASE_URL%/*}/$portal_db" REDIS_URL="$REDIS_URL" OIDC_ISSUER="$issuer" \\
+  OIDC_AUDIENCE=portal-api OIDC_SCOPES=portal PORTAL_LISTEN="127.0.0.1:$api_port" \\
+  PORTAL_MASTER_KEY="$master_key" PORTAL_REDIS_PREFIX="e2e$$" \\
+  nohup "$server_bin" >>"$work/server.log" 2>&1 &
+echo \$! >"$work/server.pid"
+for _ in \$(seq 150); do curl -sf "http://127.0.0.1:$api_port/readyz" >/dev/null && exit 0; sleep 0.2; done
+echo "the portal server did not become ready" >&2; exit 1
+EOS
+  cat >"$work/server-stop.sh" <<EOS
+#!/usr/bin/env bash
+pid=\$(cat "$work/server.pid" 2>/dev/null) || exit 0
+kill "\$pid" 2>/dev/null
+for _ in \$(seq 100); do kill -0 "\$pid" 2>/dev/null || exit 0; sleep 0.1; done
+kill -9 "\$pid" 2>/dev/null; exit 0
+EOS
+  chmod +x "$work/server-start.sh" "$work/server-stop.sh"
+  "$work/server-start.sh"
+  export E2E_SERVER_START="$work/server-start.sh" E2E_SERVER_STOP="$work/server-stop.sh"
+  if [ -x "$padmin_bin" ]; then
+    # padmin as a second admin working directly on the portal's database.
+    printf '#!/usr/bin/env bash\nPADMIN_DB="%s" PORTAL_MASTER_KEY="%s" exec "%s" --json "$@"\n' \
+      "${DATABASE_URL%/*}/$portal_db" "$master_key" "$padmin_bin" >"$work/padmin-portal.sh"
+    chmod +x "$work/padmin-portal.sh"
+    export E2E_PADMIN_PORTAL="$work/padmin-portal.sh"
+  fi
   export E2E_PORTAL_URL="http://127.0.0.1:$api_port" E2E_SIGNIN_URL_FILE="$work/signin-url"
   # The app's "system browser": records the sign-in address for the test to play the user.
   printf '#!/bin/sh\nprintf "%%s" "$1" > "%s.tmp" && mv "%s.tmp" "%s"\n' "$E2E_SIGNIN_URL_FILE" "$E2E_SIGNIN_URL_FILE" "$E2E_SIGNIN_URL_FILE" >"$work/browser.sh"

@@ -7,6 +7,11 @@ type Sync = { status: SyncStatus | null; refresh: () => void; setStatus: (s: Syn
 const SyncContext = createContext<Sync>({ status: null, refresh: () => {}, setStatus: () => {} });
 export const useSync = () => useContext(SyncContext);
 
+/** Tells the sync status to refresh now (after an incident edit: it is queued at once). */
+export function syncChanged() {
+  window.dispatchEvent(new Event("padmin:sync-changed"));
+}
+
 /** Polls the sync status every few seconds while a session is open (`key` changes reset it). */
 export function SyncProvider({ active, children }: { active: boolean; children: ReactNode }) {
   const [status, setStatus] = useState<SyncStatus | null>(null);
@@ -18,7 +23,8 @@ export function SyncProvider({ active, children }: { active: boolean; children: 
     if (!active) { setStatus(null); return; }
     refresh();
     const t = window.setInterval(refresh, 3000);
-    return () => window.clearInterval(t);
+    window.addEventListener("padmin:sync-changed", refresh);
+    return () => { window.clearInterval(t); window.removeEventListener("padmin:sync-changed", refresh); };
   }, [active, refresh]);
   return <SyncContext.Provider value={{ status, refresh, setStatus }}>{children}</SyncContext.Provider>;
 }

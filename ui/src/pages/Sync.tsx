@@ -34,7 +34,7 @@ export function SyncPage() {
     <div className="page">
       <PageHeader
         title="Sync"
-        subtitle="Incident edits are saved on this device first and sent to the portal in order; what the portal refuses or finds in conflict waits here for you."
+        subtitle="Incident edits are saved on this device first, then sent to the portal in order."
         actions={<>
           <button onClick={() => setConfirmRebuild(true)} disabled={!!busy}>Rebuild replica</button>
           <button className="primary" onClick={() => run("now", api.syncNow, (s) => s.last_error ? `Sync failed: ${s.last_error}` : "Synced")} disabled={!!busy}>{busy === "now" ? "Syncing…" : "Sync now"}</button>
@@ -59,7 +59,7 @@ export function SyncPage() {
         </div>
       </div>
 
-      <h2>Conflicts</h2>
+      <h2 className="section">Conflicts</h2>
       {conflicts.length === 0 ? <p className="muted">None: nobody else changed a field you edited.</p> : (
         <table className="table" aria-label="Conflicts">
           <thead><tr><th>Incident</th><th>Field</th><th>Yours</th><th>Theirs (now)</th><th aria-label="Choice" /></tr></thead>
@@ -80,7 +80,7 @@ export function SyncPage() {
         </table>
       )}
 
-      <h2>Rejected</h2>
+      <h2 className="section">Rejected</h2>
       {rejected.length === 0 ? <p className="muted">None.</p> : (
         <table className="table" aria-label="Rejected edits">
           <thead><tr><th>Incident</th><th>Edit</th><th>Made</th><th>Why</th><th aria-label="Choice" /></tr></thead>
@@ -101,7 +101,7 @@ export function SyncPage() {
         </table>
       )}
 
-      <h2>Waiting to be sent</h2>
+      <h2 className="section">Waiting to be sent</h2>
       {waiting.length === 0 ? <Empty title="Nothing waiting" hint="Every edit made on this device has reached the portal." /> : (
         <table className="table" aria-label="Pending edits">
           <thead><tr><th>#</th><th>Incident</th><th>Edit</th><th>Made</th><th>State</th></tr></thead>

@@ -1,6 +1,7 @@
 // One incident: its fields, the two SLA clocks, the timeline, a comment box and the changes the
 // role may make in its current status. The portal's answer to a change replaces what is shown; a
 // refusal (a 409 conflict among them) is shown inline as the portal worded it.
+import { syncChanged } from "../../sync";
 import { useCallback, useEffect, useState } from "react";
 import { api, asCommandError, type ClockState, type CommandError, type IncidentChange, type IncidentDetail, type Severity } from "../../api";
 import { useCan } from "../../access";
@@ -66,6 +67,7 @@ export function IncidentDetailView({ id, onBack }: { id: string; onBack: () => v
     setActionError(undefined);
     try {
       show(await changeIncident(detail, command));
+      syncChanged();
       toast(done);
       return null;
     } catch (e) {
@@ -163,6 +165,7 @@ function CommentBox({ detail, onDone }: { detail: IncidentDetail; onDone: (d: In
     setError(undefined);
     try {
       onDone(await api.incidentComment(detail.incident.id, text, eventId));
+      syncChanged();
       setText("");
       setEventId(newId());
     } catch (err) {
