@@ -277,6 +277,40 @@ async fn offline_edits_merge_conflict_and_reject_and_nothing_is_lost(db: &TestDb
         |d: &domain::model::IncidentDetail| d.timeline.iter().map(|e| e.id).collect::<Vec<_>>();
     assert_eq!(ids(&detail_a), ids(&detail_up), "the same timeline");
 
+    // Rebuilding the replica keeps what is queued: a pending comment survives and still shows.
+    let note = dev_a
+        .comment_incident(
+            &ana,
+            &xs,
+            NewComment {
+                text: "queued across a rebuild".into(),
+                event_id: None,
+                occurred_at: None,
+            },
+        )
+        .await
+        .unwrap();
+    let queued_event = note.timeline.last().map(|e| e.id).unwrap();
+    dev_a.rebuild().await.unwrap();
+    assert_eq!(
+        dev_a.status().await.unwrap().pending,
+        1,
+        "the outbox is kept"
+    );
+    let shown = dev_a.get_incident(&ana, &xs).await.unwrap();
+    assert!(
+        shown.timeline.iter().any(|e| e.id == queued_event),
+        "and shown"
+    );
+    assert_eq!(
+        state_of(&dev_b, &bo).await.len(),
+        state_of(&dev_a, &ana).await.len()
+    );
+    let r = dev_a.sync_now().await.unwrap();
+    assert_eq!(r.applied, 1);
+    assert_eq!(dev_a.status().await.unwrap().health, SyncHealth::Synced);
+    assert_eq!(state_of(&dev_a, &ana).await, state_of(&*p, &a).await);
+
     // One audit event per applied mutation, as its person, saying when it was made.
     let events = p
         .list_audit(
@@ -294,7 +328,10 @@ async fn offline_edits_merge_conflict_and_reject_and_nothing_is_lost(db: &TestDb
         .iter()
         .filter(|e| e.actor_id == p.actor_id(&ana))
         .count();
-    assert_eq!(by_ana, 3, "comment, acknowledge, severity (kept): one each");
+    assert_eq!(
+        by_ana, 4,
+        "comment, acknowledge, severity (kept), the comment queued across a rebuild: one each"
+    );
     assert!(events
         .iter()
         .filter(|e| e.actor_id == p.actor_id(&ana))

@@ -93,7 +93,8 @@ pub trait IncidentWrites: Send {
     async fn delete_escalation_policy(&mut self, id: Uuid) -> Result<()>;
 }
 
-const INCIDENT_COLUMNS: &str = "id, title, severity, org_id, status, assignee, opened_at, \
+pub(crate) const INCIDENT_COLUMNS: &str =
+    "id, title, severity, org_id, status, assignee, opened_at, \
      acknowledged_at, resolved_at, closed_at, impact_started_at, version, created_by";
 const EVENT_COLUMNS: &str = "id, incident_id, version, occurred_at, recorded_at, actor_id, \
      actor_name, data, base_version";
@@ -109,7 +110,7 @@ fn opt_uuid(r: &AnyRow, col: &str) -> Result<Option<Uuid>> {
         .transpose()
 }
 
-fn incident_from_row(r: &AnyRow) -> Result<Incident> {
+pub(crate) fn incident_from_row(r: &AnyRow) -> Result<Incident> {
     Ok(Incident {
         id: uuid(r, "id")?,
         title: text(r, "title")?,

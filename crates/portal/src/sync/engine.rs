@@ -11,8 +11,8 @@ use super::Replica;
 use crate::local::store_err;
 use domain::error::{Error, Result};
 use domain::model::{
-    IncidentEvent, Mutation, MutationOp, MutationOutcome, OutboxEntry, OutboxState, SyncStatus,
-    PUSH_MAX,
+    Incident, IncidentEvent, Mutation, MutationOp, MutationOutcome, OutboxEntry, OutboxState,
+    SyncStatus, PUSH_MAX,
 };
 use domain::sync::{backoff_ms, health, state_after, summary};
 use domain::Timestamp;
@@ -98,13 +98,10 @@ impl Replica {
 
     async fn push_all(&self, report: &mut SyncReport) -> Result<()> {
         loop {
-            let rows = self.store.outbox().await.map_err(store_err)?;
-            let batch: Vec<Mutation> = rows
-                .into_iter()
-                .filter(|r| r.state == OutboxState::Pending)
-                .take(PUSH_MAX)
-                .map(|r| r.mutation)
-                .collect();
+            let batch: Vec<Mutation> = {
+                let mut tx = self.store.begin_replica().await.map_err(store_err)?;
+                tx.pending(PUSH_MAX as u32).await.map_err(store_err)?
+            };
             if batch.is_empty() {
                 return Ok(());
             }
@@ -190,17 +187,25 @@ impl Replica {
                 .iter()
                 .map(|r| r.mutation.incident_id)
                 .collect();
-            for i in &page.incidents {
-                let events = timelines.remove(&i.id).unwrap_or_default();
-                tx.put_base(i, &events).await.map_err(store_err)?;
-                if queued.contains(&i.id) {
-                    touched.insert(i.id);
-                } else {
-                    tx.put_view(i.id, Some((i, &events)))
-                        .await
-                        .map_err(store_err)?;
-                }
-            }
+            let pulled: Vec<(&Incident, Vec<IncidentEvent>)> = page
+                .incidents
+                .iter()
+                .map(|i| (i, timelines.remove(&i.id).unwrap_or_default()))
+                .collect();
+            let all: Vec<(&Incident, &[IncidentEvent])> =
+                pulled.iter().map(|(i, e)| (*i, e.as_slice())).collect();
+            tx.put_bases(&all).await.map_err(store_err)?;
+            let quiet: Vec<(&Incident, &[IncidentEvent])> = all
+                .iter()
+                .filter(|(i, _)| !queued.contains(&i.id))
+                .copied()
+                .collect();
+            tx.put_views(&quiet).await.map_err(store_err)?;
+            touched.extend(
+                all.iter()
+                    .map(|(i, _)| i.id)
+                    .filter(|id| queued.contains(id)),
+            );
             if let Some(t) = &page.sla_targets {
                 tx.put_sla_targets(t, now).await.map_err(store_err)?;
             }

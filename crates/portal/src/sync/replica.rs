@@ -196,9 +196,8 @@ impl Replica {
         self.same_person(actor)?;
         let now = self.clock.now();
         let mut tx = self.store.begin_replica().await.map_err(store_err)?;
-        let queued = tx.outbox_of(Some(incident_id)).await.map_err(store_err)?;
         if let Some(eid) = event_id {
-            if queued.iter().any(|r| r.mutation.event_id == eid) {
+            if tx.outbox_has_event(eid).await.map_err(store_err)? {
                 drop(tx);
                 return self
                     .reader
@@ -206,19 +205,11 @@ impl Replica {
                     .await;
             }
         }
-        let base = tx.base(incident_id).await.map_err(store_err)?;
-        let pending: Vec<Mutation> = queued
-            .into_iter()
-            .filter(|r| matches!(r.state, OutboxState::Pending | OutboxState::Applied))
-            .map(|r| r.mutation)
-            .collect();
-        let (b, be) = match &base {
-            Some((i, e)) => (Some(i), e.as_slice()),
-            None => (None, &[][..]),
-        };
-        let view = rebase(b, be, &pending, &actor.id, &actor.name, now);
-        match (&op, &view) {
-            (MutationOp::ChangeIncident(command), Some((current, _))) => {
+        // What the device shows is the synced copy with the queued edits on it: the edit
+        // applies to that.
+        let current = tx.view_incident(incident_id).await.map_err(store_err)?;
+        match (&op, &current) {
+            (MutationOp::ChangeIncident(command), Some(current)) => {
                 self.reader.may_change(actor, current, command)?;
             }
             (MutationOp::OpenIncident(new), _) => {
@@ -229,29 +220,25 @@ impl Replica {
                 return Err(crate::incidents::local::not_found(incident_id));
             }
         }
+        let base_version = tx.base_version(incident_id).await.map_err(store_err)?;
         let mut state = Self::state_in(&mut tx).await?;
         let m = Mutation {
             mutation_id: state.next_mutation_id,
             incident_id,
             event_id: event_id.unwrap_or_else(Uuid::now_v7),
-            base_version: match (&op, &base) {
+            base_version: match (&op, base_version) {
                 (MutationOp::OpenIncident(_), _) => 0,
-                (_, Some((i, _))) => i.version,
+                (_, Some(v)) => v,
                 (_, None) => 1,
             },
             op,
             occurred_at: now,
         };
-        let current = view.as_ref().map(|(i, _)| i);
-        let (next, event) = apply_mutation(current, &m, &actor.id, &actor.name, now)?;
-        let mut events = view.map(|(_, e)| e).unwrap_or_default();
-        events.push(event);
+        let (next, event) = apply_mutation(current.as_ref(), &m, &actor.id, &actor.name, now)?;
         tx.outbox_append(&m, now).await.map_err(store_err)?;
         state.next_mutation_id += 1;
         tx.put_state(&state).await.map_err(store_err)?;
-        tx.put_view(incident_id, Some((&next, &events)))
-            .await
-            .map_err(store_err)?;
+        tx.append_view(&next, &event).await.map_err(store_err)?;
         tx.commit().await.map_err(store_err)?;
         self.reader.active.forget();
         self.wake.notify_one();
