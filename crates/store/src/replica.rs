@@ -568,6 +568,23 @@ impl ReplicaTx {
         Ok(!rows.is_empty())
     }
 
+    /// The incident whose timeline, as the device shows it, holds the event `event_id` (an
+    /// edit applied and pulled back, or queued): a retried edit whose entry left the outbox.
+    pub async fn view_event_incident(&mut self, event_id: Uuid) -> Result<Option<Uuid>> {
+        let rows = self
+            .rows(
+                "SELECT incident_id FROM incident_events WHERE id = $1",
+                bind_all!(event_id.to_string()),
+            )
+            .await?;
+        rows.first()
+            .map(|r| {
+                let id = text(r, "incident_id")?;
+                Uuid::parse_str(&id).map_err(|e| bad("incident id", e))
+            })
+            .transpose()
+    }
+
     /// Adds one event to what the device shows, with the incident it makes.
     pub async fn append_view(&mut self, next: &Incident, event: &IncidentEvent) -> Result<()> {
         self.put_views_rows(&[(next, std::slice::from_ref(event))], false)

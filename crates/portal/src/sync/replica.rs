@@ -197,7 +197,20 @@ impl Replica {
         let now = self.clock.now();
         let mut tx = self.store.begin_replica().await.map_err(store_err)?;
         if let Some(eid) = event_id {
-            if tx.outbox_has_event(eid).await.map_err(store_err)? {
+            // A retried edit (its answer never reached the front end) is saved once and
+            // answered again, as upstream does: whether it still waits in the outbox, or was
+            // pushed, pulled back and left the outbox — then it is on the timeline shown.
+            let retried = tx.outbox_has_event(eid).await.map_err(store_err)?
+                || match tx.view_event_incident(eid).await.map_err(store_err)? {
+                    Some(other) if other != incident_id => {
+                        return Err(Error::conflict(format!(
+                            "the change id {eid} was already used for another incident"
+                        )));
+                    }
+                    Some(_) => true,
+                    None => false,
+                };
+            if retried {
                 drop(tx);
                 return self
                     .reader
@@ -269,3 +282,7 @@ impl Replica {
             .await
     }
 }
+
+#[cfg(test)]
+#[path = "replica_tests.rs"]
+mod tests;
