@@ -2,7 +2,7 @@
 //! (inside the push's [`crate::WriteTx`]), and the savepoints that let one mutation of a batch
 //! fail without taking the others down. The device's side is `replica.rs`.
 
-use crate::sql::rows::{bind_all, text};
+use crate::sql::rows::{bind_all, text, Sql};
 use crate::sql::{lock_suffix, map_err, SqlStore, SqlTx};
 use crate::{Result, StoreError};
 use async_trait::async_trait;
@@ -43,11 +43,11 @@ pub trait SyncWrites: Send {
         from: i64,
         to: i64,
     ) -> Result<Vec<MutationResult>>;
-    async fn record_sync_result(
+    /// Records pushed mutations' outcomes (with the event each made or would have made).
+    async fn record_sync_results(
         &mut self,
         client_id: Uuid,
-        result: &MutationResult,
-        event_id: Uuid,
+        results: &[(MutationResult, Uuid)],
         now: Timestamp,
     ) -> Result<()>;
     /// The events this device's applied mutations made on one incident.
@@ -148,28 +148,34 @@ impl SyncWrites for SqlTx {
             .collect()
     }
 
-    async fn record_sync_result(
+    async fn record_sync_results(
         &mut self,
         client_id: Uuid,
-        result: &MutationResult,
-        event_id: Uuid,
+        results: &[(MutationResult, Uuid)],
         now: Timestamp,
     ) -> Result<()> {
-        let outcome = serde_json::to_string(&result.outcome)
-            .map_err(|e| StoreError::Internal(format!("sync outcome: {e}")))?;
-        self.exec(
-            "INSERT INTO sync_results (client_id, mutation_id, incident_id, event_id, outcome, recorded_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-            bind_all!(
-                client_id.to_string(),
-                result.mutation_id,
-                result.incident_id.to_string(),
-                event_id.to_string(),
-                outcome,
-                now.millis()
-            ),
-        )
-        .await?;
+        for chunk in results.chunks(200) {
+            let mut sql = Sql::new(
+                "INSERT INTO sync_results (client_id, mutation_id, incident_id, event_id, outcome, recorded_at) VALUES ",
+            );
+            let mut rows = Vec::with_capacity(chunk.len());
+            for (result, event_id) in chunk {
+                let outcome = serde_json::to_string(&result.outcome)
+                    .map_err(|e| StoreError::Internal(format!("sync outcome: {e}")))?;
+                let marks = [
+                    sql.bind(client_id.to_string()),
+                    sql.bind(result.mutation_id),
+                    sql.bind(result.incident_id.to_string()),
+                    sql.bind(event_id.to_string()),
+                    sql.bind(outcome),
+                    sql.bind(now.millis()),
+                ];
+                rows.push(format!("({})", marks.join(", ")));
+            }
+            sql.push(&rows.join(", "));
+            let (text, args) = sql.query();
+            self.exec(&text, args).await?;
+        }
         Ok(())
     }
 

@@ -11,7 +11,7 @@ use crate::jobs::JobWrites;
 use crate::keys::KeyWrites;
 use crate::oidc::OidcWrites;
 use crate::secrets::SecretWrites;
-use crate::sql::rows::{bind_all, text};
+use crate::sql::rows::{bind_all, text, Sql};
 use crate::sql::{map_err, Backend, SqlTx};
 use crate::sync::SyncWrites;
 use crate::Result;
@@ -106,34 +106,56 @@ impl WriteTx for SqlTx {
                 &prev,
             );
             prev = e.hash.clone();
-            let a = bind_all!(
-                e.seq,
-                e.id.clone(),
-                e.ts.millis(),
-                e.actor_id.clone(),
-                e.actor_name.clone(),
-                e.actor_type.as_str().to_string(),
-                e.entity_type.clone(),
-                e.entity_id.clone(),
-                e.action.clone(),
-                e.before.as_ref().map(|v| v.to_string()),
-                e.after.as_ref().map(|v| v.to_string()),
-                e.ip.clone(),
-                e.ua.clone(),
-                e.prev_hash.clone(),
-                e.hash.clone(),
-                e.request_id.clone(),
-            );
-            self.exec(&format!("INSERT INTO audit_events ({AUDIT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"), a).await?;
-            let c = bind_all!(
-                e.seq,
-                e.ts.millis(),
-                e.entity_type.clone(),
-                e.entity_id.clone(),
-                e.action.clone()
-            );
-            self.exec("INSERT INTO change_feed (seq, ts, entity_type, entity_id, action) VALUES ($1, $2, $3, $4, $5)", c).await?;
             events.push(e);
+        }
+        // Many rows per statement (a sync push commits hundreds of events): rows are inserted
+        // in order, so the chain's trigger sees each continue the one before.
+        for chunk in events.chunks(100) {
+            let mut sql = Sql::new(&format!(
+                "INSERT INTO audit_events ({AUDIT_COLUMNS}) VALUES "
+            ));
+            let mut rows = Vec::with_capacity(chunk.len());
+            for e in chunk {
+                let marks = [
+                    sql.bind(e.seq),
+                    sql.bind(e.id.clone()),
+                    sql.bind(e.ts.millis()),
+                    sql.bind(e.actor_id.clone()),
+                    sql.bind(e.actor_name.clone()),
+                    sql.bind(e.actor_type.as_str().to_string()),
+                    sql.bind(e.entity_type.clone()),
+                    sql.bind(e.entity_id.clone()),
+                    sql.bind(e.action.clone()),
+                    sql.bind(e.before.as_ref().map(|v| v.to_string())),
+                    sql.bind(e.after.as_ref().map(|v| v.to_string())),
+                    sql.bind(e.ip.clone()),
+                    sql.bind(e.ua.clone()),
+                    sql.bind(e.prev_hash.clone()),
+                    sql.bind(e.hash.clone()),
+                    sql.bind(e.request_id.clone()),
+                ];
+                rows.push(format!("({})", marks.join(", ")));
+            }
+            sql.push(&rows.join(", "));
+            let (text, args) = sql.query();
+            self.exec(&text, args).await?;
+            let mut sql = Sql::new(
+                "INSERT INTO change_feed (seq, ts, entity_type, entity_id, action) VALUES ",
+            );
+            let mut rows = Vec::with_capacity(chunk.len());
+            for e in chunk {
+                let marks = [
+                    sql.bind(e.seq),
+                    sql.bind(e.ts.millis()),
+                    sql.bind(e.entity_type.clone()),
+                    sql.bind(e.entity_id.clone()),
+                    sql.bind(e.action.clone()),
+                ];
+                rows.push(format!("({})", marks.join(", ")));
+            }
+            sql.push(&rows.join(", "));
+            let (text, args) = sql.query();
+            self.exec(&text, args).await?;
         }
         if !postgres {
             self.exec(

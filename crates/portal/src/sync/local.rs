@@ -14,7 +14,7 @@ use domain::sync::{
     apply_mutation, check_batch, edited_field, field_conflicts, outcome_of, touches_edited_field,
 };
 use domain::{Actor, Permission, Timestamp};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use store::{AuditBatch, SyncClient, WriteTx};
 use uuid::Uuid;
 
@@ -69,9 +69,16 @@ impl LocalPortal {
         client_id: Uuid,
         m: &Mutation,
         now: Timestamp,
+        known: &mut HashMap<Uuid, Incident>,
     ) -> Result<(MutationOutcome, AuditDraft)> {
         let id = m.incident_id;
-        let current = tx.incident_for_update(id).await.map_err(store_err)?;
+        // An incident an applied mutation of this push changed is locked (its savepoint was
+        // released) and as the push left it. (A read under a savepoint rolled back is not
+        // kept: its row lock went with it.)
+        let current = match known.get(&id) {
+            Some(i) => Some(i.clone()),
+            None => tx.incident_for_update(id).await.map_err(store_err)?,
+        };
         let already = |i: &Incident| {
             let outcome = MutationOutcome::Applied { version: i.version };
             let draft = mutation_draft(client_id, m, "already_applied", serde_json::json!({}));
@@ -113,6 +120,7 @@ impl LocalPortal {
                 tx.insert_incident(&incident, &opened)
                     .await
                     .map_err(store_err)?;
+                known.insert(id, incident.clone());
                 let mut after = json(&incident);
                 after["sync"] = provenance(client_id, &m);
                 let draft = AuditDraft::change(ENTITY, &id.to_string(), "open", None, Some(&after));
@@ -163,6 +171,7 @@ impl LocalPortal {
                 tx.record_incident_change(&next, &event)
                     .await
                     .map_err(store_err)?;
+                known.insert(id, next.clone());
                 let mut after = json(&next);
                 after["event"] = json(&event.kind);
                 after["sync"] = provenance(client_id, m);
@@ -251,34 +260,39 @@ impl SyncApi for LocalPortal {
                         .map_err(store_err)?;
                 }
                 let mut drafts = Vec::new();
+                let mut recorded = Vec::new();
+                let mut known = HashMap::new();
                 for m in &push.mutations[done..] {
                     tx.savepoint().await.map_err(store_err)?;
-                    let (outcome, draft) =
-                        match this.apply_pushed(&mut *tx, actor, client_id, m, now).await {
-                            Ok(done) => done,
-                            Err(e) if rejectable(&e) => {
-                                tx.rollback_to_savepoint().await.map_err(store_err)?;
-                                let detail = serde_json::json!({ "reason": e.to_string() });
-                                (
-                                    outcome_of(&e),
-                                    mutation_draft(client_id, m, "rejected", detail),
-                                )
-                            }
-                            Err(e) => return Err(e),
-                        };
+                    let (outcome, draft) = match this
+                        .apply_pushed(&mut *tx, actor, client_id, m, now, &mut known)
+                        .await
+                    {
+                        Ok(done) => done,
+                        Err(e) if rejectable(&e) => {
+                            tx.rollback_to_savepoint().await.map_err(store_err)?;
+                            let detail = serde_json::json!({ "reason": e.to_string() });
+                            (
+                                outcome_of(&e),
+                                mutation_draft(client_id, m, "rejected", detail),
+                            )
+                        }
+                        Err(e) => return Err(e),
+                    };
                     tx.release_savepoint().await.map_err(store_err)?;
                     let result = MutationResult {
                         mutation_id: m.mutation_id,
                         incident_id: m.incident_id,
                         outcome,
                     };
-                    tx.record_sync_result(client_id, &result, m.event_id, now)
-                        .await
-                        .map_err(store_err)?;
+                    recorded.push((result.clone(), m.event_id));
                     results.push(result);
                     drafts.push(draft);
                     ledger.last_mutation_id = m.mutation_id;
                 }
+                tx.record_sync_results(client_id, &recorded, now)
+                    .await
+                    .map_err(store_err)?;
                 if !drafts.is_empty() {
                     tx.put_sync_client(client_id, &ledger, now)
                         .await
