@@ -40,6 +40,7 @@ mod jobs;
 mod keys;
 mod oidc;
 mod replica;
+mod replica_bulk;
 mod roles;
 mod secrets;
 mod sql;

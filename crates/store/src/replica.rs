@@ -9,7 +9,7 @@
 //! system of record is upstream, where they stay. Replica writes are not audited: the audit
 //! trail that counts is upstream's, where each mutation is audited as it is applied.
 
-use crate::sql::rows::{bind_all, opt_text, text, Sql};
+use crate::sql::rows::{bind_all, opt_text, text};
 use crate::sql::{map_err, SqlStore};
 use crate::{Result, StoreError};
 use domain::model::{
@@ -45,11 +45,11 @@ pub struct OutboxRow {
     pub created_at: Timestamp,
 }
 
-fn bad(what: &str, e: impl std::fmt::Display) -> StoreError {
+pub(crate) fn bad(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Internal(format!("bad {what} in the replica: {e}"))
 }
 
-fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
+pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
     serde_json::to_string(v).map_err(|e| bad("value", e))
 }
 
@@ -155,7 +155,7 @@ impl SqlStore {
 
 /// A replica write in progress; dropping it rolls back.
 pub struct ReplicaTx {
-    tx: Transaction<'static, Any>,
+    pub(crate) tx: Transaction<'static, Any>,
 }
 
 impl std::fmt::Debug for ReplicaTx {
@@ -165,7 +165,11 @@ impl std::fmt::Debug for ReplicaTx {
 }
 
 impl ReplicaTx {
-    async fn exec(&mut self, sql: &str, args: sqlx::any::AnyArguments<'static>) -> Result<u64> {
+    pub(crate) async fn exec(
+        &mut self,
+        sql: &str,
+        args: sqlx::any::AnyArguments<'static>,
+    ) -> Result<u64> {
         Ok(sqlx::query_with(sql, args)
             .execute(&mut *self.tx)
             .await
@@ -372,158 +376,6 @@ impl ReplicaTx {
                 crate::incidents::event_args(e, k as i64 + 1)?,
             )
             .await?;
-        }
-        Ok(())
-    }
-
-    async fn run(&mut self, sql: Sql) -> Result<()> {
-        let (text, args) = sql.query();
-        self.exec(&text, args).await.map(|_| ())
-    }
-
-    /// Deletes the rows of `table` whose `column` is one of `ids`.
-    async fn delete_in(&mut self, table: &str, column: &str, ids: &[String]) -> Result<()> {
-        for chunk in ids.chunks(500) {
-            let mut sql = Sql::new(&format!("DELETE FROM {table} WHERE {column} IN ("));
-            let marks: Vec<String> = chunk.iter().map(|i| sql.bind(i.clone())).collect();
-            sql.push(&marks.join(", "));
-            sql.push(")");
-            self.run(sql).await?;
-        }
-        Ok(())
-    }
-
-    /// [`ReplicaTx::put_base`] for many incidents at once (a pull's page): a few multi-row
-    /// statements instead of several per incident.
-    pub async fn put_bases(&mut self, items: &[(&Incident, &[IncidentEvent])]) -> Result<()> {
-        let ids: Vec<String> = items.iter().map(|(i, _)| i.id.to_string()).collect();
-        self.delete_in("replica_events", "incident_id", &ids)
-            .await?;
-        for chunk in items.chunks(500) {
-            let mut sql = Sql::new("INSERT INTO replica_incidents (id, body) VALUES ");
-            let mut rows = Vec::with_capacity(chunk.len());
-            for (i, _) in chunk {
-                let a = sql.bind(i.id.to_string());
-                let b = sql.bind(to_json(*i)?);
-                rows.push(format!("({a}, {b})"));
-            }
-            sql.push(&rows.join(", "));
-            sql.push(" ON CONFLICT (id) DO UPDATE SET body = excluded.body");
-            self.run(sql).await?;
-        }
-        let events: Vec<(usize, &IncidentEvent)> = items
-            .iter()
-            .flat_map(|(_, e)| e.iter().enumerate())
-            .collect();
-        for chunk in events.chunks(500) {
-            let mut sql =
-                Sql::new("INSERT INTO replica_events (id, incident_id, position, body) VALUES ");
-            let mut rows = Vec::with_capacity(chunk.len());
-            for (k, e) in chunk {
-                let a = sql.bind(e.id.to_string());
-                let b = sql.bind(e.incident_id.to_string());
-                let c = sql.bind(*k as i64);
-                let d = sql.bind(to_json(*e)?);
-                rows.push(format!("({a}, {b}, {c}, {d})"));
-            }
-            sql.push(&rows.join(", "));
-            self.run(sql).await?;
-        }
-        Ok(())
-    }
-
-    /// [`ReplicaTx::put_view`] for many incidents at once.
-    pub async fn put_views(&mut self, items: &[(&Incident, &[IncidentEvent])]) -> Result<()> {
-        self.put_views_rows(items, true).await
-    }
-
-    /// Writes the incidents' view rows and their events: the whole timelines (`replace`), or
-    /// events to append after what is there (each the last: numbered with the incident's
-    /// version).
-    async fn put_views_rows(
-        &mut self,
-        items: &[(&Incident, &[IncidentEvent])],
-        replace: bool,
-    ) -> Result<()> {
-        if replace {
-            let ids: Vec<String> = items.iter().map(|(i, _)| i.id.to_string()).collect();
-            self.delete_in("incident_events", "incident_id", &ids)
-                .await?;
-        }
-        for chunk in items.chunks(200) {
-            let mut sql = Sql::new(
-                "INSERT INTO incidents (id, title, severity, org_id, status, assignee, opened_at, \
-                 acknowledged_at, resolved_at, closed_at, impact_started_at, version, created_by, updated_at) VALUES ",
-            );
-            let mut rows = Vec::with_capacity(chunk.len());
-            for (i, events) in chunk {
-                let updated = events.last().map_or(i.opened_at, |e| e.recorded_at);
-                let marks = [
-                    sql.bind(i.id.to_string()),
-                    sql.bind(i.title.clone()),
-                    sql.bind(i.severity.as_str().to_string()),
-                    sql.bind(i.org_id.map(|o| o.to_string())),
-                    sql.bind(i.status.as_str().to_string()),
-                    sql.bind(i.assignee.clone()),
-                    sql.bind(i.opened_at.millis()),
-                    sql.bind(i.acknowledged_at.map(Timestamp::millis)),
-                    sql.bind(i.resolved_at.map(Timestamp::millis)),
-                    sql.bind(i.closed_at.map(Timestamp::millis)),
-                    sql.bind(i.impact_started_at.map(Timestamp::millis)),
-                    sql.bind(i.version),
-                    sql.bind(i.created_by.clone()),
-                    sql.bind(updated.millis()),
-                ];
-                rows.push(format!("({})", marks.join(", ")));
-            }
-            sql.push(&rows.join(", "));
-            sql.push(
-                " ON CONFLICT (id) DO UPDATE SET title = excluded.title, severity = excluded.severity, \
-                 org_id = excluded.org_id, status = excluded.status, assignee = excluded.assignee, \
-                 opened_at = excluded.opened_at, acknowledged_at = excluded.acknowledged_at, \
-                 resolved_at = excluded.resolved_at, closed_at = excluded.closed_at, \
-                 impact_started_at = excluded.impact_started_at, version = excluded.version, \
-                 created_by = excluded.created_by, updated_at = excluded.updated_at",
-            );
-            self.run(sql).await?;
-        }
-        let events: Vec<(i64, &IncidentEvent)> = items
-            .iter()
-            .flat_map(|(i, e)| {
-                let first = if replace {
-                    1
-                } else {
-                    i.version - e.len() as i64 + 1
-                };
-                e.iter()
-                    .enumerate()
-                    .map(move |(k, e)| (first + k as i64, e))
-            })
-            .collect();
-        for chunk in events.chunks(300) {
-            let mut sql = Sql::new(
-                "INSERT INTO incident_events (id, incident_id, version, occurred_at, recorded_at, \
-                 actor_id, actor_name, type, data, base_version) VALUES ",
-            );
-            let mut rows = Vec::with_capacity(chunk.len());
-            for (k, e) in chunk {
-                let data = serde_json::to_string(&e.kind).map_err(|x| bad("event", x))?;
-                let marks = [
-                    sql.bind(e.id.to_string()),
-                    sql.bind(e.incident_id.to_string()),
-                    sql.bind(*k),
-                    sql.bind(e.occurred_at.millis()),
-                    sql.bind(e.recorded_at.millis()),
-                    sql.bind(e.actor_id.clone()),
-                    sql.bind(e.actor_name.clone()),
-                    sql.bind(e.kind.name().to_string()),
-                    sql.bind(data),
-                    sql.bind(e.base_version),
-                ];
-                rows.push(format!("({})", marks.join(", ")));
-            }
-            sql.push(&rows.join(", "));
-            self.run(sql).await?;
         }
         Ok(())
     }

@@ -163,23 +163,7 @@ impl Replica {
             let now = self.clock.now();
             let mut tx = self.store.begin_replica().await.map_err(store_err)?;
             let mut touched: BTreeSet<Uuid> = BTreeSet::new();
-            if rebuild && first {
-                let ids: Vec<Uuid> = tx
-                    .outbox_of(None)
-                    .await
-                    .map_err(store_err)?
-                    .iter()
-                    .map(|r| r.mutation.incident_id)
-                    .collect();
-                tx.clear(false).await.map_err(store_err)?;
-                touched.extend(ids);
-            }
-            first = false;
-            let mut timelines: HashMap<Uuid, Vec<IncidentEvent>> = HashMap::new();
-            for e in page.events {
-                timelines.entry(e.incident_id).or_default().push(e);
-            }
-            // An incident with nothing queued shows what was pulled; the others are rebased.
+            // The incidents with outbox entries are rebased; the others show what was pulled.
             let queued: HashSet<Uuid> = tx
                 .outbox_of(None)
                 .await
@@ -187,6 +171,15 @@ impl Replica {
                 .iter()
                 .map(|r| r.mutation.incident_id)
                 .collect();
+            if rebuild && first {
+                tx.clear(false).await.map_err(store_err)?;
+                touched.extend(queued.iter().copied());
+            }
+            first = false;
+            let mut timelines: HashMap<Uuid, Vec<IncidentEvent>> = HashMap::new();
+            for e in page.events {
+                timelines.entry(e.incident_id).or_default().push(e);
+            }
             let pulled: Vec<(&Incident, Vec<IncidentEvent>)> = page
                 .incidents
                 .iter()
