@@ -181,9 +181,14 @@ impl AppState {
             .join("replicas")
             .join(format!("{}.sqlite", profile.id));
         let clock: Arc<dyn domain::Clock> = Arc::new(domain::SystemClock);
-        let opened = match person {
-            Some(actor) => Replica::open(&path, actor, upstream, clock).await.map(Some),
-            None => Replica::open_as_last(&path, upstream, clock).await,
+        let opened = match portal::os::replica_key(&path) {
+            Ok(key) => match person {
+                Some(actor) => Replica::open(&path, &key, actor, upstream, clock)
+                    .await
+                    .map(Some),
+                None => Replica::open_as_last(&path, &key, upstream, clock).await,
+            },
+            Err(e) => Err(e),
         };
         match opened {
             Ok(Some(r)) => {

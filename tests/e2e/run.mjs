@@ -43,32 +43,44 @@ async function waitGone(text, timeout = 15000) {
   await browser.waitUntil(async () => !(await bodyText()).includes(text), { timeout, timeoutMsg: `"${text}" never went away` });
 }
 const byLabel = (label) => browser.$(`[aria-label="${label}"]`);
-async function click(label) {
-  const el = await byLabel(label);
-  await el.waitForClickable({ timeout: 15000, timeoutMsg: `no clickable "${label}"` });
-  await el.click();
+/**
+ * Runs a find-and-act step again when React replaced the element between the find and the act
+ * (WebKitWebDriver reports a stale element; a profile switch re-renders the sidebar, for one).
+ * Selectors are single XPath/CSS expressions, never a chain from a parent that may itself go stale.
+ */
+async function fresh(step) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (e) {
+      if (attempt >= 5 || !/stale/i.test(e.message)) throw e;
+      await browser.pause(200);
+    }
+  }
 }
-async function clickText(tag, text) {
-  const el = await browser.$(`${tag}=${text}`);
-  await el.waitForClickable({ timeout: 15000, timeoutMsg: `no clickable ${tag} "${text}"` });
-  await el.click();
+const xpathText = (text) => (text.includes('"') ? `'${text}'` : `"${text}"`);
+async function clickEl(select, what) {
+  await fresh(async () => {
+    const el = await select();
+    await el.waitForClickable({ timeout: 15000, timeoutMsg: `no clickable ${what}` });
+    await el.click();
+  });
 }
+const click = (label) => clickEl(() => byLabel(label), `"${label}"`);
+const clickText = (tag, text) => clickEl(() => browser.$(`${tag}=${text}`), `${tag} "${text}"`);
 /** A button of the open dialog (the page behind may have a button of the same name). */
-async function dialogButton(text) {
-  const el = await browser.$('[role="dialog"]').$(`button=${text}`);
-  await el.waitForClickable({ timeout: 15000, timeoutMsg: `no clickable dialog button "${text}"` });
-  await el.click();
-}
+const dialogButton = (text) =>
+  clickEl(() => browser.$(`//*[@role="dialog"]//button[normalize-space(.)=${xpathText(text)}]`), `dialog button "${text}"`);
 async function type(label, text) {
-  const el = await byLabel(label);
-  await el.waitForDisplayed({ timeout: 15000 });
-  await el.clearValue();
-  await el.setValue(text);
+  await fresh(async () => {
+    const el = await byLabel(label);
+    await el.waitForDisplayed({ timeout: 15000 });
+    await el.clearValue();
+    await el.setValue(text);
+  });
 }
-async function goTo(page) {
-  const el = await browser.$('nav[aria-label="Main"]').$(`button*=${page}`);
-  await el.click();
-}
+const goTo = (page) =>
+  clickEl(() => browser.$(`//nav[@aria-label="Main"]//button[contains(normalize-space(.), ${xpathText(page)})]`), `sidebar "${page}"`);
 async function noErrorState() {
   const errors = await browser.$$(".state.error");
   assert(errors.length === 0, `an error is shown: ${errors.length ? await errors[0].getText() : ""}`);
@@ -349,7 +361,7 @@ await scenario("a direct PostgreSQL profile: test, save, switch without restart;
   assert(profileFile.includes("Portal database (E2E)") && !profileFile.includes("password"), "the profile file holds no password");
   await click("Use Portal database (E2E)");
   await waitText("Now using Portal database (E2E)", 30000);
-  const badge = await (await byLabel("Current profile")).getText();
+  const badge = await fresh(async () => (await byLabel("Current profile")).getText());
   assert(badge.includes("Portal database (E2E)") && badge.includes("PostgreSQL"), `the current profile is visible: ${badge}`);
   for (const [page, text] of pages) {
     await goTo(page);

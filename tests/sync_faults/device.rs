@@ -126,6 +126,11 @@ async fn sleep_ms(ms: u64) {
     tokio::time::sleep(Duration::from_millis(ms)).await;
 }
 
+/// Each device's replica key (the desktop keeps its own in the OS keychain).
+fn device_key(idx: usize) -> store::ReplicaKey {
+    store::ReplicaKey::from_bytes([u8::try_from(idx).unwrap_or(u8::MAX).wrapping_add(1); 32])
+}
+
 impl Device {
     pub async fn open(
         idx: usize,
@@ -142,9 +147,15 @@ impl Device {
         let actor = person(idx);
         let path = dir.join(format!("device-{idx}.sqlite"));
         let replica = Some(Arc::new(
-            Replica::open(&path, actor.clone(), upstream.clone(), clock())
-                .await
-                .expect("the replica opens"),
+            Replica::open(
+                &path,
+                &device_key(idx),
+                actor.clone(),
+                upstream.clone(),
+                clock(),
+            )
+            .await
+            .expect("the replica opens"),
         ));
         Device {
             idx,
@@ -195,6 +206,7 @@ impl Device {
         let fresh = loop {
             match Replica::open(
                 &self.path,
+                &device_key(self.idx),
                 self.actor.clone(),
                 self.upstream.clone(),
                 clock(),

@@ -74,6 +74,7 @@ impl Session {
             .replica
             .get_or_try_init(|| async {
                 let path = replica_path(url)?;
+                let key = os::replica_key(&path)?;
                 let clock: Arc<dyn domain::Clock> = Arc::new(domain::SystemClock);
                 let opened = match self.portal.whoami(&self.actor).await {
                     Ok(me) => {
@@ -92,10 +93,10 @@ impl Session {
                             role,
                             ..self.actor.clone()
                         };
-                        Replica::open(&path, person, self.portal.clone(), clock).await?
+                        Replica::open(&path, &key, person, self.portal.clone(), clock).await?
                     }
                     Err(Error::Unavailable(why)) => {
-                        Replica::open_as_last(&path, self.portal.clone(), clock)
+                        Replica::open_as_last(&path, &key, self.portal.clone(), clock)
                             .await?
                             .ok_or_else(|| {
                                 Error::Unavailable(format!(

@@ -80,7 +80,8 @@ async fn portal_over(store: &SqlStore) -> Arc<LocalPortal> {
 async fn replica(dir: &std::path::Path, name: &str, upstream: Arc<LocalPortal>) -> Replica {
     let path = dir.join(format!("{name}.sqlite"));
     let _ = std::fs::remove_file(&path);
-    Replica::open(&path, admin(), upstream, Arc::new(SystemClock))
+    let key = store::ReplicaKey::from_bytes([7; 32]);
+    Replica::open(&path, &key, admin(), upstream, Arc::new(SystemClock))
         .await
         .unwrap()
 }

@@ -329,6 +329,9 @@ pub(crate) fn store_err(e: StoreError) -> Error {
         StoreError::Migration(m) => Error::Unavailable(format!(
             "the database's schema could not be brought up to date ({m}); if a newer version of Provider Admin migrated it, update this app"
         )),
+        StoreError::WrongKey => Error::Unavailable(
+            "the encrypted file cannot be read with this device's key from the OS keychain".into(),
+        ),
         StoreError::BadCursor => Error::invalid(
             "cursor",
             "is not a cursor returned by this list; start again from the first page",

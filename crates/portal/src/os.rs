@@ -8,7 +8,7 @@ use domain::envelope::MasterKeySet;
 use domain::error::{Error, Result};
 use domain::Sensitive;
 use sha2::{Digest, Sha256};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// The app identifier: the OS data folder's name and the keychain service.
@@ -88,15 +88,28 @@ pub fn entry(account: &str) -> Result<keyring::Entry> {
 pub fn unavailable(e: &keyring::Error) -> Error {
     let fix = "Unlock or start your OS keychain (on Linux: a Secret Service such as GNOME Keyring or KWallet), \
                or give the master key another way: PORTAL_MASTER_KEY=<key set> or PORTAL_MASTER_KEY_FILE=<path>";
-    let what = match e {
+    Error::Unavailable(format!("{}. {fix}", keychain_failure(e)))
+}
+
+/// What went wrong with the keychain, in words.
+fn keychain_failure(e: &keyring::Error) -> String {
+    match e {
         keyring::Error::NoStorageAccess(_) => {
             "the OS keychain is locked or refused access".to_string()
         }
         keyring::Error::NoDefaultStore => "no OS keychain is available on this system".to_string(),
         keyring::Error::PlatformFailure(err) => format!("the OS keychain failed ({err})"),
         other => format!("the OS keychain failed ({other})"),
-    };
-    Error::Unavailable(format!("{what}. {fix}"))
+    }
+}
+
+/// A keychain failure while keeping the replica's key.
+fn replica_keychain(e: &keyring::Error) -> Error {
+    Error::Unavailable(format!(
+        "{}: the offline copy of incidents is encrypted with a key kept there. \
+         Unlock or start your OS keychain (on Linux: a Secret Service such as GNOME Keyring or KWallet)",
+        keychain_failure(e)
+    ))
 }
 
 impl MasterKeySource for KeychainKeys {
@@ -135,5 +148,37 @@ impl MasterKeySource for KeychainKeys {
         self.entry()?
             .set_password(keys.to_secret_text().expose())
             .map_err(|e| unavailable(&e))
+    }
+}
+
+/// The key the replica file at `path` is encrypted with: 256 random bits kept in the OS
+/// keychain under `replica-key/<file name>-<hash of its path>`, created with the replica. It
+/// never leaves the keychain and this process.
+pub fn replica_key(path: &Path) -> Result<store::ReplicaKey> {
+    let digest = Sha256::digest(path.to_string_lossy().as_bytes());
+    let short: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let account = format!("replica-key/{name}-{short}");
+    let entry = keyring::Entry::new(SERVICE, &account).map_err(|e| replica_keychain(&e))?;
+    match entry.get_password() {
+        Ok(text) => store::ReplicaKey::from_hex(&text).ok_or_else(|| {
+            Error::Unavailable(format!(
+                "the OS keychain entry {SERVICE} / {account} does not hold a replica key: remove it and sign in again"
+            ))
+        }),
+        Err(keyring::Error::NoEntry) => {
+            let mut bytes = [0u8; 32];
+            rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
+            let key = store::ReplicaKey::from_bytes(bytes);
+            entry
+                .set_password(key.to_hex().expose())
+                .map_err(|e| replica_keychain(&e))?;
+            tracing::info!(%account, "created a replica key in the OS keychain");
+            Ok(key)
+        }
+        Err(e) => Err(replica_keychain(&e)),
     }
 }

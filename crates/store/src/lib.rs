@@ -41,6 +41,7 @@ mod keys;
 mod oidc;
 mod replica;
 mod replica_bulk;
+mod replica_file;
 mod roles;
 mod secrets;
 mod sql;
@@ -56,6 +57,7 @@ pub use jobs::{AttemptOutcome, Delivery, JobRunRecord, JobStore, JobWrites, Leas
 pub use keys::{KeyQuery, KeyStore, KeyWrites};
 pub use oidc::{OidcStore, OidcWrites};
 pub use replica::{OutboxRow, ReplicaState, ReplicaTx};
+pub use replica_file::ReplicaKey;
 pub use secrets::{
     MasterKeyRegistration, RotationLock, SealedColumn, SecretStore, SecretWrites, SEALED_COLUMNS,
 };
@@ -92,6 +94,9 @@ pub enum StoreError {
     Unavailable(String),
     #[error("invalid cursor")]
     BadCursor,
+    /// An encrypted file (the sync replica) that this key does not open.
+    #[error("the file cannot be read with this key")]
+    WrongKey,
     /// The schema could not be brought up to date (a failed migration, or a database migrated
     /// by a newer version of the app).
     #[error("migration failed: {0}")]

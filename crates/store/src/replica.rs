@@ -18,7 +18,6 @@ use domain::model::{
 use domain::Timestamp;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
-use std::path::Path;
 use uuid::Uuid;
 
 /// The replica's sync state.
@@ -93,42 +92,6 @@ const STATE_COLUMNS: &str = "client_id, principal, cursor, next_mutation_id, las
      last_attempt_at, failures, offline, last_error";
 
 impl SqlStore {
-    /// Opens (creating if needed) a replica file: a SQLite workspace whose timeline is a
-    /// rewritable view.
-    pub async fn open_replica(path: &Path) -> Result<Self> {
-        let store = Self::open_sqlite(path).await?;
-        store.make_replica().await?;
-        Ok(store)
-    }
-
-    /// An in-memory replica (tests, benchmarks).
-    pub async fn replica_in_memory() -> Result<Self> {
-        let store = Self::sqlite_in_memory().await?;
-        store.make_replica().await?;
-        Ok(store)
-    }
-
-    async fn make_replica(&self) -> Result<()> {
-        for t in ["incident_events_no_update", "incident_events_no_delete"] {
-            sqlx::query(&format!("DROP TRIGGER IF EXISTS {t}"))
-                .persistent(false)
-                .execute(&self.pool)
-                .await
-                .map_err(map_err)?;
-        }
-        Ok(())
-    }
-
-    /// Rewrites the file so deleted rows do not linger in its free pages (after a wipe).
-    pub async fn vacuum(&self) -> Result<()> {
-        sqlx::query("VACUUM")
-            .persistent(false)
-            .execute(&self.pool)
-            .await
-            .map_err(map_err)?;
-        Ok(())
-    }
-
     /// Starts a replica write (one local transaction).
     pub async fn begin_replica(&self) -> Result<ReplicaTx> {
         Ok(ReplicaTx {

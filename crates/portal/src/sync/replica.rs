@@ -13,7 +13,7 @@ use domain::sync::{apply_mutation, rebase};
 use domain::{Actor, Clock, Permission};
 use std::path::Path;
 use std::sync::Arc;
-use store::{ReplicaState, ReplicaTx, SqlStore};
+use store::{ReplicaKey, ReplicaState, ReplicaTx, SqlStore, StoreError};
 use tokio::sync::{Mutex, Notify};
 use uuid::Uuid;
 
@@ -55,16 +55,54 @@ fn is_principal(stored: &str, actor: &Actor) -> bool {
     serde_json::from_str::<Actor>(stored).is_ok_and(|s| s.id == actor.id && s.role == actor.role)
 }
 
+/// Opens the encrypted replica file. One this device's key does not open (its key was lost
+/// from the keychain) is unreadable to anyone holding only this device: it is moved aside
+/// (`<name>.unreadable-<millis>`, kept in case the key comes back) and a new replica starts.
+async fn open_file(path: &Path, key: &ReplicaKey, clock: &dyn Clock) -> Result<SqlStore> {
+    match SqlStore::open_replica(path, key).await {
+        Err(StoreError::WrongKey) => {
+            let stamp = clock.now().millis();
+            let aside = |suffix: &str| {
+                let mut from = path.as_os_str().to_owned();
+                from.push(suffix);
+                let mut to = path.as_os_str().to_owned();
+                to.push(format!(".unreadable-{stamp}{suffix}"));
+                (std::path::PathBuf::from(from), std::path::PathBuf::from(to))
+            };
+            for suffix in ["", "-wal", "-shm"] {
+                let (from, to) = aside(suffix);
+                if from.exists() {
+                    std::fs::rename(&from, &to).map_err(|e| {
+                        Error::Unavailable(format!(
+                            "the replica {} cannot be read with this device's key and cannot be moved aside: {e}",
+                            path.display()
+                        ))
+                    })?;
+                }
+            }
+            tracing::warn!(
+                replica = %path.display(),
+                kept_as = %aside("").1.display(),
+                "the replica cannot be read with this device's key from the OS keychain; it was moved aside and a new one starts"
+            );
+            SqlStore::open_replica(path, key).await.map_err(store_err)
+        }
+        other => other.map_err(store_err),
+    }
+}
+
 impl Replica {
     /// Opens the replica at `path` for `actor` (creating it). A replica that holds another
     /// person's data is emptied first, outbox included: their edits are theirs to push.
+    /// The file is encrypted with `key` (see [`crate::os::replica_key`]).
     pub async fn open(
         path: &Path,
+        key: &ReplicaKey,
         actor: Actor,
         upstream: Arc<dyn Portal>,
         clock: Arc<dyn Clock>,
     ) -> Result<Self> {
-        let store = SqlStore::open_replica(path).await.map_err(store_err)?;
+        let store = open_file(path, key, clock.as_ref()).await?;
         Self::with_store(store, actor, upstream, clock).await
     }
 
@@ -72,13 +110,14 @@ impl Replica {
     /// cannot be asked (offline). `None` when there is no replica there yet.
     pub async fn open_as_last(
         path: &Path,
+        key: &ReplicaKey,
         upstream: Arc<dyn Portal>,
         clock: Arc<dyn Clock>,
     ) -> Result<Option<Self>> {
         if !path.exists() {
             return Ok(None);
         }
-        let store = SqlStore::open_replica(path).await.map_err(store_err)?;
+        let store = open_file(path, key, clock.as_ref()).await?;
         let Some(state) = store.replica_state().await.map_err(store_err)? else {
             return Ok(None);
         };
@@ -286,3 +325,7 @@ impl Replica {
 #[cfg(test)]
 #[path = "replica_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "replica_file_tests.rs"]
+mod file_tests;

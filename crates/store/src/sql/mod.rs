@@ -12,11 +12,12 @@ use crate::{Result, Store, StoreError, WriteTx};
 use async_trait::async_trait;
 use domain::{Actor, Timestamp};
 use rows::text;
-use sqlx::any::{AnyArguments, AnyPoolOptions, AnyRow};
+use sqlx::any::{AnyArguments, AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::migrate::Migrator;
-use sqlx::{Any, AnyPool, Executor, Transaction};
+use sqlx::{Any, AnyPool, ConnectOptions, Executor, Transaction};
 use std::fmt;
 use std::path::Path;
+use std::str::FromStr;
 use std::time::Duration;
 
 pub(crate) static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/postgres");
@@ -121,6 +122,14 @@ impl SqlStore {
     /// `synchronous = NORMAL`. One connection: SQLite serialises writers anyway, and a single
     /// writer never meets `SQLITE_BUSY`.
     pub async fn open_sqlite(path: &Path) -> Result<Self> {
+        Self::open_sqlite_keyed(path, None).await
+    }
+
+    /// [`Self::open_sqlite`], encrypted by SQLCipher with `key` when one is given.
+    pub(crate) async fn open_sqlite_keyed(
+        path: &Path,
+        key: Option<&crate::replica_file::ReplicaKey>,
+    ) -> Result<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| {
                 StoreError::Unavailable(format!("cannot create the folder {}: {e}", dir.display()))
@@ -141,29 +150,47 @@ impl SqlStore {
             &format!("sqlite://{escaped}?mode=rwc"),
             shown,
             Some(lock_file),
+            key,
         )
         .await
     }
 
     /// A private in-memory SQLite database (tests).
     pub async fn sqlite_in_memory() -> Result<Self> {
-        Self::sqlite("sqlite::memory:", ":memory:".into(), None).await
+        Self::sqlite("sqlite::memory:", ":memory:".into(), None, None).await
     }
 
     async fn sqlite(
         url: &str,
         location: String,
         lock_file: Option<std::path::PathBuf>,
+        key: Option<&crate::replica_file::ReplicaKey>,
     ) -> Result<Self> {
         sqlx::any::install_default_drivers();
+        let mut options = AnyConnectOptions::from_str(url).map_err(|e| {
+            StoreError::Unavailable(format!("cannot open {location}: {}", describe(&e)))
+        })?;
+        // SQLCipher's key must be the first statement on the connection (the driver's own
+        // `foreign_keys` pragma does not read the file). The statement holds the key: never logged.
+        let key_statement = key.map(|k| std::sync::Arc::new(k.pragma()));
+        if let Some(statement) = &key_statement {
+            options = options.disable_statement_logging();
+            // The pool retries a connection that fails until its timeout: a wrong key is told
+            // by one probe connection first.
+            crate::replica_file::probe_key(&options, statement).await?;
+        }
         let pool = AnyPoolOptions::new()
             .max_connections(1)
             .min_connections(1)
             .idle_timeout(None)
             .max_lifetime(None)
             .acquire_timeout(Duration::from_secs(30))
-            .after_connect(|conn, _| {
+            .after_connect(move |conn, _| {
+                let key_statement = key_statement.clone();
                 Box::pin(async move {
+                    if let Some(statement) = key_statement {
+                        conn.execute(statement.expose().as_str()).await?;
+                    }
                     conn.execute("PRAGMA journal_mode = WAL").await?;
                     conn.execute("PRAGMA synchronous = NORMAL").await?;
                     conn.execute("PRAGMA foreign_keys = ON").await?;
@@ -171,7 +198,7 @@ impl SqlStore {
                     Ok(())
                 })
             })
-            .connect(url)
+            .connect_with(options)
             .await
             .map_err(|e| {
                 StoreError::Unavailable(format!("cannot open {location}: {}", describe(&e)))
