@@ -96,7 +96,8 @@ pub trait IncidentWrites: Send {
 pub(crate) const INCIDENT_COLUMNS: &str =
     "id, title, severity, org_id, status, assignee, opened_at, \
      acknowledged_at, resolved_at, closed_at, impact_started_at, version, created_by";
-const EVENT_COLUMNS: &str = "id, incident_id, version, occurred_at, recorded_at, actor_id, \
+pub(crate) const EVENT_COLUMNS: &str =
+    "id, incident_id, version, occurred_at, recorded_at, actor_id, \
      actor_name, data, base_version";
 const POLICY_COLUMNS: &str = "id, name, org_id, rules";
 
@@ -128,7 +129,7 @@ pub(crate) fn incident_from_row(r: &AnyRow) -> Result<Incident> {
     })
 }
 
-fn event_from_row(r: &AnyRow) -> Result<IncidentEvent> {
+pub(crate) fn event_from_row(r: &AnyRow) -> Result<IncidentEvent> {
     let kind: IncidentEventKind =
         serde_json::from_str(&text(r, "data")?).map_err(|e| bad("incident event data", e))?;
     Ok(IncidentEvent {

@@ -34,6 +34,7 @@
 mod audit;
 mod clients;
 mod idempotency;
+mod incident_rows;
 mod incidents;
 mod integrations;
 mod jobs;
@@ -46,6 +47,7 @@ mod roles;
 mod secrets;
 mod sql;
 mod sync;
+mod sync_batch;
 mod tx;
 
 pub use audit::{AuditStore, Change};
@@ -63,6 +65,7 @@ pub use secrets::{
 };
 pub use sql::{redact_url, Backend, SqlStore};
 pub use sync::{SyncClient, SyncStore, SyncWrites};
+pub use sync_batch::SyncBatchWrites;
 pub use tx::{AuditBatch, WriteTx};
 
 use async_trait::async_trait;
@@ -73,8 +76,8 @@ pub mod prelude {
     pub use crate::{
         AuditStore, ClientStore, ClientWrites, IdempotencyStore, IdempotencyWrites, IncidentStore,
         IncidentWrites, IntegrationStore, IntegrationWrites, JobStore, JobWrites, KeyStore,
-        KeyWrites, OidcStore, OidcWrites, SecretStore, SecretWrites, Store, SyncStore, SyncWrites,
-        WriteTx,
+        KeyWrites, OidcStore, OidcWrites, SecretStore, SecretWrites, Store, SyncBatchWrites,
+        SyncStore, SyncWrites, WriteTx,
     };
 }
 

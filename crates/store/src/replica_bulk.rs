@@ -1,11 +1,14 @@
 //! A pull's page written to the replica in a few multi-row statements (hundreds of incidents at
 //! once), and the one-event append an edit on the device makes.
 
-use crate::replica::{bad, to_json, ReplicaTx};
+use crate::incident_rows::{
+    event_values, incident_values, EVENTS_PER_STATEMENT, INCIDENTS_PER_STATEMENT, INSERT_EVENTS,
+    INSERT_INCIDENTS,
+};
+use crate::replica::{to_json, ReplicaTx};
 use crate::sql::rows::Sql;
 use crate::Result;
 use domain::model::{Incident, IncidentEvent};
-use domain::Timestamp;
 
 impl ReplicaTx {
     async fn run(&mut self, sql: Sql) -> Result<()> {
@@ -82,31 +85,12 @@ impl ReplicaTx {
             self.delete_in("incident_events", "incident_id", &ids)
                 .await?;
         }
-        for chunk in items.chunks(200) {
-            let mut sql = Sql::new(
-                "INSERT INTO incidents (id, title, severity, org_id, status, assignee, opened_at, \
-                 acknowledged_at, resolved_at, closed_at, impact_started_at, version, created_by, updated_at) VALUES ",
-            );
+        for chunk in items.chunks(INCIDENTS_PER_STATEMENT) {
+            let mut sql = Sql::new(INSERT_INCIDENTS);
             let mut rows = Vec::with_capacity(chunk.len());
             for (i, events) in chunk {
                 let updated = events.last().map_or(i.opened_at, |e| e.recorded_at);
-                let marks = [
-                    sql.bind(i.id.to_string()),
-                    sql.bind(i.title.clone()),
-                    sql.bind(i.severity.as_str().to_string()),
-                    sql.bind(i.org_id.map(|o| o.to_string())),
-                    sql.bind(i.status.as_str().to_string()),
-                    sql.bind(i.assignee.clone()),
-                    sql.bind(i.opened_at.millis()),
-                    sql.bind(i.acknowledged_at.map(Timestamp::millis)),
-                    sql.bind(i.resolved_at.map(Timestamp::millis)),
-                    sql.bind(i.closed_at.map(Timestamp::millis)),
-                    sql.bind(i.impact_started_at.map(Timestamp::millis)),
-                    sql.bind(i.version),
-                    sql.bind(i.created_by.clone()),
-                    sql.bind(updated.millis()),
-                ];
-                rows.push(format!("({})", marks.join(", ")));
+                rows.push(incident_values(&mut sql, i, updated));
             }
             sql.push(&rows.join(", "));
             sql.push(
@@ -132,27 +116,11 @@ impl ReplicaTx {
                     .map(move |(k, e)| (first + k as i64, e))
             })
             .collect();
-        for chunk in events.chunks(300) {
-            let mut sql = Sql::new(
-                "INSERT INTO incident_events (id, incident_id, version, occurred_at, recorded_at, \
-                 actor_id, actor_name, type, data, base_version) VALUES ",
-            );
+        for chunk in events.chunks(EVENTS_PER_STATEMENT) {
+            let mut sql = Sql::new(INSERT_EVENTS);
             let mut rows = Vec::with_capacity(chunk.len());
             for (k, e) in chunk {
-                let data = serde_json::to_string(&e.kind).map_err(|x| bad("event", x))?;
-                let marks = [
-                    sql.bind(e.id.to_string()),
-                    sql.bind(e.incident_id.to_string()),
-                    sql.bind(*k),
-                    sql.bind(e.occurred_at.millis()),
-                    sql.bind(e.recorded_at.millis()),
-                    sql.bind(e.actor_id.clone()),
-                    sql.bind(e.actor_name.clone()),
-                    sql.bind(e.kind.name().to_string()),
-                    sql.bind(data),
-                    sql.bind(e.base_version),
-                ];
-                rows.push(format!("({})", marks.join(", ")));
+                rows.push(event_values(&mut sql, e, *k)?);
             }
             sql.push(&rows.join(", "));
             self.run(sql).await?;

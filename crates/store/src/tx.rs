@@ -14,6 +14,7 @@ use crate::secrets::SecretWrites;
 use crate::sql::rows::{bind_all, text, Sql};
 use crate::sql::{map_err, Backend, SqlTx};
 use crate::sync::SyncWrites;
+use crate::sync_batch::SyncBatchWrites;
 use crate::Result;
 use async_trait::async_trait;
 use domain::audit::{AuditDraft, AuditEvent};
@@ -34,6 +35,7 @@ pub trait WriteTx:
     + IdempotencyWrites
     + SecretWrites
     + SyncWrites
+    + SyncBatchWrites
     + Send
 {
     /// Appends the audit events and change-feed entries, then commits everything atomically.

@@ -1,20 +1,19 @@
 //! `impl SyncApi for LocalPortal`: the upstream's push and pull, over the portal's store.
 
+use super::push::{BatchView, DirectView};
 use super::SyncApi;
-use crate::incidents::local::{not_found, own_org, ENTITY};
-use crate::local::{json, store_err, LocalPortal};
+use crate::incidents::local::{own_org, ENTITY};
+use crate::local::{store_err, LocalPortal};
 use async_trait::async_trait;
 use domain::audit::AuditDraft;
 use domain::error::{Error, Result};
 use domain::model::{
-    Incident, Mutation, MutationOp, MutationOutcome, MutationResult, PullResponse, PushRequest,
-    PushResponse, PULL_MAX,
+    Mutation, MutationOp, MutationOutcome, MutationResult, PullResponse, PushRequest, PushResponse,
+    PULL_MAX,
 };
-use domain::sync::{
-    apply_mutation, check_batch, edited_field, field_conflicts, outcome_of, touches_edited_field,
-};
+use domain::sync::{check_batch, outcome_of};
 use domain::{Actor, Permission, Timestamp};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use store::{AuditBatch, SyncClient, WriteTx};
 use uuid::Uuid;
 
@@ -30,7 +29,7 @@ fn rejectable(e: &Error) -> bool {
     )
 }
 
-fn mutation_draft(
+pub(super) fn mutation_draft(
     client_id: Uuid,
     m: &Mutation,
     action: &str,
@@ -51,7 +50,7 @@ fn mutation_draft(
 }
 
 /// What the audit trail says of an applied mutation besides the incident's change.
-fn provenance(client_id: Uuid, m: &Mutation) -> serde_json::Value {
+pub(super) fn provenance(client_id: Uuid, m: &Mutation) -> serde_json::Value {
     serde_json::json!({
         "client_id": client_id,
         "mutation_id": m.mutation_id,
@@ -59,137 +58,68 @@ fn provenance(client_id: Uuid, m: &Mutation) -> serde_json::Value {
     })
 }
 
+/// A mutation's outcome and audit event.
+type Decided = (MutationOutcome, AuditDraft);
+
+/// The outcome of a mutation rejected for `e`.
+fn rejected(client_id: Uuid, m: &Mutation, e: &Error) -> Decided {
+    let detail = serde_json::json!({ "reason": e.to_string() });
+    (
+        outcome_of(e),
+        mutation_draft(client_id, m, "rejected", detail),
+    )
+}
+
 impl LocalPortal {
-    /// Applies one mutation inside the push's transaction: its outcome and audit event, or the
-    /// error it is rejected for (the caller rolls back to the savepoint).
-    async fn apply_pushed(
+    /// Decides the batch over its state read up front and writes what it changed at once.
+    async fn push_batch(
         &self,
         tx: &mut dyn WriteTx,
         actor: &Actor,
         client_id: Uuid,
-        m: &Mutation,
+        todo: &[Mutation],
         now: Timestamp,
-        known: &mut HashMap<Uuid, Incident>,
-    ) -> Result<(MutationOutcome, AuditDraft)> {
-        let id = m.incident_id;
-        // An incident an applied mutation of this push changed is locked (its savepoint was
-        // released) and as the push left it. (A read under a savepoint rolled back is not
-        // kept: its row lock went with it.)
-        let current = match known.get(&id) {
-            Some(i) => Some(i.clone()),
-            None => tx.incident_for_update(id).await.map_err(store_err)?,
-        };
-        let already = |i: &Incident| {
-            let outcome = MutationOutcome::Applied { version: i.version };
-            let draft = mutation_draft(client_id, m, "already_applied", serde_json::json!({}));
-            Ok((outcome, draft))
-        };
-        match (&m.op, current) {
-            (MutationOp::OpenIncident(new), existing) => {
-                let org = match own_org(actor) {
-                    Some(own) => Some(new.org_id.unwrap_or(own)),
-                    None => new.org_id,
-                };
-                self.authorize(actor, Permission::OpenIncidents, org)?;
-                if let Some(existing) = existing {
-                    let same = existing.created_by == actor.id
-                        && existing.title == new.title.trim()
-                        && existing.severity == new.severity
-                        && existing.org_id == org;
-                    return if same {
-                        already(&existing)
-                    } else {
-                        Err(Error::conflict(format!(
-                            "an incident with the id {id} already exists"
-                        )))
-                    };
-                }
-                if let Some(o) = org {
-                    if tx.client_for_update(o).await.map_err(store_err)?.is_none() {
-                        return Err(Error::invalid(
-                            "org_id",
-                            format!("no client organisation {o} exists"),
-                        ));
-                    }
-                }
-                let mut m = m.clone();
-                if let MutationOp::OpenIncident(n) = &mut m.op {
-                    n.org_id = org;
-                }
-                let (incident, opened) = apply_mutation(None, &m, &actor.id, &actor.name, now)?;
-                tx.insert_incident(&incident, &opened)
-                    .await
-                    .map_err(store_err)?;
-                known.insert(id, incident.clone());
-                let mut after = json(&incident);
-                after["sync"] = provenance(client_id, &m);
-                let draft = AuditDraft::change(ENTITY, &id.to_string(), "open", None, Some(&after));
-                Ok((MutationOutcome::Applied { version: 1 }, draft))
-            }
-            (MutationOp::ChangeIncident(_), None) => Err(not_found(id)),
-            (MutationOp::ChangeIncident(command), Some(current)) => {
-                self.may_change(actor, &current, command)?;
-                if let Some(done) = tx.incident_event(m.event_id).await.map_err(store_err)? {
-                    return if done.incident_id == id {
-                        already(&current)
-                    } else {
-                        Err(Error::conflict(format!(
-                            "the change id {} was already used for another incident",
-                            m.event_id
-                        )))
-                    };
-                }
-                // Only a field edit needs what happened since its base, and only when that
-                // touched its field does it matter which events were this device's own.
-                let since = match edited_field(command) {
-                    Some(_) => tx
-                        .incident_events_since(id, m.base_version.max(0))
-                        .await
-                        .map_err(store_err)?,
-                    None => Vec::new(),
-                };
-                let own: HashSet<Uuid> = if touches_edited_field(&since, command) {
-                    tx.own_sync_events(client_id, id)
-                        .await
-                        .map_err(store_err)?
-                        .into_iter()
-                        .collect()
-                } else {
-                    HashSet::new()
-                };
-                let fields = field_conflicts(&current, &since, command, |e| own.contains(&e));
-                if !fields.is_empty() {
-                    let detail = serde_json::json!({ "fields": fields });
-                    let draft = mutation_draft(client_id, m, "conflict", detail);
-                    let outcome = MutationOutcome::Conflict {
-                        fields,
-                        current_version: current.version,
-                    };
-                    return Ok((outcome, draft));
-                }
-                let (next, event) = apply_mutation(Some(&current), m, &actor.id, &actor.name, now)?;
-                tx.record_incident_change(&next, &event)
-                    .await
-                    .map_err(store_err)?;
-                known.insert(id, next.clone());
-                let mut after = json(&next);
-                after["event"] = json(&event.kind);
-                after["sync"] = provenance(client_id, m);
-                let draft = AuditDraft::change(
-                    ENTITY,
-                    &id.to_string(),
-                    event.kind.name(),
-                    Some(&json(&current)),
-                    Some(&after),
-                );
-                Ok((
-                    MutationOutcome::Applied {
-                        version: next.version,
-                    },
-                    draft,
-                ))
-            }
+    ) -> Result<Vec<Decided>> {
+        let mut view = BatchView::prefetch(tx, client_id, todo).await?;
+        let mut decided = Vec::with_capacity(todo.len());
+        for m in todo {
+            decided.push(
+                match self.decide(&mut view, actor, client_id, m, now).await {
+                    Ok(d) => d,
+                    Err(e) if rejectable(&e) => rejected(client_id, m, &e),
+                    Err(e) => return Err(e),
+                },
+            );
         }
+        view.flush(now).await?;
+        Ok(decided)
+    }
+
+    /// Decides and writes each mutation under its own savepoint.
+    async fn push_each(
+        &self,
+        tx: &mut dyn WriteTx,
+        actor: &Actor,
+        client_id: Uuid,
+        todo: &[Mutation],
+        now: Timestamp,
+    ) -> Result<Vec<Decided>> {
+        let mut view = DirectView::new(tx);
+        let mut decided = Vec::with_capacity(todo.len());
+        for m in todo {
+            view.tx.savepoint().await.map_err(store_err)?;
+            let d = match self.decide(&mut view, actor, client_id, m, now).await {
+                Ok(d) => d,
+                Err(e) if rejectable(&e) => {
+                    view.tx.rollback_to_savepoint().await.map_err(store_err)?;
+                    rejected(client_id, m, &e)
+                }
+                Err(e) => return Err(e),
+            };
+            view.tx.release_savepoint().await.map_err(store_err)?;
+            decided.push(d);
+        }
+        Ok(decided)
     }
 }
 
@@ -259,27 +189,26 @@ impl SyncApi for LocalPortal {
                         .await
                         .map_err(store_err)?;
                 }
-                let mut drafts = Vec::new();
-                let mut recorded = Vec::new();
-                let mut known = HashMap::new();
-                for m in &push.mutations[done..] {
-                    tx.savepoint().await.map_err(store_err)?;
-                    let (outcome, draft) = match this
-                        .apply_pushed(&mut *tx, actor, client_id, m, now, &mut known)
-                        .await
-                    {
-                        Ok(done) => done,
-                        Err(e) if rejectable(&e) => {
-                            tx.rollback_to_savepoint().await.map_err(store_err)?;
-                            let detail = serde_json::json!({ "reason": e.to_string() });
-                            (
-                                outcome_of(&e),
-                                mutation_draft(client_id, m, "rejected", detail),
-                            )
-                        }
-                        Err(e) => return Err(e),
-                    };
-                    tx.release_savepoint().await.map_err(store_err)?;
+                let todo = &push.mutations[done..];
+                // The batch decided in memory and written in a few statements; should writing
+                // it fail (a rule only the database knows), every mutation again under its own
+                // savepoint, so that one mutation's failure never takes the others down.
+                tx.savepoint().await.map_err(store_err)?;
+                let decided = match this.push_batch(&mut *tx, actor, client_id, todo, now).await {
+                    Ok(decided) => {
+                        tx.release_savepoint().await.map_err(store_err)?;
+                        decided
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "a pushed batch could not be written at once; applying it mutation by mutation");
+                        tx.rollback_to_savepoint().await.map_err(store_err)?;
+                        tx.release_savepoint().await.map_err(store_err)?;
+                        this.push_each(&mut *tx, actor, client_id, todo, now).await?
+                    }
+                };
+                let mut drafts = Vec::with_capacity(decided.len());
+                let mut recorded = Vec::with_capacity(decided.len());
+                for (m, (outcome, draft)) in todo.iter().zip(decided) {
                     let result = MutationResult {
                         mutation_id: m.mutation_id,
                         incident_id: m.incident_id,

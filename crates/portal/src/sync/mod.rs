@@ -12,6 +12,7 @@
 
 mod engine;
 mod local;
+mod push;
 mod replica;
 mod replica_reads;
 pub mod wire;

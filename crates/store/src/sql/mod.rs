@@ -263,6 +263,16 @@ pub(crate) fn describe(e: &sqlx::Error) -> String {
     }
 }
 
+/// A rule of the database said no: a CHECK constraint, or a trigger's `RAISE` (the audit
+/// trail's and timeline's append-only rules among them) — the same statement would fail again,
+/// unlike a timeout or a lost connection.
+fn is_refusal(db: &dyn sqlx::error::DatabaseError) -> bool {
+    db.is_check_violation()
+        || db.message().contains("append-only")
+        // SQLITE_CONSTRAINT_TRIGGER; PostgreSQL's raise_exception.
+        || matches!(db.code().as_deref(), Some("1811" | "P0001"))
+}
+
 /// The one place where database errors become store errors.
 pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
     match e {
@@ -274,7 +284,7 @@ pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
                         .map(str::to_string)
                         .unwrap_or_else(|| db.message().to_string()),
                 )
-            } else if db.message().contains("append-only") {
+            } else if is_refusal(db.as_ref()) {
                 StoreError::Refused(db.message().to_string())
             } else {
                 StoreError::Internal(db.message().to_string())
