@@ -140,7 +140,7 @@ impl ReplicaTx {
             .rows_affected())
     }
 
-    async fn rows(
+    pub(crate) async fn rows(
         &mut self,
         sql: &str,
         args: sqlx::any::AnyArguments<'static>,

@@ -28,6 +28,38 @@ impl ReplicaTx {
         Ok(())
     }
 
+    /// Drops the synced copies of incidents with nothing queued (their view is their synced
+    /// state: a copy is made again at their next edit on the device, [`Self::base_from_view`]).
+    pub async fn forget_bases(&mut self, ids: &[String]) -> Result<()> {
+        self.delete_in("replica_events", "incident_id", ids).await?;
+        self.delete_in("replica_incidents", "id", ids).await
+    }
+
+    /// Keeps the view of an incident with nothing queued as its synced copy, if it has none:
+    /// the base the device's first edit of it is rebased on.
+    pub async fn base_from_view(&mut self, id: uuid::Uuid) -> Result<()> {
+        if self.base_version(id).await?.is_some() {
+            return Ok(());
+        }
+        let Some(incident) = self.view_incident(id).await? else {
+            return Ok(());
+        };
+        let rows = self
+            .rows(
+                &format!(
+                    "SELECT {} FROM incident_events WHERE incident_id = $1 ORDER BY version",
+                    crate::incidents::EVENT_COLUMNS
+                ),
+                crate::sql::rows::bind_all!(id.to_string()),
+            )
+            .await?;
+        let events = rows
+            .iter()
+            .map(crate::incidents::event_from_row)
+            .collect::<Result<Vec<IncidentEvent>>>()?;
+        self.put_base(&incident, &events).await
+    }
+
     /// [`ReplicaTx::put_base`] for many incidents at once (a pull's page): a few multi-row
     /// statements instead of several per incident.
     pub async fn put_bases(&mut self, items: &[(&Incident, &[IncidentEvent])]) -> Result<()> {

@@ -187,12 +187,12 @@ impl Replica {
                 .collect();
             let all: Vec<(&Incident, &[IncidentEvent])> =
                 pulled.iter().map(|(i, e)| (*i, e.as_slice())).collect();
-            tx.put_bases(&all).await.map_err(store_err)?;
-            let quiet: Vec<(&Incident, &[IncidentEvent])> = all
-                .iter()
-                .filter(|(i, _)| !queued.contains(&i.id))
-                .copied()
-                .collect();
+            // A synced copy apart from the view only where edits wait to be rebased on it.
+            let (waiting, quiet): (Vec<_>, Vec<_>) =
+                all.iter().partition(|(i, _)| queued.contains(&i.id));
+            tx.put_bases(&waiting).await.map_err(store_err)?;
+            let quiet_ids: Vec<String> = quiet.iter().map(|(i, _)| i.id.to_string()).collect();
+            tx.forget_bases(&quiet_ids).await.map_err(store_err)?;
             tx.put_views(&quiet).await.map_err(store_err)?;
             touched.extend(
                 all.iter()

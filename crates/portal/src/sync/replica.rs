@@ -272,6 +272,16 @@ impl Replica {
                 return Err(crate::incidents::local::not_found(incident_id));
             }
         }
+        if matches!(op, MutationOp::ChangeIncident(_))
+            && tx
+                .outbox_of(Some(incident_id))
+                .await
+                .map_err(store_err)?
+                .is_empty()
+        {
+            // The first edit of an incident with nothing queued: its view is the synced copy.
+            tx.base_from_view(incident_id).await.map_err(store_err)?;
+        }
         let base_version = tx.base_version(incident_id).await.map_err(store_err)?;
         let mut state = Self::state_in(&mut tx).await?;
         let m = Mutation {
