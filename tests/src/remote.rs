@@ -297,10 +297,19 @@ pub struct TestServer {
 impl TestServer {
     /// Serves `portal` with `config` on a free loopback port.
     pub async fn start(portal: Arc<LocalPortal>, config: &server::Config) -> TestServer {
+        Self::start_on(portal, config, "127.0.0.1:0").await
+    }
+
+    /// Serves `portal` on `addr` (`host:port`): a server started again where it was.
+    pub async fn start_on(
+        portal: Arc<LocalPortal>,
+        config: &server::Config,
+        addr: &str,
+    ) -> TestServer {
         let state = server::AppState::new(portal, config)
             .await
             .expect("server state");
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind server");
+        let listener = TcpListener::bind(addr).await.expect("bind server");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let app = server::app(state.clone());
