@@ -112,6 +112,7 @@ commands![
     incidents::incident_change,
     incidents::incident_metrics,
     incidents::incident_counts,
+    incidents::incident_people,
     incidents::sla_targets_get,
     incidents::sla_targets_set,
     incidents::escalation_policies_list,

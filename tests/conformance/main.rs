@@ -6,6 +6,7 @@ mod audit_roles;
 mod concurrency;
 mod escalation_jobs;
 mod harness;
+mod incident_people;
 mod incidents;
 mod integrations;
 mod keys;

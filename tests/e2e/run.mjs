@@ -305,6 +305,15 @@ await scenario("incidents: open one, acknowledge, comment, resolve from the pale
   await type("Comment", "E2E: looking into it");
   await clickText("button", "Comment");
   await waitText("E2E: looking into it");
+  // Whom to assign: the people who worked on incidents, picked from a list.
+  await clickText("button", "Assign…");
+  await (await byLabel("People")).waitForDisplayed({ timeout: 15000 });
+  await shot("incidents-assign");
+  await clickEl(() => browser.$('[aria-label="People"] button'), "the first person");
+  const chosen = await (await byLabel("Assignee")).getValue();
+  assert(chosen.length > 0, "choosing a person fills the assignee");
+  await dialogButton("Assign");
+  await waitText(`assigned it to ${chosen}`);
   await browser.keys(["Control", "k"]);
   await type("Command", "Resolve incident");
   await browser.keys("Enter");

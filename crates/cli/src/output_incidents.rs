@@ -5,8 +5,8 @@ use crate::output::{table, when};
 use domain::incident::{IncidentMetrics, Metrics};
 use domain::model::{
     ClockState, ClockStatus, EscalationCondition, EscalationPolicy, EscalationTarget, Incident,
-    IncidentCounts, IncidentDetail, IncidentEvent, IncidentEventKind, IncidentStatus, SlaClock,
-    SlaState, SlaTarget,
+    IncidentCounts, IncidentDetail, IncidentEvent, IncidentEventKind, IncidentPerson,
+    IncidentStatus, SlaClock, SlaState, SlaTarget,
 };
 use domain::{Clock, SystemClock, Timestamp};
 
@@ -355,6 +355,23 @@ pub fn counts(c: &IncidentCounts) {
     }
     println!("{t}");
     println!("SLA at risk: {}, breached: {}", c.at_risk, c.breached);
+}
+
+/// Whom incidents can be assigned to: the id to give `incidents assign`, the name, last seen.
+pub fn people(items: &[IncidentPerson]) {
+    if items.is_empty() {
+        println!("Nobody has worked on an incident yet.");
+        return;
+    }
+    let mut t = table(&["id", "name", "last seen"]);
+    for p in items {
+        t.add_row(vec![
+            p.id.clone(),
+            p.name.clone(),
+            when(Some(p.last_seen_at)),
+        ]);
+    }
+    println!("{t}");
 }
 
 /// The SLA target of each severity.

@@ -127,6 +127,7 @@ async fn padmin_edits_incidents_offline_and_syncs_them_when_the_portal_is_back()
              echo '--- ack'; $PADMIN incidents ack {id} --json; echo \"exit=$?\"; \
              echo '--- show'; $PADMIN incidents show {id} --json; \
              echo '--- status'; $PADMIN sync status --json; \
+             echo '--- people'; $PADMIN incidents people --json; \
              echo '--- replica'; cat $PADMIN_DATA_DIR/replicas/*.sqlite | grep -c 'bridge' || true"
         ),
         false,
@@ -149,6 +150,12 @@ async fn padmin_edits_incidents_offline_and_syncs_them_when_the_portal_is_back()
         .contains("customer confirmed on the bridge"));
     let status = parse(&out, "status");
     assert_eq!(status["pending"], 2, "{status}");
+    let people = parse(&out, "people");
+    assert_eq!(
+        people[0]["id"],
+        format!("{}#alice", provider.issuer),
+        "whom to assign, offline too: {people}"
+    );
     assert_eq!(status["health"], "offline", "{status}");
     assert_eq!(
         section(&out, "replica"),

@@ -6,7 +6,7 @@ use domain::error::Result;
 use domain::incident::IncidentMetrics;
 use domain::model::{
     EscalationPolicy, IncidentChange, IncidentCounts, IncidentDetail, IncidentFilter,
-    IncidentSummary, MetricsQuery, OpenIncident, Page, PolicyInput, SlaTarget,
+    IncidentPerson, IncidentSummary, MetricsQuery, OpenIncident, Page, PolicyInput, SlaTarget,
 };
 use domain::Actor;
 use portal::incidents::wire::*;
@@ -90,6 +90,10 @@ impl Incidents for RemotePortal {
 
     async fn incident_counts(&self, actor: &Actor) -> Result<IncidentCounts> {
         self.get(actor, "v1/incidents/counts").await
+    }
+
+    async fn incident_people(&self, actor: &Actor) -> Result<Vec<IncidentPerson>> {
+        self.get(actor, "v1/incidents/people").await
     }
 
     async fn sla_targets(&self, actor: &Actor) -> Result<Vec<SlaTarget>> {

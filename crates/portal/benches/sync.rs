@@ -325,7 +325,9 @@ async fn pull_and_list(dir: &std::path::Path, store: &SqlStore, n: i64) {
         );
     }
     let path = dir.join("pull.sqlite");
-    let raw = SqlStore::open_sqlite(&path).await.unwrap();
+    let raw = SqlStore::open_replica(&path, &store::ReplicaKey::from_bytes([7; 32]))
+        .await
+        .unwrap();
     let mut times = Vec::new();
     for _ in 0..200 {
         let t = Instant::now();

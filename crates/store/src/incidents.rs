@@ -10,8 +10,8 @@ use crate::sql::{lock_suffix, map_err, SqlStore, SqlTx};
 use crate::{Result, StoreError};
 use async_trait::async_trait;
 use domain::model::{
-    EscalationPolicy, Incident, IncidentEvent, IncidentEventKind, IncidentFilter, IncidentStatus,
-    Page, Severity, SlaTarget,
+    EscalationPolicy, Incident, IncidentEvent, IncidentEventKind, IncidentFilter, IncidentPerson,
+    IncidentStatus, Page, Severity, SlaTarget,
 };
 use domain::Timestamp;
 use sqlx::any::AnyRow;
@@ -63,6 +63,9 @@ pub trait IncidentStore: Send + Sync {
     ) -> Result<Vec<Incident>>;
     /// The incidents not resolved or closed, optionally of one organisation.
     async fn active_incidents(&self, org: Option<Uuid>) -> Result<Vec<Incident>>;
+    /// Who acted on the timelines (or was assigned) of the incidents, optionally of one
+    /// organisation: the most recently seen first, jobs (`system:`) left out.
+    async fn incident_people(&self, org: Option<Uuid>, limit: u32) -> Result<Vec<IncidentPerson>>;
     /// The SLA targets providers set (a severity without one uses its default).
     async fn sla_targets(&self) -> Result<Vec<SlaTarget>>;
     async fn escalation_policies(&self) -> Result<Vec<EscalationPolicy>>;
@@ -333,6 +336,42 @@ impl IncidentStore for SqlStore {
         }
         sql.push(" ORDER BY opened_at, id");
         self.incident_rows(sql).await
+    }
+
+    async fn incident_people(&self, org: Option<Uuid>, limit: u32) -> Result<Vec<IncidentPerson>> {
+        let mut sql = Sql::new("");
+        let scope = match org {
+            Some(o) => format!(" AND i.org_id = {}", sql.bind(o.to_string())),
+            None => String::new(),
+        };
+        let cap = sql.bind(i64::from(limit));
+        sql.push(&format!(
+            "SELECT id, MAX(name) AS name, MAX(seen) AS seen FROM ( \
+               SELECT e.actor_id AS id, e.actor_name AS name, e.recorded_at AS seen \
+                 FROM incident_events e JOIN incidents i ON i.id = e.incident_id \
+                WHERE e.actor_id NOT LIKE 'system:%'{scope} \
+               UNION ALL \
+               SELECT i.assignee AS id, NULL AS name, i.updated_at AS seen FROM incidents i \
+                WHERE i.assignee IS NOT NULL{scope} \
+             ) people GROUP BY id ORDER BY seen DESC, id LIMIT {cap}"
+        ));
+        let (statement, args) = sql.query();
+        let rows = sqlx::query_with(&statement, args)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        let mut people = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let id = text(r, "id")?;
+            // A name the person acted under; an id only ever assigned names itself.
+            let recorded: Option<String> = r.try_get("name").map_err(map_err)?;
+            people.push(IncidentPerson {
+                name: recorded.unwrap_or_else(|| id.clone()),
+                id,
+                last_seen_at: Timestamp::from_millis(r.try_get("seen").map_err(map_err)?),
+            });
+        }
+        Ok(people)
     }
 
     async fn sla_targets(&self) -> Result<Vec<SlaTarget>> {

@@ -52,23 +52,30 @@ fn is_wrong_key(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.code().as_deref() == Some("26"))
 }
 
-/// Opens one connection with the key and reads the schema: [`StoreError::WrongKey`] when the
-/// file is encrypted with another key (or is not a database at all).
+/// Opens one connection (with the key, if any) and reads the schema: with a key,
+/// [`StoreError::WrongKey`] when the file is encrypted with another one; without, a clear
+/// error when the file is not a plain SQLite database (an encrypted replica, say).
 pub(crate) async fn probe_key(
     options: &sqlx::any::AnyConnectOptions,
-    key_statement: &Sensitive<String>,
+    key_statement: Option<&Sensitive<String>>,
+    location: &str,
 ) -> Result<()> {
     use sqlx::{ConnectOptions, Connection, Executor};
     let mut conn = options.connect().await.map_err(map_err)?;
     let read = async {
-        conn.execute(key_statement.expose().as_str()).await?;
+        if let Some(statement) = key_statement {
+            conn.execute(statement.expose().as_str()).await?;
+        }
         conn.execute("SELECT count(*) FROM sqlite_master").await
     }
     .await;
     let _ = conn.close().await;
     match read {
         Ok(_) => Ok(()),
-        Err(e) if is_wrong_key(&e) => Err(StoreError::WrongKey),
+        Err(e) if is_wrong_key(&e) && key_statement.is_some() => Err(StoreError::WrongKey),
+        Err(e) if is_wrong_key(&e) => Err(StoreError::Unavailable(format!(
+            "{location} is not a SQLite database (or it is encrypted: a sync replica opens only with its key)"
+        ))),
         Err(e) => Err(map_err(e)),
     }
 }

@@ -6,7 +6,7 @@ use crate::state::AppState;
 use domain::incident::IncidentMetrics;
 use domain::model::{
     EscalationPolicy, IncidentChange, IncidentCounts, IncidentDetail, IncidentFilter,
-    IncidentSummary, MetricsQuery, OpenIncident, Page, PolicyInput, SlaTarget,
+    IncidentPerson, IncidentSummary, MetricsQuery, OpenIncident, Page, PolicyInput, SlaTarget,
 };
 use macro_rules_attribute::apply;
 use portal::incidents::NewComment;
@@ -83,6 +83,14 @@ pub async fn incident_metrics(
 pub async fn incident_counts(state: State<'_, AppState>) -> CmdResult<IncidentCounts> {
     let (incidents, who) = state.incidents().await?;
     Ok(incidents.incident_counts(&who).await?)
+}
+
+/// Whom an incident can be assigned to: the people who worked on the incidents one may see
+/// (from the replica on a portal or PostgreSQL profile: offline too).
+#[apply(command!)]
+pub async fn incident_people(state: State<'_, AppState>) -> CmdResult<Vec<IncidentPerson>> {
+    let (incidents, who) = state.incidents().await?;
+    Ok(incidents.incident_people(&who).await?)
 }
 
 /// The SLA target of every severity, sev1 first.

@@ -17,6 +17,7 @@ import type { IncidentCounts } from "./IncidentCounts";
 import type { IncidentDetail } from "./IncidentDetail";
 import type { IncidentFilter } from "./IncidentFilter";
 import type { IncidentMetrics } from "./IncidentMetrics";
+import type { IncidentPerson } from "./IncidentPerson";
 import type { IncidentSummary } from "./IncidentSummary";
 import type { Integration } from "./Integration";
 import type { IntegrationForm } from "./IntegrationForm";
@@ -270,6 +271,11 @@ export function incidentMetrics(query: MetricsQuery): Promise<IncidentMetrics> {
 /** Active incidents per severity, at risk and breached. */
 export function incidentCounts(): Promise<IncidentCounts> {
   return call<IncidentCounts>("incident_counts");
+}
+
+/** Whom an incident can be assigned to: the people who worked on the incidents one may see (from the replica on a portal or PostgreSQL profile: offline too). */
+export function incidentPeople(): Promise<Array<IncidentPerson>> {
+  return call<Array<IncidentPerson>>("incident_people");
 }
 
 /** The SLA target of every severity, sev1 first. */

@@ -144,6 +144,9 @@ pub enum Cmd {
     },
     /// Active incidents per severity, at risk and breached.
     Counts,
+    /// Whom an incident can be assigned to: the people who worked on incidents (offline too,
+    /// from this machine's copy, with --portal).
+    People,
 }
 
 // `--base-version`, on every change (a `//` comment: clap would show a doc comment).
@@ -230,6 +233,7 @@ pub async fn run(s: &Session, c: Cmd) -> Result<u8, Error> {
             return done(s, &p.incident_metrics(a, q).await?, show::metrics);
         }
         Cmd::Counts => return done(s, &p.incident_counts(a).await?, show::counts),
+        Cmd::People => return done(s, &p.incident_people(a).await?, |v| show::people(v)),
         Cmd::Ack { id, base } => (id, IncidentCommand::Acknowledge, base),
         Cmd::Rename { id, title, base } => (id, IncidentCommand::Rename { title }, base),
         Cmd::Assign {

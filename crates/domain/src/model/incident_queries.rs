@@ -282,6 +282,23 @@ pub struct MetricsQuery {
     pub org_id: Option<Uuid>,
 }
 
+/// Someone who worked on incidents (the people an incident can be assigned to): whoever acted on
+/// a timeline the caller may see, or was assigned an incident there. Jobs are not people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IncidentPerson {
+    /// The actor id an assignment names (as the audit trail shows it).
+    pub id: String,
+    /// Their display name, as last recorded (the id for someone only ever assigned).
+    pub name: String,
+    /// When they last acted on an incident (or were assigned one).
+    pub last_seen_at: Timestamp,
+}
+
+/// At most this many people are listed (the most recently seen).
+pub const PEOPLE_MAX: u32 = 500;
+
 /// Incidents needing attention, for the overview.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]

@@ -10,8 +10,9 @@ use domain::incident::IncidentMetrics;
 use domain::incident::{self, Change};
 use domain::model::{
     ClockStatus, EscalationPolicy, Incident, IncidentChange, IncidentCommand, IncidentCounts,
-    IncidentDetail, IncidentEvent, IncidentFilter, IncidentSummary, MetricsQuery, NewIncident,
-    OpenIncident, Page, PolicyInput, SlaFilter, SlaState, SlaTarget, SEARCH_MAX,
+    IncidentDetail, IncidentEvent, IncidentFilter, IncidentPerson, IncidentSummary, MetricsQuery,
+    NewIncident, OpenIncident, Page, PolicyInput, SlaFilter, SlaState, SlaTarget, PEOPLE_MAX,
+    SEARCH_MAX,
 };
 use domain::{Actor, ActorType, Permission, Role, Timestamp};
 use std::collections::HashMap;
@@ -435,6 +436,15 @@ impl Incidents for LocalPortal {
 
     async fn incident_counts(&self, actor: &Actor) -> Result<IncidentCounts> {
         self.counts(actor).await
+    }
+
+    async fn incident_people(&self, actor: &Actor) -> Result<Vec<IncidentPerson>> {
+        let org = own_org(actor);
+        self.authorize(actor, Permission::ReadIncidents, org)?;
+        self.store
+            .incident_people(org, PEOPLE_MAX)
+            .await
+            .map_err(store_err)
     }
 
     async fn sla_targets(&self, actor: &Actor) -> Result<Vec<SlaTarget>> {

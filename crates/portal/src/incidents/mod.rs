@@ -21,7 +21,7 @@ use domain::error::Result;
 use domain::incident::IncidentMetrics;
 use domain::model::{
     EscalationPolicy, IncidentChange, IncidentCounts, IncidentDetail, IncidentFilter,
-    IncidentSummary, MetricsQuery, OpenIncident, Page, PolicyInput, SlaTarget,
+    IncidentPerson, IncidentSummary, MetricsQuery, OpenIncident, Page, PolicyInput, SlaTarget,
 };
 use domain::Actor;
 
@@ -61,6 +61,9 @@ pub trait Incidents: Send + Sync {
     async fn incident_metrics(&self, actor: &Actor, q: MetricsQuery) -> Result<IncidentMetrics>;
     /// Active incidents per severity, at risk and breached (the overview's cards).
     async fn incident_counts(&self, actor: &Actor) -> Result<IncidentCounts>;
+    /// The people who worked on the incidents the caller may see (whom to assign one to), the
+    /// most recently seen first, at most [`domain::model::PEOPLE_MAX`].
+    async fn incident_people(&self, actor: &Actor) -> Result<Vec<IncidentPerson>>;
 
     /// The SLA target of every severity (configured or default), sev1 first.
     async fn sla_targets(&self, actor: &Actor) -> Result<Vec<SlaTarget>>;

@@ -12,8 +12,8 @@ use domain::error::Result;
 use domain::incident::IncidentMetrics;
 use domain::model::{
     EscalationPolicy, IncidentChange, IncidentCommand, IncidentCounts, IncidentDetail,
-    IncidentFilter, IncidentSummary, MetricsQuery, NewIncident, OpenIncident, Page, PolicyInput,
-    SlaTarget,
+    IncidentFilter, IncidentPerson, IncidentSummary, MetricsQuery, NewIncident, OpenIncident, Page,
+    PolicyInput, SlaTarget,
 };
 use domain::Actor;
 use uuid::Uuid;
@@ -81,6 +81,11 @@ impl Incidents for Replica {
         self.same_person(actor)?;
         self.reader.active.forget();
         self.reader.incident_counts(actor).await
+    }
+
+    async fn incident_people(&self, actor: &Actor) -> Result<Vec<IncidentPerson>> {
+        self.same_person(actor)?;
+        self.reader.incident_people(actor).await
     }
 
     async fn sla_targets(&self, actor: &Actor) -> Result<Vec<SlaTarget>> {

@@ -10,7 +10,7 @@ use axum::{Extension, Json};
 use domain::incident::IncidentMetrics;
 use domain::model::{
     EscalationPolicy, IncidentChange, IncidentCounts, IncidentDetail, IncidentFilter,
-    IncidentSummary, MetricsQuery, OpenIncident, Page, PolicyInput, SlaTarget,
+    IncidentPerson, IncidentSummary, MetricsQuery, OpenIncident, Page, PolicyInput, SlaTarget,
 };
 use domain::Actor;
 use portal::incidents::wire::{NewComment, SlaTargetsBody};
@@ -24,6 +24,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_incidents, open_incident))
         .routes(routes!(incident_metrics))
         .routes(routes!(incident_counts))
+        .routes(routes!(incident_people))
         .routes(routes!(get_incident))
         .routes(routes!(comment_incident))
         .routes(routes!(change_incident))
@@ -122,6 +123,19 @@ async fn incident_counts(
     Extension(actor): Extension<Actor>,
 ) -> ApiResult<Json<IncidentCounts>> {
     Ok(Json(s.portal.incident_counts(&actor).await?))
+}
+
+/// The people who worked on the incidents the caller may see (whom to assign one to): whoever
+/// acted on a timeline, or was assigned an incident; jobs left out; the most recently seen
+/// first, at most 500. A client-role user sees its own organisation's.
+#[utoipa::path(get, path = "/v1/incidents/people", tag = "incidents",
+    responses((status = 200, body = Vec<IncidentPerson>), (status = "default", body = Problem, content_type = PROBLEM_JSON)),
+    security(("bearer" = ["read_incidents"])))]
+async fn incident_people(
+    State(s): State<AppState>,
+    Extension(actor): Extension<Actor>,
+) -> ApiResult<Json<Vec<IncidentPerson>>> {
+    Ok(Json(s.portal.incident_people(&actor).await?))
 }
 
 /// The SLA target of every severity, sev1 first.

@@ -173,11 +173,13 @@ impl SqlStore {
         // SQLCipher's key must be the first statement on the connection (the driver's own
         // `foreign_keys` pragma does not read the file). The statement holds the key: never logged.
         let key_statement = key.map(|k| std::sync::Arc::new(k.pragma()));
-        if let Some(statement) = &key_statement {
+        if key_statement.is_some() {
             options = options.disable_statement_logging();
-            // The pool retries a connection that fails until its timeout: a wrong key is told
-            // by one probe connection first.
-            crate::replica_file::probe_key(&options, statement).await?;
+        }
+        if lock_file.is_some() {
+            // The pool retries a connection that fails until its timeout: a file that is not a
+            // database under this key (or without one) is told by one probe connection first.
+            crate::replica_file::probe_key(&options, key_statement.as_deref(), &location).await?;
         }
         let pool = AnyPoolOptions::new()
             .max_connections(1)

@@ -6,7 +6,7 @@ import { useCallback, useEffect, useState } from "react";
 import { api, asCommandError, type ClockState, type CommandError, type IncidentChange, type IncidentDetail, type Severity } from "../../api";
 import { useCan } from "../../access";
 import { useNav } from "../../App";
-import { ErrorState, Field, Loading, Modal, fieldError, fmtTime, relTime, useToast } from "../../ui";
+import { ErrorState, Field, Loading, Modal, fieldError, fmtTime, relTime, useAsync, useToast } from "../../ui";
 import { SEVERITIES, SEVERITY_HINT, SeverityChip, StatusBadge, clockView, fmtSpan, newId, transitionsFor, useNow, useOrgs, type Transition } from "./common";
 import { setCurrentIncident } from "./current";
 import { Timeline } from "./Timeline";
@@ -191,6 +191,12 @@ type Ask<T> = (value: T) => Promise<CommandError | null>;
 function AssignDialog({ current, onClose, onAssign }: { current: string | null; onClose: () => void; onAssign: Ask<string | null> }) {
   const [who, setWho] = useState(current ?? "");
   const [error, setError] = useState<CommandError | null>(null);
+  // The people who worked on incidents (from the replica on a portal profile: offline too).
+  const people = useAsync(() => api.incidentPeople(), []);
+  const typed = who.trim().toLowerCase();
+  const suggested = (people.data ?? [])
+    .filter((p) => p.id !== current && (!typed || p.id.toLowerCase().includes(typed) || p.name.toLowerCase().includes(typed)))
+    .slice(0, 6);
   const assign = async (a: string | null) => {
     const err = await onAssign(a);
     if (err) setError(err); else onClose();
@@ -206,9 +212,28 @@ function AssignDialog({ current, onClose, onAssign }: { current: string | null; 
       <button className="primary" form="assign-incident" disabled={!who.trim() || who.trim() === current}>Assign</button>
     </>}>
       <form id="assign-incident" onSubmit={submit}>
-        <Field label="Assignee" error={fieldError(error ?? undefined, "assignee")} hint="The person's actor id, as the audit trail shows it (e.g. user:ana@example.com)">
-          <input aria-label="Assignee" value={who} onChange={(e) => setWho(e.target.value)} maxLength={255} />
+        <Field label="Assignee" error={fieldError(error ?? undefined, "assignee")} hint="Pick someone who worked on incidents, or type an actor id as the audit trail shows it (e.g. user:ana@example.com)">
+          <input aria-label="Assignee" value={who} onChange={(e) => setWho(e.target.value)} maxLength={255} list="incident-people" autoFocus />
         </Field>
+        <datalist id="incident-people">
+          {(people.data ?? []).map((p) => <option key={p.id} value={p.id}>{p.name}</option>)}
+        </datalist>
+        {people.loading && !people.data && <p className="muted people-note">Loading people…</p>}
+        {people.error && <p className="muted people-note">The list of people could not be loaded ({people.error.message}); an actor id can still be typed.</p>}
+        {suggested.length > 0 && (
+          <ul className="people" aria-label="People">
+            {suggested.map((p) => (
+              <li key={p.id}>
+                <button type="button" className={p.id === who.trim() ? "person chosen" : "person"} onClick={() => setWho(p.id)} aria-label={`Choose ${p.name}`}>
+                  <span className="person-name">{p.name}</span>
+                  <span className="muted person-id">{p.id}</span>
+                  <span className="muted person-seen">seen {relTime(p.last_seen_at)}</span>
+                </button>
+              </li>
+            ))}
+          </ul>
+        )}
+        {people.data && people.data.length === 0 && <p className="muted people-note">Nobody has worked on an incident yet: type an actor id.</p>}
       </form>
       {error && !error.fields.length && <ErrorState error={error} />}
     </Modal>
