@@ -352,7 +352,7 @@ impl IncidentStore for SqlStore {
                 WHERE e.actor_id NOT LIKE 'system:%'{scope} \
                UNION ALL \
                SELECT i.assignee AS id, NULL AS name, i.updated_at AS seen FROM incidents i \
-                WHERE i.assignee IS NOT NULL{scope} \
+                WHERE i.assignee IS NOT NULL AND i.assignee NOT LIKE 'system:%'{scope} \
              ) people GROUP BY id ORDER BY seen DESC, id LIMIT {cap}"
         ));
         let (statement, args) = sql.query();

@@ -153,14 +153,13 @@ async fn encrypt_in_place(path: &Path, key: &ReplicaKey) -> Result<()> {
         remove_if_exists(&stale)?;
     }
     let plain = SqlStore::open_sqlite(path).await?;
-    let target = copy.display().to_string().replace('\'', "''");
-    let attach = format!(
-        "ATTACH DATABASE '{target}' AS encrypted KEY \"x'{}'\"",
-        key.to_hex().expose()
-    );
+    // The key is bound, never part of a statement's text (which the driver may log).
+    let raw_key = Sensitive::new(format!("x'{}'", key.to_hex().expose()));
     let mut conn = plain.pool.acquire().await.map_err(map_err)?;
     let result = async {
-        sqlx::query(&attach)
+        sqlx::query("ATTACH DATABASE $1 AS encrypted KEY $2")
+            .bind(copy.display().to_string())
+            .bind(raw_key.expose().clone())
             .persistent(false)
             .execute(&mut *conn)
             .await?;
@@ -178,16 +177,25 @@ async fn encrypt_in_place(path: &Path, key: &ReplicaKey) -> Result<()> {
     drop(conn);
     plain.close().await;
     result.map_err(|e| StoreError::Unavailable(format!("cannot encrypt the replica: {e}")))?;
+    // Closing checkpointed the plaintext's write-ahead log into it (the copy has everything).
+    // A log still there holds frames of another connection: keep the plaintext as it is.
+    let wal = sibling(path, "-wal");
+    if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
+        remove_if_exists(&copy)?;
+        return Err(StoreError::Unavailable(format!(
+            "{} is still in use by another program (its write-ahead log is open): close it and try again",
+            path.display()
+        )));
+    }
+    for stale in [wal, sibling(path, "-shm")] {
+        remove_if_exists(&stale)?;
+    }
     std::fs::rename(&copy, path).map_err(|e| {
         StoreError::Unavailable(format!(
             "cannot replace {} with its encrypted copy: {e}",
             path.display()
         ))
     })?;
-    // The plaintext's write-ahead log was checkpointed into it on close; what is left is stale.
-    for stale in [sibling(path, "-wal"), sibling(path, "-shm")] {
-        remove_if_exists(&stale)?;
-    }
     Ok(())
 }
 

@@ -252,7 +252,7 @@ impl PushView for BatchView<'_> {
             events.extend(
                 self.events
                     .iter()
-                    .filter(|(e, v)| e.incident_id == id && *v > read)
+                    .filter(|(e, v)| e.incident_id == id && *v > read && *v > after)
                     .map(|(e, _)| e.clone()),
             );
             return Ok(events);

@@ -69,7 +69,8 @@ async fn open_file(path: &Path, key: &ReplicaKey, clock: &dyn Clock) -> Result<S
                 to.push(format!(".unreadable-{stamp}{suffix}"));
                 (std::path::PathBuf::from(from), std::path::PathBuf::from(to))
             };
-            for suffix in ["", "-wal", "-shm"] {
+            // The sidecars first: the file must never be left beside another key's log.
+            for suffix in ["-wal", "-shm", ""] {
                 let (from, to) = aside(suffix);
                 if from.exists() {
                     std::fs::rename(&from, &to).map_err(|e| {
