@@ -2,27 +2,12 @@
 //! an incident there — the most recently seen first, jobs left out, a client-role user seeing
 //! its own organisation's people only.
 
+use crate::incidents::org;
 use domain::model::{IncidentChange, IncidentCommand, IncidentPerson, OpenIncident, Severity};
 use domain::{Actor, Clock, Role};
 use portal::incidents::NewComment;
-use portal::NewClient;
-use stories::{admin, on_every_portal, portal, TestDb, TestPortal};
+use stories::{admin, on_every_portal, portal, TestDb};
 use uuid::Uuid;
-
-async fn org(p: &TestPortal, name: &str) -> Uuid {
-    p.create_client(
-        &admin(),
-        NewClient {
-            name: name.into(),
-            plan: "pro".into(),
-            status: "active".into(),
-        },
-        None,
-    )
-    .await
-    .expect("client")
-    .id
-}
 
 fn opening(title: &str, org: Uuid) -> OpenIncident {
     OpenIncident {

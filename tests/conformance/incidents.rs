@@ -27,7 +27,8 @@ fn opening(title: &str, severity: Severity, org: Option<Uuid>) -> OpenIncident {
     }
 }
 
-async fn org(p: &TestPortal, name: &str) -> Uuid {
+/// A client organisation named `name` (the incident stories' fixture).
+pub(crate) async fn org(p: &TestPortal, name: &str) -> Uuid {
     p.create_client(
         &admin(),
         NewClient {

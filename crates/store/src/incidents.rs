@@ -428,6 +428,40 @@ pub(crate) fn incident_args(
     )
 }
 
+impl SqlTx {
+    /// Writes an incident's new state over the one read at version `read_at`
+    /// ([`StoreError::NotFound`] if it moved meanwhile).
+    pub(crate) async fn update_incident(
+        &mut self,
+        next: &Incident,
+        read_at: i64,
+        updated_at: Timestamp,
+    ) -> Result<()> {
+        let a = bind_all!(
+            next.title.clone(),
+            next.severity.as_str().to_string(),
+            next.status.as_str().to_string(),
+            next.assignee.clone(),
+            next.acknowledged_at.map(Timestamp::millis),
+            next.resolved_at.map(Timestamp::millis),
+            next.closed_at.map(Timestamp::millis),
+            next.version,
+            updated_at.millis(),
+            next.id.to_string(),
+            read_at
+        );
+        let n = self
+            .exec(
+                "UPDATE incidents SET title = $1, severity = $2, status = $3, assignee = $4, \
+                 acknowledged_at = $5, resolved_at = $6, closed_at = $7, version = $8, updated_at = $9 \
+                 WHERE id = $10 AND version = $11",
+                a,
+            )
+            .await?;
+        must_change(n)
+    }
+}
+
 #[async_trait]
 impl IncidentWrites for SqlTx {
     async fn incident_for_update(&mut self, id: Uuid) -> Result<Option<Incident>> {
@@ -477,28 +511,8 @@ impl IncidentWrites for SqlTx {
         next: &Incident,
         event: &IncidentEvent,
     ) -> Result<()> {
-        let a = bind_all!(
-            next.title.clone(),
-            next.severity.as_str().to_string(),
-            next.status.as_str().to_string(),
-            next.assignee.clone(),
-            next.acknowledged_at.map(Timestamp::millis),
-            next.resolved_at.map(Timestamp::millis),
-            next.closed_at.map(Timestamp::millis),
-            next.version,
-            event.recorded_at.millis(),
-            next.id.to_string(),
-            next.version - 1
-        );
-        let n = self
-            .exec(
-                "UPDATE incidents SET title = $1, severity = $2, status = $3, assignee = $4, \
-                 acknowledged_at = $5, resolved_at = $6, closed_at = $7, version = $8, updated_at = $9 \
-                 WHERE id = $10 AND version = $11",
-                a,
-            )
+        self.update_incident(next, next.version - 1, event.recorded_at)
             .await?;
-        must_change(n)?;
         self.exec(INSERT_EVENT, event_args(event, next.version)?)
             .await?;
         Ok(())

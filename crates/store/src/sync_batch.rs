@@ -8,7 +8,7 @@ use crate::incident_rows::{
     INSERT_INCIDENTS,
 };
 use crate::incidents::{event_from_row, incident_from_row, EVENT_COLUMNS, INCIDENT_COLUMNS};
-use crate::sql::rows::{bind_all, must_change, text, Sql};
+use crate::sql::rows::{text, Sql};
 use crate::sql::{lock_suffix, map_err, SqlTx};
 use crate::{Result, StoreError};
 use async_trait::async_trait;
@@ -171,28 +171,7 @@ impl SyncBatchWrites for SqlTx {
         }
         // The incidents first: an event's row refers to its incident's.
         for (next, read_at) in changed {
-            let a = bind_all!(
-                next.title.clone(),
-                next.severity.as_str().to_string(),
-                next.status.as_str().to_string(),
-                next.assignee.clone(),
-                next.acknowledged_at.map(Timestamp::millis),
-                next.resolved_at.map(Timestamp::millis),
-                next.closed_at.map(Timestamp::millis),
-                next.version,
-                now.millis(),
-                next.id.to_string(),
-                *read_at
-            );
-            let n = self
-                .exec(
-                    "UPDATE incidents SET title = $1, severity = $2, status = $3, assignee = $4, \
-                     acknowledged_at = $5, resolved_at = $6, closed_at = $7, version = $8, updated_at = $9 \
-                     WHERE id = $10 AND version = $11",
-                    a,
-                )
-                .await?;
-            must_change(n)?;
+            self.update_incident(next, *read_at, now).await?;
         }
         for chunk in events.chunks(EVENTS_PER_STATEMENT) {
             let mut sql = Sql::new(INSERT_EVENTS);

@@ -15,6 +15,8 @@ mod local;
 mod push;
 mod replica;
 mod replica_reads;
+#[cfg(test)]
+mod test_support;
 pub mod wire;
 
 use async_trait::async_trait;

@@ -3,26 +3,15 @@
 //! database refuses is rejected and the others are applied.
 
 use super::*;
+use crate::sync::test_support::person;
 use crate::sync::SyncApi;
 use crate::Incidents;
 use domain::envelope::MasterKeySet;
 use domain::model::{IncidentCommand, MutationResult, OpenIncident, PushRequest, Severity};
-use domain::{ActorType, ManualClock, Role};
+use domain::{ManualClock, Role};
 use rand::SeedableRng;
 use std::sync::Arc;
 use store::{SqlStore, Store};
-
-fn person(id: &str, role: Role) -> Actor {
-    Actor {
-        id: id.into(),
-        name: id.into(),
-        actor_type: ActorType::User,
-        role,
-        ip: None,
-        ua: None,
-        request_id: None,
-    }
-}
 
 async fn upstream() -> (SqlStore, Arc<LocalPortal>, Uuid) {
     let clock = Arc::new(ManualClock::at(Timestamp::from_millis(1_800_000_000_000)));

@@ -3,26 +3,15 @@
 //! a plaintext replica of an earlier version encrypted in place with its outbox.
 
 use super::*;
+use crate::sync::test_support::person;
 use domain::envelope::MasterKeySet;
 use domain::model::{IncidentChange, OpenIncident, Severity};
-use domain::{ActorType, ManualClock, Role, Timestamp};
+use domain::{ManualClock, Role, Timestamp};
 use rand::SeedableRng;
 use store::Store;
 
 const TITLE: &str = "Checkout fails for Zebra Logistics";
 const NOTE: &str = "customer confirmed on the bridge call";
-
-fn person(id: &str, role: Role) -> Actor {
-    Actor {
-        id: id.into(),
-        name: id.into(),
-        actor_type: ActorType::User,
-        role,
-        ip: None,
-        ua: None,
-        request_id: None,
-    }
-}
 
 fn clock() -> Arc<ManualClock> {
     Arc::new(ManualClock::at(Timestamp::from_millis(1_800_000_000_000)))

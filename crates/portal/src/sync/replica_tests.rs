@@ -6,23 +6,12 @@
 //! Upstream answers such a retry with the incident, adding nothing; so must the replica.
 
 use super::*;
+use crate::sync::test_support::person;
 use domain::envelope::MasterKeySet;
 use domain::model::{IncidentChange, OpenIncident, Severity};
-use domain::{ActorType, ErrorCode, ManualClock, Role, Timestamp};
+use domain::{ErrorCode, ManualClock, Role, Timestamp};
 use rand::SeedableRng;
 use store::Store;
-
-fn person(id: &str, role: Role) -> Actor {
-    Actor {
-        id: id.into(),
-        name: id.into(),
-        actor_type: ActorType::User,
-        role,
-        ip: None,
-        ua: None,
-        request_id: None,
-    }
-}
 
 async fn upstream_and_device() -> (Arc<LocalPortal>, Replica, Actor, Uuid, Uuid) {
     let clock = Arc::new(ManualClock::at(Timestamp::from_millis(1_800_000_000_000)));
