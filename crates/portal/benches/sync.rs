@@ -326,13 +326,15 @@ async fn pull_and_list(dir: &std::path::Path, store: &SqlStore, n: i64) {
         .unwrap();
     assert!(!shown.items.is_empty(), "the replica lists what it pulled");
 
-    let filters: Vec<(&str, IncidentFilter)> = vec![
+    // The target is the list; a search scans every title (no target, shown for scale).
+    let filters: Vec<(&str, IncidentFilter, bool)> = vec![
         (
             "a page of 50, newest first",
             IncidentFilter {
                 limit: Some(50),
                 ..Default::default()
             },
+            true,
         ),
         (
             "active, sev1",
@@ -342,6 +344,7 @@ async fn pull_and_list(dir: &std::path::Path, store: &SqlStore, n: i64) {
                 severity: Some(Severity::Sev1),
                 ..Default::default()
             },
+            true,
         ),
         (
             "search \"incident 4999\"",
@@ -350,9 +353,10 @@ async fn pull_and_list(dir: &std::path::Path, store: &SqlStore, n: i64) {
                 search: Some("incident 4999".into()),
                 ..Default::default()
             },
+            false,
         ),
     ];
-    for (label, f) in filters {
+    for (label, f, targeted) in filters {
         let mut times = Vec::new();
         for _ in 0..200 {
             let t = Instant::now();
@@ -364,7 +368,11 @@ async fn pull_and_list(dir: &std::path::Path, store: &SqlStore, n: i64) {
             "  list from the replica: {label:30} p50 {:>9.3?}  p95 {:>9.3?}  {}",
             pct(times, 0.5),
             p95,
-            verdict(p95, LIST_TARGET)
+            if targeted {
+                verdict(p95, LIST_TARGET)
+            } else {
+                "(a scan: no target)".into()
+            }
         );
     }
     let path = dir.join("pull.sqlite");

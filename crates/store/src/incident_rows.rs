@@ -6,18 +6,29 @@ use crate::{Result, StoreError};
 use domain::model::{Incident, IncidentEvent};
 use domain::Timestamp;
 
-pub(crate) const INSERT_INCIDENTS: &str =
-    "INSERT INTO incidents (id, title, severity, org_id, status, assignee, opened_at, \
-     acknowledged_at, resolved_at, closed_at, impact_started_at, version, created_by, updated_at) VALUES ";
+macro_rules! insert_incidents {
+    () => {
+        "INSERT INTO incidents (id, title, severity, org_id, status, assignee, opened_at, \
+         acknowledged_at, resolved_at, closed_at, impact_started_at, version, created_by, updated_at)"
+    };
+}
+macro_rules! insert_events {
+    () => {
+        "INSERT INTO incident_events (id, incident_id, version, occurred_at, recorded_at, \
+         actor_id, actor_name, type, data, base_version)"
+    };
+}
 
-pub(crate) const INSERT_EVENTS: &str =
-    "INSERT INTO incident_events (id, incident_id, version, occurred_at, recorded_at, \
-     actor_id, actor_name, type, data, base_version) VALUES ";
+pub(crate) const INSERT_INCIDENTS: &str = concat!(insert_incidents!(), " VALUES ");
+pub(crate) const INSERT_EVENTS: &str = concat!(insert_events!(), " VALUES ");
+/// The same inserts, for a `SELECT` of rows (the replica's `json_each`).
+pub(crate) const INSERT_INCIDENTS_FROM: &str = insert_incidents!();
+pub(crate) const INSERT_EVENTS_FROM: &str = insert_events!();
 
-/// Incident rows per statement (14 parameters each).
-pub(crate) const INCIDENTS_PER_STATEMENT: usize = 200;
-/// Event rows per statement (10 parameters each).
-pub(crate) const EVENTS_PER_STATEMENT: usize = 300;
+/// Bound parameters of one incident row ([`incident_values`]).
+pub(crate) const INCIDENT_PARAMS: usize = 14;
+/// Bound parameters of one event row ([`event_values`]).
+pub(crate) const EVENT_PARAMS: usize = 10;
 
 /// One `(…)` of [`INSERT_INCIDENTS`].
 pub(crate) fn incident_values(sql: &mut Sql, i: &Incident, updated: Timestamp) -> String {

@@ -3,8 +3,8 @@
 //! timeline.
 
 use crate::sql::rows::{
-    bind_all, like_pattern, make_cursor, must_change, opt_text, opt_ts, page_cut, text, ts,
-    two_part_cursor, uuid, Sql,
+    bind_all, like_pattern, make_cursor, must_change, opt_text, opt_ts, page_cut,
+    rows_per_statement, text, ts, two_part_cursor, uuid, Sql,
 };
 use crate::sql::{lock_suffix, map_err, SqlStore, SqlTx};
 use crate::{Result, StoreError};
@@ -54,6 +54,9 @@ pub trait IncidentStore: Send + Sync {
     async fn incident_events(&self, id: Uuid) -> Result<Vec<IncidentEvent>>;
     /// The timelines of several incidents (in recording order per incident).
     async fn incident_events_of(&self, ids: &[Uuid]) -> Result<Vec<IncidentEvent>>;
+    /// The events of several incidents that move SLA clocks
+    /// (`domain::incident::SLA_CLOCK_EVENTS`): a list's page reads these, not its comments.
+    async fn incident_clock_events_of(&self, ids: &[Uuid]) -> Result<Vec<IncidentEvent>>;
     /// Incidents opened in `[from, to)`, optionally of one organisation.
     async fn incidents_opened_between(
         &self,
@@ -199,6 +202,35 @@ pub(crate) const INSERT_EVENT: &str =
      recorded_at, actor_id, actor_name, type, data, base_version) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
 
+impl SqlStore {
+    /// The timelines of `ids` (in recording order per incident), only the events of `kinds`
+    /// when given (static names, written into the statement).
+    async fn events_of(&self, ids: &[Uuid], kinds: Option<&[&str]>) -> Result<Vec<IncidentEvent>> {
+        let only = kinds.map_or(String::new(), |k| {
+            let names: Vec<String> = k.iter().map(|n| format!("'{n}'")).collect();
+            format!(" AND type IN ({})", names.join(", "))
+        });
+        let mut all = Vec::new();
+        for chunk in ids.chunks(rows_per_statement(self.backend, 1)) {
+            let mut sql = Sql::new(&format!(
+                "SELECT {EVENT_COLUMNS} FROM incident_events WHERE incident_id IN ("
+            ));
+            let marks: Vec<String> = chunk.iter().map(|i| sql.bind(i.to_string())).collect();
+            sql.push(&marks.join(", "));
+            sql.push(&format!("){only} ORDER BY incident_id, version"));
+            let (text, args) = sql.query();
+            let rows = sqlx::query_with(&text, args)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+            for r in &rows {
+                all.push(event_from_row(r)?);
+            }
+        }
+        Ok(all)
+    }
+}
+
 #[async_trait]
 impl IncidentStore for SqlStore {
     async fn incident(&self, id: Uuid) -> Result<Option<Incident>> {
@@ -268,7 +300,7 @@ impl IncidentStore for SqlStore {
 
     async fn incidents_by_ids(&self, ids: &[Uuid]) -> Result<Vec<Incident>> {
         let mut all = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(200) {
+        for chunk in ids.chunks(rows_per_statement(self.backend, 1)) {
             let mut sql = Sql::new(&format!(
                 "SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id IN ("
             ));
@@ -285,25 +317,12 @@ impl IncidentStore for SqlStore {
     }
 
     async fn incident_events_of(&self, ids: &[Uuid]) -> Result<Vec<IncidentEvent>> {
-        let mut all = Vec::new();
-        // Bounded IN lists: a page is at most 500 incidents.
-        for chunk in ids.chunks(200) {
-            let mut sql = Sql::new(&format!(
-                "SELECT {EVENT_COLUMNS} FROM incident_events WHERE incident_id IN ("
-            ));
-            let marks: Vec<String> = chunk.iter().map(|i| sql.bind(i.to_string())).collect();
-            sql.push(&marks.join(", "));
-            sql.push(") ORDER BY incident_id, version");
-            let (text, args) = sql.query();
-            let rows = sqlx::query_with(&text, args)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(map_err)?;
-            for r in &rows {
-                all.push(event_from_row(r)?);
-            }
-        }
-        Ok(all)
+        self.events_of(ids, None).await
+    }
+
+    async fn incident_clock_events_of(&self, ids: &[Uuid]) -> Result<Vec<IncidentEvent>> {
+        self.events_of(ids, Some(&domain::incident::SLA_CLOCK_EVENTS))
+            .await
     }
 
     async fn incidents_opened_between(

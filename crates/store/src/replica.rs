@@ -92,10 +92,18 @@ const STATE_COLUMNS: &str = "client_id, principal, cursor, next_mutation_id, las
      last_attempt_at, failures, offline, last_error";
 
 impl SqlStore {
-    /// Starts a replica write (one local transaction).
+    /// Starts a replica write (one local transaction). `BEGIN IMMEDIATE`: the file's write lock
+    /// is taken before anything is read, so what the transaction checks (is this edit a retry,
+    /// the next mutation id) cannot be changed by another program on the same file (the app and
+    /// `padmin`) before it writes; a deferred transaction would read a snapshot, then fail to
+    /// write when the other committed first.
     pub async fn begin_replica(&self) -> Result<ReplicaTx> {
         Ok(ReplicaTx {
-            tx: self.pool.begin().await.map_err(map_err)?,
+            tx: self
+                .pool
+                .begin_with("BEGIN IMMEDIATE")
+                .await
+                .map_err(map_err)?,
         })
     }
 

@@ -103,7 +103,12 @@ impl SqlStore {
     /// encrypted with another key.
     pub async fn open_replica(path: &Path, key: &ReplicaKey) -> Result<Self> {
         if is_plaintext(path) {
-            encrypt_in_place(path, key).await?;
+            // Two programs opening the same old replica at once (the app and `padmin`): one
+            // encrypts it, the other waits and then finds it encrypted.
+            let _lock = encryption_lock(path).await?;
+            if is_plaintext(path) {
+                encrypt_in_place(path, key).await?;
+            }
         }
         let store = Self::open_sqlite_keyed(path, Some(key)).await?;
         store.make_replica().await?;
@@ -141,6 +146,40 @@ impl SqlStore {
     /// Closes the pool (the file can then be moved or removed).
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// How long a program waits for another one encrypting the same replica.
+const ENCRYPTION_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// An exclusive lock on `<replica>.encrypt-lock` (held until dropped): one program at a time
+/// encrypts a plaintext replica.
+async fn encryption_lock(path: &Path) -> Result<std::fs::File> {
+    let lock = sibling(path, ".encrypt-lock");
+    let unavailable =
+        |e: std::io::Error| StoreError::Unavailable(format!("cannot lock {}: {e}", lock.display()));
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&lock)
+        .map_err(unavailable)?;
+    let started = std::time::Instant::now();
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) if started.elapsed() < ENCRYPTION_WAIT => {
+                tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(StoreError::Unavailable(format!(
+                    "{} is being encrypted by another program: try again when it is done",
+                    path.display()
+                )))
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(unavailable(e)),
+        }
     }
 }
 

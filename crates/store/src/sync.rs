@@ -2,7 +2,7 @@
 //! (inside the push's [`crate::WriteTx`]), and the savepoints that let one mutation of a batch
 //! fail without taking the others down. The device's side is `replica.rs`.
 
-use crate::sql::rows::{bind_all, text, Sql};
+use crate::sql::rows::{bind_all, rows_per_statement, text, Sql};
 use crate::sql::{lock_suffix, map_err, SqlStore, SqlTx};
 use crate::{Result, StoreError};
 use async_trait::async_trait;
@@ -154,7 +154,7 @@ impl SyncWrites for SqlTx {
         results: &[(MutationResult, Uuid)],
         now: Timestamp,
     ) -> Result<()> {
-        for chunk in results.chunks(200) {
+        for chunk in results.chunks(rows_per_statement(self.backend, 6)) {
             let mut sql = Sql::new(
                 "INSERT INTO sync_results (client_id, mutation_id, incident_id, event_id, outcome, recorded_at) VALUES ",
             );

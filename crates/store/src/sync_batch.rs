@@ -4,11 +4,10 @@
 //! thousands.
 
 use crate::incident_rows::{
-    event_values, incident_values, EVENTS_PER_STATEMENT, INCIDENTS_PER_STATEMENT, INSERT_EVENTS,
-    INSERT_INCIDENTS,
+    event_values, incident_values, EVENT_PARAMS, INCIDENT_PARAMS, INSERT_EVENTS, INSERT_INCIDENTS,
 };
 use crate::incidents::{event_from_row, incident_from_row, EVENT_COLUMNS, INCIDENT_COLUMNS};
-use crate::sql::rows::{text, Sql};
+use crate::sql::rows::{rows_per_statement, text, Sql};
 use crate::sql::{lock_suffix, map_err, SqlTx};
 use crate::{Result, StoreError};
 use async_trait::async_trait;
@@ -17,9 +16,6 @@ use domain::Timestamp;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use uuid::Uuid;
-
-/// Ids per `IN (…)` list.
-const IDS_PER_STATEMENT: usize = 500;
 
 #[async_trait]
 pub trait SyncBatchWrites {
@@ -68,7 +64,7 @@ impl SqlTx {
     /// `prefix` + `(…ids…)` + `suffix` per chunk of ids, every row.
     async fn rows_in(&mut self, prefix: &str, ids: &[Uuid], suffix: &str) -> Result<Vec<AnyRow>> {
         let mut all = Vec::new();
-        for chunk in ids.chunks(IDS_PER_STATEMENT) {
+        for chunk in ids.chunks(rows_per_statement(self.backend, 1)) {
             let mut sql = Sql::new(prefix);
             let marks: Vec<String> = chunk.iter().map(|i| sql.bind(i.to_string())).collect();
             sql.push(&format!("({}){suffix}", marks.join(", ")));
@@ -108,7 +104,7 @@ impl SyncBatchWrites for SqlTx {
         from: &[(Uuid, i64)],
     ) -> Result<Vec<(IncidentEvent, i64)>> {
         let mut all = Vec::new();
-        for chunk in from.chunks(IDS_PER_STATEMENT / 2) {
+        for chunk in from.chunks(rows_per_statement(self.backend, 2)) {
             let mut sql = Sql::new(&format!(
                 "SELECT {EVENT_COLUMNS} FROM incident_events WHERE "
             ));
@@ -134,7 +130,7 @@ impl SyncBatchWrites for SqlTx {
         incidents: &[Uuid],
     ) -> Result<Vec<(Uuid, Uuid)>> {
         let mut own = Vec::new();
-        for chunk in incidents.chunks(IDS_PER_STATEMENT) {
+        for chunk in incidents.chunks(rows_per_statement(self.backend, 1) - 1) {
             let mut sql = Sql::new(
                 "SELECT incident_id, event_id, outcome FROM sync_results WHERE client_id = ",
             );
@@ -159,7 +155,7 @@ impl SyncBatchWrites for SqlTx {
         changed: &[(&Incident, i64)],
         now: Timestamp,
     ) -> Result<()> {
-        for chunk in new.chunks(INCIDENTS_PER_STATEMENT) {
+        for chunk in new.chunks(rows_per_statement(self.backend, INCIDENT_PARAMS)) {
             let mut sql = Sql::new(INSERT_INCIDENTS);
             let rows: Vec<String> = chunk
                 .iter()
@@ -173,7 +169,7 @@ impl SyncBatchWrites for SqlTx {
         for (next, read_at) in changed {
             self.update_incident(next, *read_at, now).await?;
         }
-        for chunk in events.chunks(EVENTS_PER_STATEMENT) {
+        for chunk in events.chunks(rows_per_statement(self.backend, EVENT_PARAMS)) {
             let mut sql = Sql::new(INSERT_EVENTS);
             let mut rows = Vec::with_capacity(chunk.len());
             for (e, version) in chunk {

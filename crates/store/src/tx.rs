@@ -11,7 +11,7 @@ use crate::jobs::JobWrites;
 use crate::keys::KeyWrites;
 use crate::oidc::OidcWrites;
 use crate::secrets::SecretWrites;
-use crate::sql::rows::{bind_all, text, Sql};
+use crate::sql::rows::{bind_all, rows_per_statement, text, Sql};
 use crate::sql::{map_err, Backend, SqlTx};
 use crate::sync::SyncWrites;
 use crate::sync_batch::SyncBatchWrites;
@@ -112,7 +112,7 @@ impl WriteTx for SqlTx {
         }
         // Many rows per statement (a sync push commits hundreds of events): rows are inserted
         // in order, so the chain's trigger sees each continue the one before.
-        for chunk in events.chunks(100) {
+        for chunk in events.chunks(rows_per_statement(self.backend, 16)) {
             let mut sql = Sql::new(&format!(
                 "INSERT INTO audit_events ({AUDIT_COLUMNS}) VALUES "
             ));

@@ -23,7 +23,7 @@ pub use escalation::{
 pub use metrics::{mtta_mttr, IncidentMetrics, Metrics, OrgMetrics, Period, SeverityMetrics};
 pub use sla::{
     default_target, default_targets, sla_notices_due, sla_state, target_for, validate_targets,
-    RESOLVE_MINS_MAX, RESPONSE_MINS_MAX,
+    RESOLVE_MINS_MAX, RESPONSE_MINS_MAX, SLA_CLOCK_EVENTS,
 };
 pub use transitions::{apply, check_actor_id, check_command, check_comment, check_title, open};
 

@@ -213,6 +213,17 @@ impl Cycle {
     }
 }
 
+/// The kinds of event (`IncidentEventKind::name`) [`sla_state`] reads: the same clocks come
+/// from a timeline of only these, so a list reads these and not its page's comments.
+pub const SLA_CLOCK_EVENTS: [&str; 6] = [
+    "opened",
+    "acknowledged",
+    "status_changed",
+    "resolved",
+    "closed",
+    "reopened",
+];
+
 /// The SLA clocks of a timeline at `now`, against `target` (the target of the incident's
 /// current severity). The events may come in any order; see the module's documentation for
 /// the rules.

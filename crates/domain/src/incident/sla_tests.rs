@@ -270,6 +270,22 @@ proptest! {
         prop_assert_eq!(sla_state(&gen::shuffled(&b.events, seed), &t, now), expected);
     }
 
+    /// (1b) Only the events named in `SLA_CLOCK_EVENTS` move the clocks: the timeline without
+    /// the others (comments, assignments, …) gives the same state.
+    #[test]
+    fn only_the_clock_events_matter(
+        b in gen::timeline(), t in target(), after in 0i64..(48 * 60 * MIN),
+    ) {
+        let now = at(b.end + after - 24 * 60 * MIN);
+        let clocks: Vec<_> = b
+            .events
+            .iter()
+            .filter(|e| SLA_CLOCK_EVENTS.contains(&e.kind.name()))
+            .cloned()
+            .collect();
+        prop_assert_eq!(sla_state(&clocks, &t, now), sla_state(&b.events, &t, now));
+    }
+
     /// (2) Elapsed time never decreases as `now` advances (for the response clock and each
     /// resolve cycle; the `resolve` field moves to a new cycle on a reopen).
     #[test]

@@ -116,9 +116,10 @@ impl LocalPortal {
     ) -> Result<Vec<SlaState>> {
         let ids: Vec<Uuid> = incidents.iter().map(|i| i.id).collect();
         let mut events: HashMap<Uuid, Vec<IncidentEvent>> = HashMap::new();
+        // Only the events that move the clocks: a page of long timelines is mostly comments.
         for e in self
             .store
-            .incident_events_of(&ids)
+            .incident_clock_events_of(&ids)
             .await
             .map_err(store_err)?
         {

@@ -12,7 +12,7 @@ use crate::local::store_err;
 use domain::error::{Error, Result};
 use domain::model::{
     Incident, IncidentEvent, Mutation, MutationOp, MutationOutcome, OutboxEntry, OutboxState,
-    SyncStatus, PUSH_MAX,
+    PullResponse, SyncStatus, PUSH_MAX,
 };
 use domain::sync::{backoff_ms, health, state_after, summary};
 use domain::Timestamp;
@@ -146,8 +146,10 @@ impl Replica {
         }
     }
 
+    /// Pulls page after page from the cursor. The next page is asked for while the last one is
+    /// written to the replica (the upstream's work and the round trip overlap the device's).
     async fn pull_all(&self, report: &mut SyncReport, rebuild: bool) -> Result<()> {
-        let mut cursor = if rebuild {
+        let cursor = if rebuild {
             0
         } else {
             self.store
@@ -157,81 +159,103 @@ impl Replica {
                 .ok_or_else(|| Error::internal("the replica has no sync state"))?
                 .cursor
         };
+        let mut page = self.upstream.sync_pull(&self.actor, cursor, None).await?;
         let mut first = true;
         loop {
-            let page = self.upstream.sync_pull(&self.actor, cursor, None).await?;
-            let now = self.clock.now();
-            let mut tx = self.store.begin_replica().await.map_err(store_err)?;
-            let mut touched: BTreeSet<Uuid> = BTreeSet::new();
-            // The incidents with outbox entries are rebased; the others show what was pulled.
-            let queued: HashSet<Uuid> = tx
-                .outbox_of(None)
-                .await
-                .map_err(store_err)?
-                .iter()
-                .map(|r| r.mutation.incident_id)
-                .collect();
-            if rebuild && first {
-                tx.clear(false).await.map_err(store_err)?;
-                touched.extend(queued.iter().copied());
-            }
-            first = false;
-            let mut timelines: HashMap<Uuid, Vec<IncidentEvent>> = HashMap::new();
-            for e in page.events {
-                timelines.entry(e.incident_id).or_default().push(e);
-            }
-            let pulled: Vec<(&Incident, Vec<IncidentEvent>)> = page
-                .incidents
-                .iter()
-                .map(|i| (i, timelines.remove(&i.id).unwrap_or_default()))
-                .collect();
-            let all: Vec<(&Incident, &[IncidentEvent])> =
-                pulled.iter().map(|(i, e)| (*i, e.as_slice())).collect();
-            // A synced copy apart from the view only where edits wait to be rebased on it.
-            let (waiting, quiet): (Vec<_>, Vec<_>) =
-                all.iter().partition(|(i, _)| queued.contains(&i.id));
-            tx.put_bases(&waiting).await.map_err(store_err)?;
-            let quiet_ids: Vec<String> = quiet.iter().map(|(i, _)| i.id.to_string()).collect();
-            tx.forget_bases(&quiet_ids).await.map_err(store_err)?;
-            tx.put_views(&quiet).await.map_err(store_err)?;
-            touched.extend(
-                all.iter()
-                    .map(|(i, _)| i.id)
-                    .filter(|id| queued.contains(id)),
-            );
-            if let Some(t) = &page.sla_targets {
-                tx.put_sla_targets(t, now).await.map_err(store_err)?;
-            }
-            if let Some(p) = &page.policies {
-                tx.put_policies(p, now).await.map_err(store_err)?;
-            }
-            if !page.more {
-                // The pull reached the head after every applied answer: their effects are in
-                // the synced copy now.
-                for r in tx.outbox_of(None).await.map_err(store_err)? {
-                    if r.state == OutboxState::Applied {
-                        tx.outbox_remove(r.mutation.mutation_id)
-                            .await
-                            .map_err(store_err)?;
-                        touched.insert(r.mutation.incident_id);
-                    }
+            let next = async {
+                match page.more {
+                    true => Some(
+                        self.upstream
+                            .sync_pull(&self.actor, page.cursor, None)
+                            .await,
+                    ),
+                    false => None,
                 }
-            }
+            };
+            let (applied, next) = tokio::join!(self.apply_page(&page, rebuild && first), next);
+            applied?;
+            first = false;
             report.pulled += page.incidents.len() as u32;
-            for id in &touched {
-                self.rebase_in(&mut tx, *id).await?;
-            }
-            let mut s = Self::state_in(&mut tx).await?;
-            s.cursor = page.cursor;
-            tx.put_state(&s).await.map_err(store_err)?;
-            tx.commit().await.map_err(store_err)?;
-            self.reader.active.forget();
-            cursor = page.cursor;
-            report.cursor = cursor;
-            if !page.more {
-                return Ok(());
+            report.cursor = page.cursor;
+            match next {
+                Some(next) => page = next?,
+                None => return Ok(()),
             }
         }
+    }
+
+    /// Writes one pulled page to the replica in one local transaction: the views of incidents
+    /// with nothing queued, the synced copies of the others (then rebased), the settings, the
+    /// cursor. `clear` first empties the synced copy (a rebuild's first page).
+    async fn apply_page(&self, page: &PullResponse, clear: bool) -> Result<()> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin_replica().await.map_err(store_err)?;
+        let mut touched: BTreeSet<Uuid> = BTreeSet::new();
+        // The incidents with outbox entries are rebased; the others show what was pulled.
+        let queued: HashSet<Uuid> = tx
+            .outbox_of(None)
+            .await
+            .map_err(store_err)?
+            .iter()
+            .map(|r| r.mutation.incident_id)
+            .collect();
+        if clear {
+            tx.clear(false).await.map_err(store_err)?;
+            touched.extend(queued.iter().copied());
+        }
+        let mut timelines: HashMap<Uuid, Vec<&IncidentEvent>> = HashMap::new();
+        for e in &page.events {
+            timelines.entry(e.incident_id).or_default().push(e);
+        }
+        let pulled: Vec<(&Incident, Vec<IncidentEvent>)> = page
+            .incidents
+            .iter()
+            .map(|i| {
+                let events = timelines.remove(&i.id).unwrap_or_default();
+                (i, events.into_iter().cloned().collect())
+            })
+            .collect();
+        let all: Vec<(&Incident, &[IncidentEvent])> =
+            pulled.iter().map(|(i, e)| (*i, e.as_slice())).collect();
+        // A synced copy apart from the view only where edits wait to be rebased on it.
+        let (waiting, quiet): (Vec<_>, Vec<_>) =
+            all.iter().partition(|(i, _)| queued.contains(&i.id));
+        tx.put_bases(&waiting).await.map_err(store_err)?;
+        let quiet_ids: Vec<String> = quiet.iter().map(|(i, _)| i.id.to_string()).collect();
+        tx.forget_bases(&quiet_ids).await.map_err(store_err)?;
+        tx.put_views(&quiet).await.map_err(store_err)?;
+        touched.extend(
+            all.iter()
+                .map(|(i, _)| i.id)
+                .filter(|id| queued.contains(id)),
+        );
+        if let Some(t) = &page.sla_targets {
+            tx.put_sla_targets(t, now).await.map_err(store_err)?;
+        }
+        if let Some(p) = &page.policies {
+            tx.put_policies(p, now).await.map_err(store_err)?;
+        }
+        if !page.more {
+            // The pull reached the head after every applied answer: their effects are in
+            // the synced copy now.
+            for r in tx.outbox_of(None).await.map_err(store_err)? {
+                if r.state == OutboxState::Applied {
+                    tx.outbox_remove(r.mutation.mutation_id)
+                        .await
+                        .map_err(store_err)?;
+                    touched.insert(r.mutation.incident_id);
+                }
+            }
+        }
+        for id in &touched {
+            self.rebase_in(&mut tx, *id).await?;
+        }
+        let mut s = Self::state_in(&mut tx).await?;
+        s.cursor = page.cursor;
+        tx.put_state(&s).await.map_err(store_err)?;
+        tx.commit().await.map_err(store_err)?;
+        self.reader.active.forget();
+        Ok(())
     }
 
     /// The sync state, with every outbox entry.

@@ -225,3 +225,45 @@ async fn a_plaintext_replica_of_an_earlier_version_is_encrypted_with_its_outbox(
         .unwrap();
     assert!(upstream_view.incident.acknowledged_at.is_some());
 }
+
+/// Two programs (the app and `padmin`) open the same plaintext replica at the same moment:
+/// one encrypts it while the other waits, and both then read the same outbox, nothing lost or
+/// doubled.
+#[tokio::test]
+async fn two_programs_opening_an_old_replica_at_once_both_get_it_encrypted_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("replica.sqlite");
+    let (up, id) = upstream().await;
+    let ana = person("user:ana", Role::Support);
+    let plain = SqlStore::open_sqlite(&path).await.unwrap();
+    let replica = Replica::with_store(plain.clone(), ana.clone(), up.clone(), clock())
+        .await
+        .unwrap();
+    work_offline(&replica, &id).await;
+    plain.close().await;
+    drop(replica);
+
+    let key = ReplicaKey::from_bytes([5; 32]);
+    let open = || Replica::open(&path, &key, ana.clone(), up.clone(), clock());
+    let (a, b) = tokio::join!(open(), open());
+    let (a, b) = (a.expect("the first opens"), b.expect("the second opens"));
+    assert_eq!(pending(&a).await, 2);
+    assert_eq!(pending(&b).await, 2, "both see the same outbox");
+    a.sync_now().await.unwrap();
+    b.sync_now().await.unwrap();
+    assert_eq!(pending(&b).await, 0);
+    for r in [a, b] {
+        r.store.close().await;
+    }
+    assert!(!contains(&bytes_on_disk(&path), NOTE), "encrypted");
+    let timeline = up
+        .get_incident(&person("user:admin", Role::Provider), &id)
+        .await
+        .unwrap()
+        .timeline;
+    let notes = timeline
+        .iter()
+        .filter(|e| matches!(&e.kind, domain::model::IncidentEventKind::Comment { text } if text == NOTE))
+        .count();
+    assert_eq!(notes, 1, "the queued comment reached the portal once");
+}
