@@ -8,6 +8,7 @@
 //! axum or reqwest, and performs no I/O: time and randomness are passed in.
 
 pub mod actor;
+pub mod analytics;
 pub mod audit;
 pub mod clock;
 pub mod envelope;
