@@ -1,11 +1,13 @@
 //! Analytics (issue 12): the rules of the metrics — recurring revenue and its movement ledger,
-//! (funnels, retention and growth to come) — as pure functions over facts the store reads. The
-//! store aggregates; the rules live here, tested against brute-force references.
+//! funnels — as pure functions over facts the store reads. The store aggregates; the rules live
+//! here, tested against brute-force references.
 
 pub mod day;
+pub mod funnel;
 pub mod revenue;
 
 pub use day::Day;
+pub use funnel::{progress, summarize, Exclusion, FunnelEvent, FunnelSpec, FunnelStep, Progress};
 pub use revenue::{
     apply, check_currency, churn_rates, ledger, mrr, rollup, BillingInterval, ChurnRates, Discount,
     Interval, Ledger, Movement, MovementKind, MrrDay, Price, SubscriptionChange, SubscriptionEvent,
