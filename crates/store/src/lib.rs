@@ -22,6 +22,7 @@
 //! | `secrets.rs`      | [`SecretStore`]      | [`SecretWrites`]      |
 //! | `idempotency.rs`  | [`IdempotencyStore`] | [`IdempotencyWrites`] |
 //! | `sync.rs`         | [`SyncStore`]        | [`SyncWrites`]        |
+//! | `analytics.rs`    | [`AnalyticsStore`]   | [`AnalyticsWrites`]   |
 //!
 //! `replica.rs` is a device's side of sync: the replica's own transaction ([`ReplicaTx`]),
 //! unaudited, on a SQLite file (the audit trail that counts is upstream's).
@@ -31,6 +32,7 @@
 //! `sql/rows.rs` holds the shared query builder, column readers and page helpers.
 //! Callers bring every trait into scope with `use store::prelude::*;`.
 
+mod analytics;
 mod audit;
 mod clients;
 mod idempotency;
@@ -50,6 +52,7 @@ mod sync;
 mod sync_batch;
 mod tx;
 
+pub use analytics::{AnalyticsStore, AnalyticsWrites, Fact};
 pub use audit::{AuditStore, Change};
 pub use clients::{ClientStore, ClientWrites};
 pub use idempotency::{IdempotencyRecord, IdempotencyStore, IdempotencyWrites};
@@ -74,10 +77,10 @@ use domain::{Actor, Timestamp};
 /// Every store trait, for `use store::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        AuditStore, ClientStore, ClientWrites, IdempotencyStore, IdempotencyWrites, IncidentStore,
-        IncidentWrites, IntegrationStore, IntegrationWrites, JobStore, JobWrites, KeyStore,
-        KeyWrites, OidcStore, OidcWrites, SecretStore, SecretWrites, Store, SyncBatchWrites,
-        SyncStore, SyncWrites, WriteTx,
+        AnalyticsStore, AnalyticsWrites, AuditStore, ClientStore, ClientWrites, IdempotencyStore,
+        IdempotencyWrites, IncidentStore, IncidentWrites, IntegrationStore, IntegrationWrites,
+        JobStore, JobWrites, KeyStore, KeyWrites, OidcStore, OidcWrites, SecretStore, SecretWrites,
+        Store, SyncBatchWrites, SyncStore, SyncWrites, WriteTx,
     };
 }
 
@@ -123,6 +126,7 @@ pub trait Store:
     + IdempotencyStore
     + SecretStore
     + SyncStore
+    + AnalyticsStore
     + Send
     + Sync
     + std::fmt::Debug

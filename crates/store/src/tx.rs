@@ -2,6 +2,7 @@
 //! commit that appends the audit events and change-feed entries. The one way to make a change
 //! durable.
 
+use crate::analytics::AnalyticsWrites;
 use crate::audit::AUDIT_COLUMNS;
 use crate::clients::ClientWrites;
 use crate::idempotency::IdempotencyWrites;
@@ -36,6 +37,7 @@ pub trait WriteTx:
     + SecretWrites
     + SyncWrites
     + SyncBatchWrites
+    + AnalyticsWrites
     + Send
 {
     /// Appends the audit events and change-feed entries, then commits everything atomically.

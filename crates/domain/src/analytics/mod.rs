@@ -3,10 +3,12 @@
 //! here, tested against brute-force references.
 
 pub mod day;
+pub mod events;
 pub mod funnel;
 pub mod revenue;
 
 pub use day::Day;
+pub use events::{check_event, ProductEvent};
 pub use funnel::{progress, summarize, Exclusion, FunnelEvent, FunnelSpec, FunnelStep, Progress};
 pub use revenue::{
     apply, check_currency, churn_rates, ledger, mrr, rollup, BillingInterval, ChurnRates, Discount,

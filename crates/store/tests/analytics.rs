@@ -1,0 +1,204 @@
+//! The analytics facts and snapshots on both backends: idempotent bulk inserts that mark their
+//! days dirty, changes read back in order, and a snapshot replaced over a range.
+//! PostgreSQL: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres); the test
+//! creates and drops its own database.
+
+use domain::analytics::{
+    ledger, BillingInterval, Day, MovementKind, Price, ProductEvent, SubscriptionChange,
+    SubscriptionEvent,
+};
+use domain::audit::AuditDraft;
+use domain::{Actor, Timestamp};
+use store::{prelude::*, AuditBatch, Fact, SqlStore};
+use uuid::Uuid;
+
+fn day(n: i32) -> Day {
+    Day::from_ymd(2026, 11, 1).unwrap().plus(n)
+}
+
+fn audit(what: &str) -> AuditBatch {
+    AuditBatch::one(AuditDraft {
+        entity_type: "analytics".into(),
+        entity_id: what.into(),
+        action: "import".into(),
+        before: None,
+        after: None,
+    })
+}
+
+fn event(n: u128, d: i32, name: &str) -> ProductEvent {
+    ProductEvent {
+        id: Uuid::from_u128(n),
+        org_id: Uuid::from_u128(0xA1),
+        user_id: Some(format!("user-{n}")),
+        name: name.into(),
+        feature: None,
+        at: Timestamp::from_millis(day(d).start().millis() + 3_600_000),
+    }
+}
+
+fn changes() -> Vec<(Uuid, SubscriptionChange)> {
+    let start = |s: u128, o: u128, d: i32, amount: i64| SubscriptionChange {
+        subscription_id: Uuid::from_u128(s),
+        org_id: Uuid::from_u128(o),
+        day: day(d),
+        seq: 0,
+        event: SubscriptionEvent::Started {
+            plan_id: "pro".into(),
+            price: Price {
+                amount_minor: amount,
+                currency: "EUR".into(),
+                interval: BillingInterval::Month,
+            },
+            quantity: 2,
+        },
+    };
+    let mut cancel = start(1, 0xA1, 5, 0);
+    cancel.event = SubscriptionEvent::Cancelled;
+    vec![
+        (Uuid::from_u128(101), start(1, 0xA1, 1, 5_000)),
+        (Uuid::from_u128(102), start(2, 0xA2, 2, 9_900)),
+        (Uuid::from_u128(103), cancel),
+    ]
+}
+
+async fn story(store: SqlStore) {
+    let actor = Actor::system("analytics");
+    let now = Timestamp::from_millis(day(10).start().millis());
+
+    // Events: new ones inserted, the same batch again inserts nothing; their days are dirty.
+    let events = vec![
+        event(1, 1, "signup"),
+        event(2, 1, "active"),
+        event(3, 3, "active"),
+    ];
+    let mut tx = store.begin(&actor, now).await.unwrap();
+    assert_eq!(tx.insert_product_events(&events, now).await.unwrap(), 3);
+    tx.commit(audit("events")).await.unwrap();
+    let mut tx = store.begin(&actor, now).await.unwrap();
+    assert_eq!(
+        tx.insert_product_events(&events, now).await.unwrap(),
+        0,
+        "idempotent by id"
+    );
+    tx.commit(audit("events")).await.unwrap();
+    assert_eq!(
+        store.dirty_days(Fact::Events).await.unwrap(),
+        [day(1), day(3)]
+    );
+
+    // Subscription changes: read back in (day, seq) order, as written.
+    let mut tx = store.begin(&actor, now).await.unwrap();
+    let written = changes();
+    assert_eq!(
+        tx.insert_subscription_changes(&written, now).await.unwrap(),
+        3
+    );
+    assert_eq!(
+        tx.insert_subscription_changes(&written, now).await.unwrap(),
+        0
+    );
+    tx.commit(audit("changes")).await.unwrap();
+    let read = store.subscription_changes(day(30)).await.unwrap();
+    assert_eq!(
+        read,
+        written.iter().map(|(_, c)| c.clone()).collect::<Vec<_>>()
+    );
+    assert_eq!(store.subscription_changes(day(1)).await.unwrap().len(), 1);
+    assert_eq!(
+        store.dirty_days(Fact::Revenue).await.unwrap(),
+        [day(1), day(2), day(5)]
+    );
+
+    // A snapshot of the ledger, read back; replacing a range leaves nothing of the old one.
+    let l = ledger(&read, "EUR", day(0), day(9)).unwrap();
+    let mut tx = store.begin(&actor, now).await.unwrap();
+    tx.put_mrr_snapshot("EUR", day(0), day(9), &l.days, &l.movements)
+        .await
+        .unwrap();
+    tx.clear_dirty(Fact::Revenue, day(9)).await.unwrap();
+    tx.commit(audit("refresh")).await.unwrap();
+    assert_eq!(store.mrr_days("EUR", day(0), day(9)).await.unwrap(), l.days);
+    assert_eq!(
+        store
+            .mrr_movements("EUR", day(0), day(9), None)
+            .await
+            .unwrap(),
+        l.movements
+    );
+    let churn = store
+        .mrr_movements("EUR", day(0), day(9), Some(MovementKind::Churn))
+        .await
+        .unwrap();
+    assert_eq!(churn.len(), 1);
+    assert_eq!(
+        (churn[0].day, churn[0].before, churn[0].after),
+        (day(5), 10_000, 0)
+    );
+    assert!(store.dirty_days(Fact::Revenue).await.unwrap().is_empty());
+    assert_eq!(
+        store.mrr_days("EUR", day(0), day(9)).await.unwrap()[9].end,
+        19_800
+    );
+
+    let mut tx = store.begin(&actor, now).await.unwrap();
+    tx.put_mrr_snapshot("EUR", day(5), day(9), &l.days[5..7], &[])
+        .await
+        .unwrap();
+    tx.commit(audit("refresh")).await.unwrap();
+    assert_eq!(
+        store.mrr_days("EUR", day(0), day(9)).await.unwrap().len(),
+        7
+    );
+    assert!(store
+        .mrr_movements("EUR", day(5), day(9), None)
+        .await
+        .unwrap()
+        .is_empty());
+
+    // A snapshot for a malformed currency is refused and changes nothing.
+    let mut tx = store.begin(&actor, now).await.unwrap();
+    assert!(tx
+        .put_mrr_snapshot("E'R", day(0), day(9), &l.days, &[])
+        .await
+        .is_err());
+    drop(tx);
+    assert_eq!(
+        store.mrr_days("EUR", day(0), day(9)).await.unwrap().len(),
+        7
+    );
+}
+
+#[tokio::test]
+async fn analytics_facts_and_snapshots_on_sqlite() {
+    story(SqlStore::sqlite_in_memory().await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn analytics_facts_and_snapshots_on_postgres() {
+    let admin = std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let pool = sqlx::PgPool::connect(&admin)
+        .await
+        .expect("PostgreSQL (DATABASE_URL)");
+    let name = format!(
+        "padmin_t_{}_{}",
+        std::process::id(),
+        Uuid::new_v4().simple()
+    );
+    sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+        .execute(&pool)
+        .await
+        .unwrap();
+    let url = format!(
+        "{}/{name}",
+        admin.rsplit_once('/').map_or(admin.as_str(), |(a, _)| a)
+    );
+    let store = SqlStore::connect_postgres(&url).await.unwrap();
+    story(store.clone()).await;
+    store.pool().close().await;
+    sqlx::raw_sql(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .execute(&pool)
+        .await
+        .unwrap();
+}
