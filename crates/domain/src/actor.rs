@@ -95,12 +95,16 @@ pub enum Permission {
     ReadEscalation,
     /// Edit SLA targets and escalation policies (and read the webhooks' signing secret).
     ManageSla,
-    /// See the server's scheduled jobs and run one now.
+    /// See the server's scheduled jobs and run one now (and refresh the analytics snapshots).
     OperateJobs,
+    /// See revenue: MRR, ARR, their movements and the organisations behind them.
+    ReadRevenue,
+    /// Send product events and billing facts (subscription changes) for analytics.
+    IngestAnalytics,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 20] = [
+    pub const ALL: [Permission; 22] = [
         Permission::ReadKeys,
         Permission::ManageKeys,
         Permission::VerifyKeys,
@@ -121,6 +125,8 @@ impl Permission {
         Permission::ReadEscalation,
         Permission::ManageSla,
         Permission::OperateJobs,
+        Permission::ReadRevenue,
+        Permission::IngestAnalytics,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -145,6 +151,8 @@ impl Permission {
             Permission::ReadEscalation => "read_escalation",
             Permission::ManageSla => "manage_sla",
             Permission::OperateJobs => "operate_jobs",
+            Permission::ReadRevenue => "read_revenue",
+            Permission::IngestAnalytics => "ingest_analytics",
         }
     }
 }

@@ -13,6 +13,7 @@
 //! their input, call one operation and render the result. This crate must not depend on any
 //! front end or on HTTP.
 
+pub mod analytics;
 pub mod audit;
 pub mod clients;
 pub mod csv_out;
@@ -31,6 +32,7 @@ pub mod sync;
 pub mod wire;
 pub mod workspace;
 
+pub use analytics::Analytics;
 pub use audit::Audit;
 pub use clients::{Clients, NewClient};
 pub use csv_out::CsvWriter;

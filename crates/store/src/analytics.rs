@@ -51,6 +51,8 @@ pub trait AnalyticsStore: Send + Sync {
     ) -> Result<Vec<Movement>>;
     /// The days whose `fact`s changed since their snapshot, oldest first.
     async fn dirty_days(&self, fact: Fact) -> Result<Vec<Day>>;
+    /// Each currency with a snapshot: its last day, and its MRR at the end of that day.
+    async fn mrr_currencies(&self) -> Result<Vec<(String, Day, i64)>>;
 }
 
 /// Analytics writes inside a [`crate::WriteTx`].
@@ -240,6 +242,26 @@ impl AnalyticsStore for SqlStore {
             .await
             .map_err(map_err)?;
         rows.iter().map(|r| day_of(r, "day")).collect()
+    }
+
+    async fn mrr_currencies(&self) -> Result<Vec<(String, Day, i64)>> {
+        let rows = sqlx::query(
+            "SELECT d.currency, d.day, d.mrr_end FROM analytics_mrr_days d \
+             JOIN (SELECT currency, MAX(day) AS last FROM analytics_mrr_days GROUP BY currency) l \
+             ON l.currency = d.currency AND l.last = d.day ORDER BY d.mrr_end DESC, d.currency",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    text(r, "currency")?,
+                    day_of(r, "day")?,
+                    r.try_get("mrr_end").map_err(map_err)?,
+                ))
+            })
+            .collect()
     }
 }
 

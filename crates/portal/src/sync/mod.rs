@@ -16,7 +16,7 @@ mod push;
 mod replica;
 mod replica_reads;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 pub mod wire;
 
 use async_trait::async_trait;

@@ -1,0 +1,390 @@
+//! `impl Analytics for LocalPortal`: facts validated whole and stored in one transaction with
+//! their audit event; snapshots refreshed from the facts and checked to reconcile before they
+//! are written; reads from the snapshots.
+
+use super::{
+    Analytics, IngestReport, MovementQuery, MrrQuery, MrrSeries, NewSubscriptionChange,
+    RefreshReport,
+};
+use crate::local::{store_err, LocalPortal};
+use async_trait::async_trait;
+use domain::analytics::events::BATCH_MAX;
+use domain::analytics::revenue::SPAN_MAX_DAYS;
+use domain::analytics::{
+    apply, check_currency, check_event, churn_rates, ledger, rollup, Day, Interval, Movement,
+    MrrDay, ProductEvent, SubscriptionChange, SubscriptionEvent, SubscriptionState,
+};
+use domain::audit::AuditDraft;
+use domain::error::{Error, FieldError, Result};
+use domain::{Actor, Permission};
+use std::collections::{BTreeSet, HashMap};
+use store::{AuditBatch, Fact};
+use uuid::Uuid;
+
+/// The most problems one refused batch reports.
+const ERRORS_MAX: usize = 100;
+/// The period a chart shows when none is asked for.
+const DEFAULT_DAYS: i32 = 90;
+
+fn audit(action: &str, after: serde_json::Value) -> AuditBatch {
+    AuditBatch::one(AuditDraft {
+        entity_type: "analytics".into(),
+        entity_id: action.into(),
+        action: action.into(),
+        before: None,
+        after: Some(after),
+    })
+}
+
+fn batch_size(field: &str, n: usize) -> Result<()> {
+    if (1..=BATCH_MAX).contains(&n) {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            field,
+            format!("a batch has 1 to {BATCH_MAX} rows"),
+        ))
+    }
+}
+
+/// The currencies a history prices subscriptions in.
+fn currencies_of(changes: &[SubscriptionChange]) -> BTreeSet<String> {
+    changes
+        .iter()
+        .filter_map(|c| match &c.event {
+            SubscriptionEvent::Started { price, .. }
+            | SubscriptionEvent::PlanChanged { price, .. } => Some(price.currency.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// One row for a whole period: the first day's start, the sums, the last day's end.
+fn total_of(days: &[MrrDay]) -> Option<MrrDay> {
+    let first = days.first()?;
+    let mut total = days.iter().skip(1).fold(first.clone(), |mut t, d| {
+        t.new += d.new;
+        t.expansion += d.expansion;
+        t.reactivation += d.reactivation;
+        t.contraction += d.contraction;
+        t.churn += d.churn;
+        t.new_customers += d.new_customers;
+        t.reactivated_customers += d.reactivated_customers;
+        t.churned_customers += d.churned_customers;
+        t
+    });
+    if let Some(last) = days.last() {
+        total.end = last.end;
+        total.customers_end = last.customers_end;
+    }
+    Some(total)
+}
+
+impl LocalPortal {
+    /// The period of a read: `to` defaults to `last` (the snapshot's last day, or today), `from`
+    /// to 90 days before `to`.
+    fn period(&self, from: Option<Day>, to: Option<Day>, last: Option<Day>) -> Result<(Day, Day)> {
+        let to = to.or(last).unwrap_or_else(|| Day::of(self.now()));
+        let from = from.unwrap_or(to.plus(1 - DEFAULT_DAYS));
+        if to < from {
+            return Err(Error::invalid("to", "must be on or after from"));
+        }
+        if to.days() - from.days() >= SPAN_MAX_DAYS {
+            return Err(Error::invalid(
+                "from",
+                format!("a period is at most {SPAN_MAX_DAYS} days"),
+            ));
+        }
+        Ok((from, to))
+    }
+
+    /// The currency asked for (checked), or the one with the most MRR, with its last day.
+    async fn currency(&self, asked: Option<String>) -> Result<Option<(String, Option<Day>)>> {
+        let known = self.store.mrr_currencies().await.map_err(store_err)?;
+        match asked {
+            Some(c) => {
+                check_currency(&c).map_err(|m| Error::invalid("currency", m))?;
+                let last = known.iter().find(|k| k.0 == c).map(|k| k.1);
+                Ok(Some((c, last)))
+            }
+            None => Ok(known.into_iter().next().map(|(c, d, _)| (c, Some(d)))),
+        }
+    }
+}
+
+/// Checks that `new` changes can happen given the `stored` history: every change applied in
+/// `(day, seq)` order. A new change identical to a stored one (a batch sent again) is skipped.
+fn check_history(
+    stored: &[SubscriptionChange],
+    new: &[NewSubscriptionChange],
+) -> std::result::Result<(), Vec<FieldError>> {
+    let known: BTreeSet<(Uuid, Day, i64)> = stored
+        .iter()
+        .map(|c| (c.subscription_id, c.day, c.seq))
+        .collect();
+    let mut errors = Vec::new();
+    let mut all: Vec<(Option<usize>, &SubscriptionChange)> =
+        stored.iter().map(|c| (None, c)).collect();
+    for (i, n) in new.iter().enumerate() {
+        let c = &n.change;
+        if known.contains(&(c.subscription_id, c.day, c.seq)) {
+            if !stored.contains(c) {
+                errors.push(FieldError::new(
+                    format!("changes[{i}]"),
+                    format!(
+                        "subscription {} already has another change {} #{}",
+                        c.subscription_id, c.day, c.seq
+                    ),
+                ));
+            }
+            continue;
+        }
+        all.push((Some(i), c));
+    }
+    all.sort_by_key(|(i, c)| (c.day, c.seq, c.subscription_id, *i));
+    let mut subs: HashMap<Uuid, SubscriptionState> = HashMap::new();
+    for (i, c) in all {
+        match apply(subs.get(&c.subscription_id), c) {
+            Ok(next) => {
+                subs.insert(c.subscription_id, next);
+            }
+            Err(m) => {
+                let field = i.map_or("changes".to_string(), |i| format!("changes[{i}]"));
+                let m = match i {
+                    Some(_) => m,
+                    None => format!(
+                        "with this batch, the stored change of subscription {} on {} cannot happen: {m}",
+                        c.subscription_id, c.day
+                    ),
+                };
+                errors.push(FieldError::new(field, m));
+                if errors.len() >= ERRORS_MAX {
+                    break;
+                }
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+#[async_trait]
+impl Analytics for LocalPortal {
+    async fn ingest_events(
+        &self,
+        actor: &Actor,
+        events: Vec<ProductEvent>,
+    ) -> Result<IngestReport> {
+        self.authorize(actor, Permission::IngestAnalytics, None)?;
+        batch_size("events", events.len())?;
+        let now = self.now();
+        let errors: Vec<FieldError> = events
+            .iter()
+            .enumerate()
+            .flat_map(|(i, e)| {
+                check_event(e, now)
+                    .into_iter()
+                    .map(move |f| FieldError::new(format!("events[{i}].{}", f.field), f.message))
+            })
+            .take(ERRORS_MAX)
+            .collect();
+        if !errors.is_empty() {
+            return Err(Error::Invalid(errors));
+        }
+        let received = events.len() as u64;
+        self.write(actor, |mut tx| async move {
+            let inserted = tx
+                .insert_product_events(&events, now)
+                .await
+                .map_err(store_err)?;
+            let report = IngestReport {
+                received,
+                inserted,
+                duplicates: received - inserted,
+            };
+            let after = serde_json::json!({ "received": received, "inserted": inserted });
+            Ok((tx, report, Some(audit("ingest_events", after))))
+        })
+        .await
+    }
+
+    async fn record_subscription_changes(
+        &self,
+        actor: &Actor,
+        changes: Vec<NewSubscriptionChange>,
+    ) -> Result<IngestReport> {
+        self.authorize(actor, Permission::IngestAnalytics, None)?;
+        batch_size("changes", changes.len())?;
+        let stored = self
+            .store
+            .subscription_changes(
+                Day::from_ymd(9999, 12, 31).unwrap_or_else(|| Day::of(self.now())),
+            )
+            .await
+            .map_err(store_err)?;
+        check_history(&stored, &changes).map_err(Error::Invalid)?;
+        let now = self.now();
+        let received = changes.len() as u64;
+        let rows: Vec<(Uuid, SubscriptionChange)> =
+            changes.into_iter().map(|c| (c.id, c.change)).collect();
+        self.write(actor, |mut tx| async move {
+            let inserted = tx
+                .insert_subscription_changes(&rows, now)
+                .await
+                .map_err(store_err)?;
+            let report = IngestReport {
+                received,
+                inserted,
+                duplicates: received - inserted,
+            };
+            let after = serde_json::json!({ "received": received, "inserted": inserted });
+            Ok((
+                tx,
+                report,
+                Some(audit("record_subscription_changes", after)),
+            ))
+        })
+        .await
+    }
+
+    async fn refresh_analytics(&self, actor: &Actor, full: bool) -> Result<RefreshReport> {
+        self.authorize(actor, Permission::OperateJobs, None)?;
+        let today = Day::of(self.now());
+        let changes = self
+            .store
+            .subscription_changes(today)
+            .await
+            .map_err(store_err)?;
+        let Some(first) = changes.first().map(|c| c.day) else {
+            return Ok(RefreshReport {
+                full,
+                from: None,
+                to: today,
+                currencies: Vec::new(),
+                days: 0,
+                movements: 0,
+            });
+        };
+        let earliest = first.max(today.plus(1 - SPAN_MAX_DAYS));
+        let dirty = self
+            .store
+            .dirty_days(Fact::Revenue)
+            .await
+            .map_err(store_err)?
+            .first()
+            .copied();
+        let snapshots: HashMap<String, Day> = self
+            .store
+            .mrr_currencies()
+            .await
+            .map_err(store_err)?
+            .into_iter()
+            .map(|(c, d, _)| (c, d))
+            .collect();
+        let mut ledgers = Vec::new();
+        for currency in currencies_of(&changes) {
+            let from = match (full, snapshots.get(&currency)) {
+                (false, Some(last)) => dirty.map_or(last.plus(1), |d| d.min(last.plus(1))),
+                _ => earliest,
+            }
+            .max(earliest);
+            if from > today {
+                continue;
+            }
+            let l = ledger(&changes, &currency, from, today)?;
+            // The job's check: every day reconciles and continues the stored day before.
+            let before = self
+                .store
+                .mrr_days(&currency, from.plus(-1), from.plus(-1))
+                .await
+                .map_err(store_err)?;
+            let mut previous_end = before.first().map(|d| d.end);
+            for d in &l.days {
+                if !d.reconciles() || previous_end.is_some_and(|e| e != d.start) {
+                    return Err(Error::internal(format!(
+                        "the {currency} MRR ledger does not reconcile on {} (start {}, end {}, previous end {previous_end:?}): nothing was written; run a full refresh",
+                        d.day, d.start, d.end
+                    )));
+                }
+                previous_end = Some(d.end);
+            }
+            ledgers.push((from, l));
+        }
+        let report = RefreshReport {
+            full,
+            from: ledgers.iter().map(|(f, _)| *f).min(),
+            to: today,
+            currencies: ledgers.iter().map(|(_, l)| l.currency.clone()).collect(),
+            days: ledgers.iter().map(|(_, l)| l.days.len() as u64).sum(),
+            movements: ledgers.iter().map(|(_, l)| l.movements.len() as u64).sum(),
+        };
+        let shown = report.clone();
+        self.write(actor, |mut tx| async move {
+            for (from, l) in &ledgers {
+                tx.put_mrr_snapshot(&l.currency, *from, today, &l.days, &l.movements)
+                    .await
+                    .map_err(store_err)?;
+            }
+            tx.clear_dirty(Fact::Revenue, today)
+                .await
+                .map_err(store_err)?;
+            let after = serde_json::to_value(&shown).map_err(|e| Error::internal(e.to_string()))?;
+            Ok((tx, report, Some(audit("refresh_analytics", after))))
+        })
+        .await
+    }
+
+    async fn mrr(&self, actor: &Actor, q: MrrQuery) -> Result<MrrSeries> {
+        self.authorize(actor, Permission::ReadRevenue, None)?;
+        let interval = q.interval.unwrap_or(Interval::Day);
+        let Some((currency, as_of)) = self.currency(q.currency).await? else {
+            let (from, to) = self.period(q.from, q.to, None)?;
+            return Ok(MrrSeries {
+                currency: None,
+                from,
+                to,
+                interval,
+                points: Vec::new(),
+                total: None,
+                rates: None,
+                as_of: None,
+            });
+        };
+        let (from, to) = self.period(q.from, q.to, as_of)?;
+        let days = self
+            .store
+            .mrr_days(&currency, from, to)
+            .await
+            .map_err(store_err)?;
+        let total = total_of(&days);
+        Ok(MrrSeries {
+            currency: Some(currency),
+            from,
+            to,
+            interval,
+            points: rollup(&days, interval),
+            rates: total.as_ref().map(churn_rates),
+            total,
+            as_of,
+        })
+    }
+
+    async fn mrr_movements(&self, actor: &Actor, q: MovementQuery) -> Result<Vec<Movement>> {
+        self.authorize(actor, Permission::ReadRevenue, None)?;
+        let Some((currency, as_of)) = self.currency(q.currency).await? else {
+            return Ok(Vec::new());
+        };
+        let (from, to) = self.period(q.from, q.to, as_of)?;
+        self.store
+            .mrr_movements(&currency, from, to, q.kind)
+            .await
+            .map_err(store_err)
+    }
+}
+
+#[cfg(test)]
+#[path = "local_tests.rs"]
+mod tests;

@@ -1,0 +1,110 @@
+//! Analytics (issue 12): product events and billing facts in, daily snapshots out. The rules
+//! (MRR, its movement ledger, funnels) are `domain::analytics`; this module ingests facts
+//! (validated whole: a batch with one bad row stores nothing), refreshes the snapshots — only
+//! the days whose facts changed, or everything on demand — and reads them.
+//!
+//! Today on `LocalPortal` only (the CLI and the desktop's embedded workspace call it directly);
+//! the portal API's routes, `RemotePortal` and the front ends come next, in this shape.
+
+pub(crate) mod local;
+
+use async_trait::async_trait;
+use domain::analytics::{ChurnRates, SubscriptionChange};
+use domain::analytics::{Day, Interval, Movement, MovementKind, MrrDay, ProductEvent};
+use domain::error::Result;
+use domain::Actor;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// What a batch of facts did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IngestReport {
+    pub received: u64,
+    /// Stored now.
+    pub inserted: u64,
+    /// Already stored (the same ids sent before): skipped.
+    pub duplicates: u64,
+}
+
+/// A subscription change as a billing system sends it: with its own id (sending it again
+/// stores nothing).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewSubscriptionChange {
+    pub id: Uuid,
+    #[serde(flatten)]
+    pub change: SubscriptionChange,
+}
+
+/// What a refresh recomputed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshReport {
+    pub full: bool,
+    /// The days recomputed (none when nothing changed since the last refresh).
+    pub from: Option<Day>,
+    pub to: Day,
+    pub currencies: Vec<String>,
+    /// Ledger days written (all currencies) and the movements behind them.
+    pub days: u64,
+    pub movements: u64,
+}
+
+/// A question about MRR.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MrrQuery {
+    /// ISO 4217; by default the currency with the most MRR.
+    pub currency: Option<String>,
+    /// By default the 90 days up to the last snapshot.
+    pub from: Option<Day>,
+    pub to: Option<Day>,
+    /// By default a day.
+    pub interval: Option<Interval>,
+}
+
+/// MRR over a period: one row per interval, each reconciling
+/// (`start + new + expansion + reactivation − contraction − churn = end`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MrrSeries {
+    /// `None` when no snapshot exists yet (nothing billed, or never refreshed).
+    pub currency: Option<String>,
+    pub from: Day,
+    pub to: Day,
+    pub interval: Interval,
+    pub points: Vec<MrrDay>,
+    /// The whole period's movements and churn rates.
+    pub total: Option<MrrDay>,
+    pub rates: Option<ChurnRates>,
+    /// The last day the snapshot covers.
+    pub as_of: Option<Day>,
+}
+
+/// The movements behind MRR (the drill-down).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MovementQuery {
+    pub currency: Option<String>,
+    pub from: Option<Day>,
+    pub to: Option<Day>,
+    pub kind: Option<MovementKind>,
+}
+
+#[async_trait]
+pub trait Analytics: Send + Sync {
+    /// Stores product events (at most `domain::analytics::events::BATCH_MAX`); every bad row
+    /// is reported with its index and nothing is stored.
+    async fn ingest_events(&self, actor: &Actor, events: Vec<ProductEvent>)
+        -> Result<IngestReport>;
+    /// Stores subscription changes; a change that cannot happen to its subscription (given
+    /// everything stored) is reported with its index and nothing is stored.
+    async fn record_subscription_changes(
+        &self,
+        actor: &Actor,
+        changes: Vec<NewSubscriptionChange>,
+    ) -> Result<IngestReport>;
+    /// Recomputes the snapshots: the days whose facts changed (and the days since the last
+    /// refresh), or, `full`, everything. Fails loudly, writing nothing, when a day's ledger
+    /// does not reconcile.
+    async fn refresh_analytics(&self, actor: &Actor, full: bool) -> Result<RefreshReport>;
+    /// MRR and its movements per day, week or month, from the snapshot.
+    async fn mrr(&self, actor: &Actor, q: MrrQuery) -> Result<MrrSeries>;
+    /// The organisations' movements behind MRR, from the snapshot.
+    async fn mrr_movements(&self, actor: &Actor, q: MovementQuery) -> Result<Vec<Movement>>;
+}
