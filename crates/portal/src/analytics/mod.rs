@@ -6,6 +6,7 @@
 //! Today on `LocalPortal` only (the CLI and the desktop's embedded workspace call it directly);
 //! the portal API's routes, `RemotePortal` and the front ends come next, in this shape.
 
+pub mod generate;
 pub(crate) mod local;
 
 use async_trait::async_trait;
