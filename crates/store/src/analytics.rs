@@ -39,6 +39,9 @@ impl Fact {
 pub trait AnalyticsStore: Send + Sync {
     /// Every subscription change effective on or before `until`, in `(day, seq)` order.
     async fn subscription_changes(&self, until: Day) -> Result<Vec<SubscriptionChange>>;
+    /// Every change of these subscriptions, in `(day, seq)` order (what a new batch of their
+    /// changes is checked against).
+    async fn subscription_changes_of(&self, ids: &[Uuid]) -> Result<Vec<SubscriptionChange>>;
     /// The snapshot of the MRR ledger of `currency` over `[from, to]` (the days it has).
     async fn mrr_days(&self, currency: &str, from: Day, to: Day) -> Result<Vec<MrrDay>>;
     /// The movements behind the snapshot over `[from, to]`, optionally of one kind.
@@ -135,6 +138,16 @@ fn kind_of(s: &str) -> Result<MovementKind> {
     parse("movement kind", &format!("\"{s}\""))
 }
 
+fn change_from_row(r: &AnyRow) -> Result<SubscriptionChange> {
+    Ok(SubscriptionChange {
+        subscription_id: uuid_of(r, "subscription_id")?,
+        org_id: uuid_of(r, "org_id")?,
+        day: day_of(r, "day")?,
+        seq: r.try_get("seq").map_err(map_err)?,
+        event: parse("subscription event", &text(r, "event")?)?,
+    })
+}
+
 const MRR_DAY_COLUMNS: &str = "day, mrr_start, new, expansion, reactivation, contraction, churn, \
      mrr_end, customers_start, customers_end, new_customers, reactivated_customers, churned_customers";
 
@@ -171,17 +184,32 @@ impl AnalyticsStore for SqlStore {
         .fetch_all(&self.pool)
         .await
         .map_err(map_err)?;
-        rows.iter()
-            .map(|r| {
-                Ok(SubscriptionChange {
-                    subscription_id: uuid_of(r, "subscription_id")?,
-                    org_id: uuid_of(r, "org_id")?,
-                    day: day_of(r, "day")?,
-                    seq: r.try_get("seq").map_err(map_err)?,
-                    event: parse("subscription event", &text(r, "event")?)?,
-                })
-            })
-            .collect()
+        rows.iter().map(change_from_row).collect()
+    }
+
+    async fn subscription_changes_of(&self, ids: &[Uuid]) -> Result<Vec<SubscriptionChange>> {
+        let mut all = Vec::new();
+        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+            let list: Vec<String> = chunk.iter().map(Uuid::to_string).collect();
+            let sql = format!(
+                "SELECT subscription_id, org_id, day, seq, event FROM subscription_changes \
+                 WHERE subscription_id IN (SELECT value FROM {}) ORDER BY day, seq, id",
+                match self.backend {
+                    Backend::Sqlite => "json_each($1)",
+                    Backend::Postgres => "jsonb_array_elements_text($1::jsonb) AS r(value)",
+                }
+            );
+            let rows = sqlx::query(&sql)
+                .bind(json(&list)?)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+            for r in &rows {
+                all.push(change_from_row(r)?);
+            }
+        }
+        all.sort_by_key(|c| (c.day, c.seq));
+        Ok(all)
     }
 
     async fn mrr_days(&self, currency: &str, from: Day, to: Day) -> Result<Vec<MrrDay>> {

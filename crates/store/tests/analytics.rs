@@ -105,6 +105,9 @@ async fn story(store: SqlStore) {
         written.iter().map(|(_, c)| c.clone()).collect::<Vec<_>>()
     );
     assert_eq!(store.subscription_changes(day(1)).await.unwrap().len(), 1);
+    let of_one = store.subscription_changes_of(&[Uuid::from_u128(1)]).await.unwrap();
+    assert_eq!(of_one, vec![written[0].1.clone(), written[2].1.clone()]);
+    assert!(store.subscription_changes_of(&[Uuid::from_u128(9)]).await.unwrap().is_empty());
     assert_eq!(
         store.dirty_days(Fact::Revenue).await.unwrap(),
         [day(1), day(2), day(5)]

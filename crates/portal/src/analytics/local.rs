@@ -218,11 +218,16 @@ impl Analytics for LocalPortal {
     ) -> Result<IngestReport> {
         self.authorize(actor, Permission::IngestAnalytics, None)?;
         batch_size("changes", changes.len())?;
+        // Checked against the stored history of the same subscriptions only.
+        let ids: Vec<Uuid> = changes
+            .iter()
+            .map(|c| c.change.subscription_id)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
         let stored = self
             .store
-            .subscription_changes(
-                Day::from_ymd(9999, 12, 31).unwrap_or_else(|| Day::of(self.now())),
-            )
+            .subscription_changes_of(&ids)
             .await
             .map_err(store_err)?;
         check_history(&stored, &changes).map_err(Error::Invalid)?;
