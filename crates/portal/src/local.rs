@@ -28,6 +28,8 @@ pub struct LocalPortal {
     pub(crate) key_state: KeyState,
     /// The active incidents and their timelines, for the overview's SLA counts.
     pub(crate) active: crate::incidents::ActiveCache,
+    /// Analytics results, kept while the snapshots they were read from are current.
+    pub(crate) mrr_cache: crate::analytics::cache::SnapshotCache<crate::analytics::MrrSeries>,
 }
 
 impl std::fmt::Debug for LocalPortal {
@@ -85,6 +87,7 @@ impl LocalPortal {
             webhooks: None,
             key_state: KeyState::new(),
             active: Default::default(),
+            mrr_cache: Default::default(),
         }
     }
 

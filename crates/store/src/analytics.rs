@@ -34,6 +34,14 @@ impl Fact {
     }
 }
 
+/// The snapshots' version and when they were refreshed (last, and last in full).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SnapshotState {
+    pub version: i64,
+    pub refreshed_at: Option<Timestamp>,
+    pub full_at: Option<Timestamp>,
+}
+
 /// Analytics reads outside a transaction.
 #[async_trait]
 pub trait AnalyticsStore: Send + Sync {
@@ -54,6 +62,8 @@ pub trait AnalyticsStore: Send + Sync {
     ) -> Result<Vec<Movement>>;
     /// The days whose `fact`s changed since their snapshot, oldest first.
     async fn dirty_days(&self, fact: Fact) -> Result<Vec<Day>>;
+    /// The snapshots' version (0 before the first refresh).
+    async fn snapshot_state(&self) -> Result<SnapshotState>;
     /// Each currency with a snapshot: its last day, and its MRR at the end of that day.
     async fn mrr_currencies(&self) -> Result<Vec<(String, Day, i64)>>;
 }
@@ -84,6 +94,8 @@ pub trait AnalyticsWrites: Send {
         days: &[MrrDay],
         movements: &[Movement],
     ) -> Result<()>;
+    /// Moves the snapshots' version on (every refresh, in its transaction).
+    async fn bump_snapshot_version(&mut self, now: Timestamp, full: bool) -> Result<()>;
     /// Forgets the dirty marks of `fact` up to `to` (the refresh that read them covered them).
     async fn clear_dirty(&mut self, fact: Fact, to: Day) -> Result<()>;
 }
@@ -270,6 +282,27 @@ impl AnalyticsStore for SqlStore {
             .await
             .map_err(map_err)?;
         rows.iter().map(|r| day_of(r, "day")).collect()
+    }
+
+    async fn snapshot_state(&self) -> Result<SnapshotState> {
+        let row =
+            sqlx::query("SELECT version, refreshed_at, full_at FROM analytics_state WHERE id = 1")
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(map_err)?;
+        let Some(r) = row else {
+            return Ok(SnapshotState::default());
+        };
+        Ok(SnapshotState {
+            version: r.try_get("version").map_err(map_err)?,
+            refreshed_at: Some(Timestamp::from_millis(
+                r.try_get("refreshed_at").map_err(map_err)?,
+            )),
+            full_at: r
+                .try_get::<Option<i64>, _>("full_at")
+                .map_err(map_err)?
+                .map(Timestamp::from_millis),
+        })
     }
 
     async fn mrr_currencies(&self) -> Result<Vec<(String, Day, i64)>> {
@@ -489,6 +522,21 @@ impl AnalyticsWrites for SqlTx {
             );
             self.json_rows(&sql, json(&rows)?).await?;
         }
+        Ok(())
+    }
+
+    async fn bump_snapshot_version(&mut self, now: Timestamp, full: bool) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO analytics_state (id, version, refreshed_at, full_at) VALUES (1, 1, $1, $2) \
+             ON CONFLICT (id) DO UPDATE SET version = analytics_state.version + 1, \
+             refreshed_at = excluded.refreshed_at, \
+             full_at = COALESCE(excluded.full_at, analytics_state.full_at)",
+        )
+        .bind(now.millis())
+        .bind(full.then_some(now.millis()))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
         Ok(())
     }
 

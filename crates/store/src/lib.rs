@@ -52,7 +52,7 @@ mod sync;
 mod sync_batch;
 mod tx;
 
-pub use analytics::{AnalyticsStore, AnalyticsWrites, Fact};
+pub use analytics::{AnalyticsStore, AnalyticsWrites, Fact, SnapshotState};
 pub use audit::{AuditStore, Change};
 pub use clients::{ClientStore, ClientWrites};
 pub use idempotency::{IdempotencyRecord, IdempotencyStore, IdempotencyWrites};

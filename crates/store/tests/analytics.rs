@@ -105,9 +105,16 @@ async fn story(store: SqlStore) {
         written.iter().map(|(_, c)| c.clone()).collect::<Vec<_>>()
     );
     assert_eq!(store.subscription_changes(day(1)).await.unwrap().len(), 1);
-    let of_one = store.subscription_changes_of(&[Uuid::from_u128(1)]).await.unwrap();
+    let of_one = store
+        .subscription_changes_of(&[Uuid::from_u128(1)])
+        .await
+        .unwrap();
     assert_eq!(of_one, vec![written[0].1.clone(), written[2].1.clone()]);
-    assert!(store.subscription_changes_of(&[Uuid::from_u128(9)]).await.unwrap().is_empty());
+    assert!(store
+        .subscription_changes_of(&[Uuid::from_u128(9)])
+        .await
+        .unwrap()
+        .is_empty());
     assert_eq!(
         store.dirty_days(Fact::Revenue).await.unwrap(),
         [day(1), day(2), day(5)]
@@ -115,12 +122,23 @@ async fn story(store: SqlStore) {
 
     // A snapshot of the ledger, read back; replacing a range leaves nothing of the old one.
     let l = ledger(&read, "EUR", day(0), day(9)).unwrap();
+    assert_eq!(
+        store.snapshot_state().await.unwrap().version,
+        0,
+        "never refreshed"
+    );
     let mut tx = store.begin(&actor, now).await.unwrap();
     tx.put_mrr_snapshot("EUR", day(0), day(9), &l.days, &l.movements)
         .await
         .unwrap();
     tx.clear_dirty(Fact::Revenue, day(9)).await.unwrap();
+    tx.bump_snapshot_version(now, true).await.unwrap();
     tx.commit(audit("refresh")).await.unwrap();
+    let state = store.snapshot_state().await.unwrap();
+    assert_eq!(
+        (state.version, state.refreshed_at, state.full_at),
+        (1, Some(now), Some(now))
+    );
     assert_eq!(store.mrr_days("EUR", day(0), day(9)).await.unwrap(), l.days);
     assert_eq!(
         store
@@ -148,7 +166,14 @@ async fn story(store: SqlStore) {
     tx.put_mrr_snapshot("EUR", day(5), day(9), &l.days[5..7], &[])
         .await
         .unwrap();
+    let later = Timestamp::from_millis(now.millis() + 1);
+    tx.bump_snapshot_version(later, false).await.unwrap();
     tx.commit(audit("refresh")).await.unwrap();
+    let state = store.snapshot_state().await.unwrap();
+    assert_eq!(
+        (state.version, state.refreshed_at, state.full_at),
+        (2, Some(later), Some(now))
+    );
     assert_eq!(
         store.mrr_days("EUR", day(0), day(9)).await.unwrap().len(),
         7

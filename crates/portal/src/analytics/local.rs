@@ -336,6 +336,9 @@ impl Analytics for LocalPortal {
             tx.clear_dirty(Fact::Revenue, today)
                 .await
                 .map_err(store_err)?;
+            tx.bump_snapshot_version(self.now(), full)
+                .await
+                .map_err(store_err)?;
             let after = serde_json::to_value(&shown).map_err(|e| Error::internal(e.to_string()))?;
             Ok((tx, report, Some(audit("refresh_analytics", after))))
         })
@@ -344,6 +347,11 @@ impl Analytics for LocalPortal {
 
     async fn mrr(&self, actor: &Actor, q: MrrQuery) -> Result<MrrSeries> {
         self.authorize(actor, Permission::ReadRevenue, None)?;
+        let state = self.store.snapshot_state().await.map_err(store_err)?;
+        let key = serde_json::to_string(&q).map_err(|e| Error::internal(e.to_string()))?;
+        if let Some(hit) = self.mrr_cache.get(&key, state.version) {
+            return Ok(hit);
+        }
         let interval = q.interval.unwrap_or(Interval::Day);
         let Some((currency, as_of)) = self.currency(q.currency).await? else {
             let (from, to) = self.period(q.from, q.to, None)?;
@@ -356,6 +364,7 @@ impl Analytics for LocalPortal {
                 total: None,
                 rates: None,
                 as_of: None,
+                refreshed_at: state.refreshed_at,
             });
         };
         let (from, to) = self.period(q.from, q.to, as_of)?;
@@ -365,7 +374,7 @@ impl Analytics for LocalPortal {
             .await
             .map_err(store_err)?;
         let total = total_of(&days);
-        Ok(MrrSeries {
+        let series = MrrSeries {
             currency: Some(currency),
             from,
             to,
@@ -374,7 +383,11 @@ impl Analytics for LocalPortal {
             rates: total.as_ref().map(churn_rates),
             total,
             as_of,
-        })
+            refreshed_at: state.refreshed_at,
+        };
+        // Everything above came from the snapshot of `state.version` (the default period too).
+        self.mrr_cache.put(key, state.version, series.clone());
+        Ok(series)
     }
 
     async fn mrr_movements(&self, actor: &Actor, q: MovementQuery) -> Result<Vec<Movement>> {

@@ -329,3 +329,49 @@ async fn an_incremental_refresh_after_late_facts_equals_a_full_rebuild() {
         }
     }
 }
+
+/// Two instances over one database (two servers, or the app and `padmin`): a result cached by
+/// one is served again until a refresh by the other moves the snapshots on.
+#[tokio::test]
+async fn a_refresh_by_another_instance_invalidates_the_cache() {
+    let clock = clock_at(20);
+    let store = Arc::new(SqlStore::sqlite_in_memory().await.unwrap());
+    let keys = || MasterKeySet::generate(&mut StdRng::seed_from_u64(1));
+    let one = LocalPortal::with_keys(store.clone(), keys(), clock.clone())
+        .await
+        .unwrap();
+    let two = LocalPortal::with_keys(store, keys(), clock).await.unwrap();
+    let a = admin();
+    one.record_subscription_changes(&a, vec![started(1, 1, 1, 10_000, "EUR")])
+        .await
+        .unwrap();
+    one.refresh_analytics(&a, true).await.unwrap();
+    let q = || MrrQuery {
+        from: Some(day(0)),
+        ..Default::default()
+    };
+    let first = one.mrr(&a, q()).await.unwrap();
+    assert_eq!(first.total.as_ref().unwrap().end, 10_000);
+    assert!(first.refreshed_at.is_some());
+    assert_eq!(
+        one.mrr(&a, q()).await.unwrap(),
+        first,
+        "served from the cache"
+    );
+
+    two.record_subscription_changes(&a, vec![started(2, 2, 5, 2_500, "EUR")])
+        .await
+        .unwrap();
+    assert_eq!(
+        one.mrr(&a, q()).await.unwrap(),
+        first,
+        "new facts show after a refresh"
+    );
+    two.refresh_analytics(&a, false).await.unwrap();
+    let after = one.mrr(&a, q()).await.unwrap();
+    assert_eq!(
+        after.total.unwrap().end,
+        12_500,
+        "the other instance's refresh is seen"
+    );
+}

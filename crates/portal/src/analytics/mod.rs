@@ -6,6 +6,7 @@
 //! Today on `LocalPortal` only (the CLI and the desktop's embedded workspace call it directly);
 //! the portal API's routes, `RemotePortal` and the front ends come next, in this shape.
 
+pub(crate) mod cache;
 pub mod generate;
 pub(crate) mod local;
 
@@ -74,8 +75,9 @@ pub struct MrrSeries {
     /// The whole period's movements and churn rates.
     pub total: Option<MrrDay>,
     pub rates: Option<ChurnRates>,
-    /// The last day the snapshot covers.
+    /// The last day the snapshot covers, and when it was last refreshed.
     pub as_of: Option<Day>,
+    pub refreshed_at: Option<domain::Timestamp>,
 }
 
 /// The movements behind MRR (the drill-down).
