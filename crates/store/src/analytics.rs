@@ -62,6 +62,9 @@ pub trait AnalyticsStore: Send + Sync {
     ) -> Result<Vec<Movement>>;
     /// The days whose `fact`s changed since their snapshot, oldest first.
     async fn dirty_days(&self, fact: Fact) -> Result<Vec<Day>>;
+    /// The organisations paying the most in `currency` at the end of `at`, most first (from the
+    /// movements: each organisation's last one up to that day).
+    async fn top_paying(&self, currency: &str, at: Day, limit: u32) -> Result<Vec<(Uuid, i64)>>;
     /// The snapshots' version (0 before the first refresh).
     async fn snapshot_state(&self) -> Result<SnapshotState>;
     /// Each currency with a snapshot: its last day, and its MRR at the end of that day.
@@ -282,6 +285,24 @@ impl AnalyticsStore for SqlStore {
             .await
             .map_err(map_err)?;
         rows.iter().map(|r| day_of(r, "day")).collect()
+    }
+
+    async fn top_paying(&self, currency: &str, at: Day, limit: u32) -> Result<Vec<(Uuid, i64)>> {
+        let rows = sqlx::query(
+            "SELECT org_id, after FROM (SELECT org_id, after, ROW_NUMBER() OVER \
+             (PARTITION BY org_id ORDER BY day DESC) AS rn FROM analytics_movements \
+             WHERE currency = $1 AND day <= $2) t WHERE rn = 1 AND after > 0 \
+             ORDER BY after DESC, org_id LIMIT $3",
+        )
+        .bind(currency.to_string())
+        .bind(i64::from(at.days()))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        rows.iter()
+            .map(|r| Ok((uuid_of(r, "org_id")?, r.try_get("after").map_err(map_err)?)))
+            .collect()
     }
 
     async fn snapshot_state(&self) -> Result<SnapshotState> {

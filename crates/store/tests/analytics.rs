@@ -157,6 +157,15 @@ async fn story(store: SqlStore) {
         (day(5), 10_000, 0)
     );
     assert!(store.dirty_days(Fact::Revenue).await.unwrap().is_empty());
+    let top = store.top_paying("EUR", day(9), 10).await.unwrap();
+    assert_eq!(
+        top,
+        vec![(Uuid::from_u128(0xA2), 19_800)],
+        "the cancelled one is not paying"
+    );
+    let then = store.top_paying("EUR", day(3), 1).await.unwrap();
+    assert_eq!(then, vec![(Uuid::from_u128(0xA2), 19_800)]);
+    assert_eq!(store.top_paying("EUR", day(3), 5).await.unwrap().len(), 2);
     assert_eq!(
         store.mrr_days("EUR", day(0), day(9)).await.unwrap()[9].end,
         19_800

@@ -4,7 +4,7 @@
 
 use super::{
     Analytics, IngestReport, MovementQuery, MrrQuery, MrrSeries, NewSubscriptionChange,
-    RefreshReport,
+    RefreshReport, TopClient, TopClients, TOP_MAX,
 };
 use crate::local::{store_err, LocalPortal};
 use async_trait::async_trait;
@@ -400,6 +400,58 @@ impl Analytics for LocalPortal {
             .mrr_movements(&currency, from, to, q.kind)
             .await
             .map_err(store_err)
+    }
+
+    async fn top_clients_by_mrr(
+        &self,
+        actor: &Actor,
+        currency: Option<String>,
+        at: Option<Day>,
+        limit: Option<u32>,
+    ) -> Result<TopClients> {
+        self.authorize(actor, Permission::ReadRevenue, None)?;
+        let limit = limit.unwrap_or(10);
+        if !(1..=TOP_MAX).contains(&limit) {
+            return Err(Error::invalid("limit", format!("must be 1 to {TOP_MAX}")));
+        }
+        let Some((currency, last)) = self.currency(currency).await? else {
+            return Ok(TopClients {
+                currency: None,
+                at: at.unwrap_or_else(|| Day::of(self.now())),
+                clients: Vec::new(),
+                total_mrr: 0,
+            });
+        };
+        let at = at.or(last).unwrap_or_else(|| Day::of(self.now()));
+        let top = self
+            .store
+            .top_paying(&currency, at, limit)
+            .await
+            .map_err(store_err)?;
+        let total_mrr = self
+            .store
+            .mrr_days(&currency, at, at)
+            .await
+            .map_err(store_err)?
+            .first()
+            .map_or(0, |d| d.end);
+        Ok(TopClients {
+            currency: Some(currency),
+            at,
+            clients: top
+                .into_iter()
+                .map(|(org_id, mrr)| TopClient {
+                    org_id,
+                    mrr,
+                    share: if total_mrr > 0 {
+                        mrr as f64 / total_mrr as f64
+                    } else {
+                        0.0
+                    },
+                })
+                .collect(),
+            total_mrr,
+        })
     }
 }
 

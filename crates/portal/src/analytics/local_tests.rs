@@ -162,6 +162,28 @@ async fn revenue_from_facts_to_a_reconciled_series() {
         (Uuid::from_u128(2), day(12), 5_000)
     );
 
+    let top = p.top_clients_by_mrr(&a, None, None, Some(5)).await.unwrap();
+    assert_eq!(top.total_mrr, 30_000);
+    assert_eq!(
+        top.clients.len(),
+        1,
+        "the cancelled organisation pays nothing"
+    );
+    assert_eq!(
+        (
+            top.clients[0].org_id,
+            top.clients[0].mrr,
+            top.clients[0].share
+        ),
+        (Uuid::from_u128(1), 30_000, 1.0)
+    );
+    let earlier = p
+        .top_clients_by_mrr(&a, None, Some(day(5)), None)
+        .await
+        .unwrap();
+    assert_eq!(earlier.clients.len(), 2);
+    assert!(p.top_clients_by_mrr(&a, None, None, Some(0)).await.is_err());
+
     // Revenue is the provider's: a support lead and a client's user are refused.
     for role in [Role::Support, Role::Client(Uuid::from_u128(1))] {
         let e = p

@@ -89,6 +89,29 @@ pub struct MovementQuery {
     pub kind: Option<MovementKind>,
 }
 
+/// The organisations paying the most.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TopClients {
+    pub currency: Option<String>,
+    /// At the end of this day.
+    pub at: Day,
+    /// Their MRR at that moment, most first.
+    pub clients: Vec<TopClient>,
+    /// The whole MRR then, for each one's share.
+    pub total_mrr: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TopClient {
+    pub org_id: Uuid,
+    pub mrr: i64,
+    /// Of the whole MRR, as a fraction.
+    pub share: f64,
+}
+
+/// The most clients a top list shows.
+pub const TOP_MAX: u32 = 100;
+
 #[async_trait]
 pub trait Analytics: Send + Sync {
     /// Stores product events (at most `domain::analytics::events::BATCH_MAX`); every bad row
@@ -110,4 +133,13 @@ pub trait Analytics: Send + Sync {
     async fn mrr(&self, actor: &Actor, q: MrrQuery) -> Result<MrrSeries>;
     /// The organisations' movements behind MRR, from the snapshot.
     async fn mrr_movements(&self, actor: &Actor, q: MovementQuery) -> Result<Vec<Movement>>;
+    /// The organisations paying the most at the end of `at` (by default the snapshot's last
+    /// day), at most `limit` (1 to [`TOP_MAX`], by default 10).
+    async fn top_clients_by_mrr(
+        &self,
+        actor: &Actor,
+        currency: Option<String>,
+        at: Option<Day>,
+        limit: Option<u32>,
+    ) -> Result<TopClients>;
 }
