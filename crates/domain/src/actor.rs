@@ -101,10 +101,13 @@ pub enum Permission {
     ReadRevenue,
     /// Send product events and billing facts (subscription changes) for analytics.
     IngestAnalytics,
+    /// See product usage: growth, funnels, top features and organisations by usage (a client:
+    /// its own organisation's only).
+    ReadUsage,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 22] = [
+    pub const ALL: [Permission; 23] = [
         Permission::ReadKeys,
         Permission::ManageKeys,
         Permission::VerifyKeys,
@@ -127,6 +130,7 @@ impl Permission {
         Permission::OperateJobs,
         Permission::ReadRevenue,
         Permission::IngestAnalytics,
+        Permission::ReadUsage,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -153,6 +157,7 @@ impl Permission {
             Permission::OperateJobs => "operate_jobs",
             Permission::ReadRevenue => "read_revenue",
             Permission::IngestAnalytics => "ingest_analytics",
+            Permission::ReadUsage => "read_usage",
         }
     }
 }
@@ -190,6 +195,7 @@ impl Role {
                     | OpenIncidents
                     | CommentIncidents
                     | ReadEscalation
+                    | ReadUsage
             ),
             Role::Support => matches!(
                 p,
@@ -199,11 +205,12 @@ impl Role {
                     | CommentIncidents
                     | ManageIncidents
                     | ReadEscalation
+                    | ReadUsage
             ),
             Role::Client(own) => {
                 matches!(
                     p,
-                    ReadClients | ReadIncidents | OpenIncidents | CommentIncidents
+                    ReadClients | ReadIncidents | OpenIncidents | CommentIncidents | ReadUsage
                 ) && org == Some(own)
             }
             Role::Partner => matches!(p, VerifyKeys),

@@ -34,6 +34,14 @@ impl Fact {
     }
 }
 
+/// A day whose facts changed since its snapshot, with its mark (moved on each time the day is
+/// marked again: a refresh forgets only the marks it read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DirtyDay {
+    pub day: Day,
+    pub mark: i64,
+}
+
 /// The snapshots' version and when they were refreshed (last, and last in full).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SnapshotState {
@@ -61,7 +69,7 @@ pub trait AnalyticsStore: Send + Sync {
         kind: Option<MovementKind>,
     ) -> Result<Vec<Movement>>;
     /// The days whose `fact`s changed since their snapshot, oldest first.
-    async fn dirty_days(&self, fact: Fact) -> Result<Vec<Day>>;
+    async fn dirty_days(&self, fact: Fact) -> Result<Vec<DirtyDay>>;
     /// The organisations paying the most in `currency` at the end of `at`, most first (from the
     /// movements: each organisation's last one up to that day).
     async fn top_paying(&self, currency: &str, at: Day, limit: u32) -> Result<Vec<(Uuid, i64)>>;
@@ -99,16 +107,17 @@ pub trait AnalyticsWrites: Send {
     ) -> Result<()>;
     /// Moves the snapshots' version on (every refresh, in its transaction).
     async fn bump_snapshot_version(&mut self, now: Timestamp, full: bool) -> Result<()>;
-    /// Forgets the dirty marks of `fact` up to `to` (the refresh that read them covered them).
-    async fn clear_dirty(&mut self, fact: Fact, to: Day) -> Result<()>;
+    /// Forgets these dirty marks of `fact` (the refresh that read them covered them); a day
+    /// marked again since keeps its newer mark.
+    async fn clear_dirty(&mut self, fact: Fact, read: &[DirtyDay]) -> Result<()>;
 }
 
-fn json<T: serde::Serialize>(v: &T) -> Result<String> {
+pub(crate) fn json<T: serde::Serialize>(v: &T) -> Result<String> {
     serde_json::to_string(v).map_err(|e| StoreError::Internal(format!("analytics rows: {e}")))
 }
 
 /// `FROM …` of a statement reading the JSON array bound as `$1`, each element an array.
-fn from_json(backend: Backend) -> &'static str {
+pub(crate) fn from_json(backend: Backend) -> &'static str {
     match backend {
         Backend::Sqlite => "json_each($1)",
         Backend::Postgres => "jsonb_array_elements($1::jsonb) AS r(value)",
@@ -116,14 +125,14 @@ fn from_json(backend: Backend) -> &'static str {
 }
 
 /// The `k`th element of a row as text, or as a 64-bit integer.
-fn col(k: usize) -> String {
+pub(crate) fn col(k: usize) -> String {
     format!("(value->>{k})")
 }
-fn int(k: usize) -> String {
+pub(crate) fn int(k: usize) -> String {
     format!("CAST(value->>{k} AS BIGINT)")
 }
 
-fn day_of(r: &AnyRow, col: &str) -> Result<Day> {
+pub(crate) fn day_of(r: &AnyRow, col: &str) -> Result<Day> {
     let n: i64 = r.try_get(col).map_err(map_err)?;
     i32::try_from(n)
         .ok()
@@ -135,7 +144,7 @@ fn parse<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> Result<T> {
     serde_json::from_str(s).map_err(|e| StoreError::Internal(format!("bad {what}: {e}")))
 }
 
-fn uuid_of(r: &AnyRow, c: &str) -> Result<Uuid> {
+pub(crate) fn uuid_of(r: &AnyRow, c: &str) -> Result<Uuid> {
     Uuid::parse_str(&text(r, c)?).map_err(|e| StoreError::Internal(format!("bad {c}: {e}")))
 }
 
@@ -278,13 +287,21 @@ impl AnalyticsStore for SqlStore {
             .collect()
     }
 
-    async fn dirty_days(&self, fact: Fact) -> Result<Vec<Day>> {
-        let rows = sqlx::query("SELECT day FROM analytics_dirty_days WHERE fact = $1 ORDER BY day")
-            .bind(fact.as_str().to_string())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(map_err)?;
-        rows.iter().map(|r| day_of(r, "day")).collect()
+    async fn dirty_days(&self, fact: Fact) -> Result<Vec<DirtyDay>> {
+        let rows =
+            sqlx::query("SELECT day, mark FROM analytics_dirty_days WHERE fact = $1 ORDER BY day")
+                .bind(fact.as_str().to_string())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(DirtyDay {
+                    day: day_of(r, "day")?,
+                    mark: r.try_get("mark").map_err(map_err)?,
+                })
+            })
+            .collect()
     }
 
     async fn top_paying(&self, currency: &str, at: Day, limit: u32) -> Result<Vec<(Uuid, i64)>> {
@@ -349,7 +366,7 @@ impl AnalyticsStore for SqlStore {
 
 impl SqlTx {
     /// Runs `text` with the JSON array `rows` bound as `$1`; returns the rows it returns.
-    async fn json_rows(&mut self, text: &str, rows: String) -> Result<Vec<AnyRow>> {
+    pub(crate) async fn json_rows(&mut self, text: &str, rows: String) -> Result<Vec<AnyRow>> {
         sqlx::query(text)
             .bind(rows)
             .fetch_all(&mut *self.tx)
@@ -364,7 +381,7 @@ impl SqlTx {
         let list: Vec<i64> = days.into_iter().collect();
         let sql = format!(
             "INSERT INTO analytics_dirty_days (fact, day) SELECT '{}', {} FROM {} WHERE true \
-             ON CONFLICT (fact, day) DO NOTHING",
+             ON CONFLICT (fact, day) DO UPDATE SET mark = analytics_dirty_days.mark + 1",
             fact.as_str(),
             "CAST(value AS BIGINT)",
             match self.backend {
@@ -561,13 +578,22 @@ impl AnalyticsWrites for SqlTx {
         Ok(())
     }
 
-    async fn clear_dirty(&mut self, fact: Fact, to: Day) -> Result<()> {
-        sqlx::query("DELETE FROM analytics_dirty_days WHERE fact = $1 AND day <= $2")
-            .bind(fact.as_str().to_string())
-            .bind(i64::from(to.days()))
-            .execute(&mut *self.tx)
-            .await
-            .map_err(map_err)?;
+    async fn clear_dirty(&mut self, fact: Fact, read: &[DirtyDay]) -> Result<()> {
+        for chunk in read.chunks(ROWS_PER_STATEMENT) {
+            let rows: Vec<[i64; 2]> = chunk
+                .iter()
+                .map(|d| [i64::from(d.day.days()), d.mark])
+                .collect();
+            let sql = format!(
+                "DELETE FROM analytics_dirty_days WHERE fact = '{}' AND EXISTS \
+                 (SELECT 1 FROM {} WHERE {} = analytics_dirty_days.day AND {} = analytics_dirty_days.mark)",
+                fact.as_str(),
+                from_json(self.backend),
+                int(0),
+                int(1)
+            );
+            self.json_rows(&sql, json(&rows)?).await?;
+        }
         Ok(())
     }
 }

@@ -23,6 +23,7 @@
 //! | `idempotency.rs`  | [`IdempotencyStore`] | [`IdempotencyWrites`] |
 //! | `sync.rs`         | [`SyncStore`]        | [`SyncWrites`]        |
 //! | `analytics.rs`    | [`AnalyticsStore`]   | [`AnalyticsWrites`]   |
+//! | `analytics_usage.rs` | [`UsageStore`]    | [`UsageWrites`]       |
 //!
 //! `replica.rs` is a device's side of sync: the replica's own transaction ([`ReplicaTx`]),
 //! unaudited, on a SQLite file (the audit trail that counts is upstream's).
@@ -33,6 +34,7 @@
 //! Callers bring every trait into scope with `use store::prelude::*;`.
 
 mod analytics;
+mod analytics_usage;
 mod audit;
 mod clients;
 mod idempotency;
@@ -52,7 +54,8 @@ mod sync;
 mod sync_batch;
 mod tx;
 
-pub use analytics::{AnalyticsStore, AnalyticsWrites, Fact, SnapshotState};
+pub use analytics::{AnalyticsStore, AnalyticsWrites, DirtyDay, Fact, SnapshotState};
+pub use analytics_usage::{FeatureOrder, SubjectEvent, UsageStore, UsageWrites};
 pub use audit::{AuditStore, Change};
 pub use clients::{ClientStore, ClientWrites};
 pub use idempotency::{IdempotencyRecord, IdempotencyStore, IdempotencyWrites};
@@ -80,7 +83,7 @@ pub mod prelude {
         AnalyticsStore, AnalyticsWrites, AuditStore, ClientStore, ClientWrites, IdempotencyStore,
         IdempotencyWrites, IncidentStore, IncidentWrites, IntegrationStore, IntegrationWrites,
         JobStore, JobWrites, KeyStore, KeyWrites, OidcStore, OidcWrites, SecretStore, SecretWrites,
-        Store, SyncBatchWrites, SyncStore, SyncWrites, WriteTx,
+        Store, SyncBatchWrites, SyncStore, SyncWrites, UsageStore, UsageWrites, WriteTx,
     };
 }
 
@@ -127,6 +130,7 @@ pub trait Store:
     + SecretStore
     + SyncStore
     + AnalyticsStore
+    + UsageStore
     + Send
     + Sync
     + std::fmt::Debug

@@ -3,6 +3,7 @@
 //! durable.
 
 use crate::analytics::AnalyticsWrites;
+use crate::analytics_usage::UsageWrites;
 use crate::audit::AUDIT_COLUMNS;
 use crate::clients::ClientWrites;
 use crate::idempotency::IdempotencyWrites;
@@ -38,6 +39,7 @@ pub trait WriteTx:
     + SyncWrites
     + SyncBatchWrites
     + AnalyticsWrites
+    + UsageWrites
     + Send
 {
     /// Appends the audit events and change-feed entries, then commits everything atomically.

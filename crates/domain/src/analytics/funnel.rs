@@ -149,6 +149,17 @@ pub struct Progress {
 /// A subject's progress through a validated `spec`. Its events may come in any order of time;
 /// events of the same time keep their order.
 pub fn progress(spec: &FunnelSpec, events: &[FunnelEvent<'_>]) -> Progress {
+    progress_entering(spec, events, i64::MIN..i64::MAX)
+}
+
+/// A subject's progress through `spec` entering it within `entry` (milliseconds): only a
+/// first-step event in that range starts a path (a funnel over a period counts the subjects that
+/// entered in it; their later steps may fall after it, within the window).
+pub fn progress_entering(
+    spec: &FunnelSpec,
+    events: &[FunnelEvent<'_>],
+    entry: std::ops::Range<i64>,
+) -> Progress {
     let mut order: Vec<usize> = (0..events.len()).collect();
     order.sort_by_key(|&i| (events[i].at, i));
     let ev: Vec<&FunnelEvent> = order.iter().map(|&i| &events[i]).collect();
@@ -179,7 +190,7 @@ pub fn progress(spec: &FunnelSpec, events: &[FunnelEvent<'_>]) -> Progress {
     // latest[j]: the latest first-step time of a valid path whose current step ends at j.
     let mut latest: Vec<Option<i64>> = ev
         .iter()
-        .map(|e| (e.name == spec.steps[0]).then_some(e.at))
+        .map(|e| (e.name == spec.steps[0] && entry.contains(&e.at)).then_some(e.at))
         .collect();
     if latest.iter().all(Option::is_none) {
         return Progress {

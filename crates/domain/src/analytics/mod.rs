@@ -5,12 +5,17 @@
 pub mod day;
 pub mod events;
 pub mod funnel;
+pub mod growth;
 pub mod retention;
 pub mod revenue;
 
 pub use day::Day;
 pub use events::{check_event, ProductEvent};
-pub use funnel::{progress, summarize, Exclusion, FunnelEvent, FunnelSpec, FunnelStep, Progress};
+pub use funnel::{
+    progress, progress_entering, summarize, Exclusion, FunnelEvent, FunnelSpec, FunnelStep,
+    Progress,
+};
+pub use growth::{rollup_growth, ActiveWindow, Actives, FeatureUsage, GrowthDay, OrgUsage};
 pub use retention::{cohorts, period_retention, Cohort, Retention};
 pub use revenue::{
     apply, check_currency, churn_rates, ledger, mrr, rollup, BillingInterval, ChurnRates, Discount,

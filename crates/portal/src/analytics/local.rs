@@ -3,8 +3,9 @@
 //! are written; reads from the snapshots.
 
 use super::{
-    Analytics, IngestReport, MovementQuery, MrrQuery, MrrSeries, NewSubscriptionChange,
-    RefreshReport, TopClient, TopClients, TOP_MAX,
+    Analytics, FunnelQuery, FunnelReport, GrowthSeries, IngestReport, MovementQuery, MrrQuery,
+    MrrSeries, NewSubscriptionChange, RefreshReport, TopClient, TopClients, TopFeatures, TopUsage,
+    UsageQuery, TOP_MAX,
 };
 use crate::local::{store_err, LocalPortal};
 use async_trait::async_trait;
@@ -83,7 +84,12 @@ fn total_of(days: &[MrrDay]) -> Option<MrrDay> {
 impl LocalPortal {
     /// The period of a read: `to` defaults to `last` (the snapshot's last day, or today), `from`
     /// to 90 days before `to`.
-    fn period(&self, from: Option<Day>, to: Option<Day>, last: Option<Day>) -> Result<(Day, Day)> {
+    pub(super) fn period(
+        &self,
+        from: Option<Day>,
+        to: Option<Day>,
+        last: Option<Day>,
+    ) -> Result<(Day, Day)> {
         let to = to.or(last).unwrap_or_else(|| Day::of(self.now()));
         let from = from.unwrap_or(to.plus(1 - DEFAULT_DAYS));
         if to < from {
@@ -258,29 +264,23 @@ impl Analytics for LocalPortal {
     async fn refresh_analytics(&self, actor: &Actor, full: bool) -> Result<RefreshReport> {
         self.authorize(actor, Permission::OperateJobs, None)?;
         let today = Day::of(self.now());
+        // Read before the facts: a fact stored after this read keeps its day dirty.
+        let dirty_marks = self
+            .store
+            .dirty_days(Fact::Revenue)
+            .await
+            .map_err(store_err)?;
+        let usage = self.plan_usage(full, today).await?;
         let changes = self
             .store
             .subscription_changes(today)
             .await
             .map_err(store_err)?;
-        let Some(first) = changes.first().map(|c| c.day) else {
-            return Ok(RefreshReport {
-                full,
-                from: None,
-                to: today,
-                currencies: Vec::new(),
-                days: 0,
-                movements: 0,
-            });
-        };
-        let earliest = first.max(today.plus(1 - SPAN_MAX_DAYS));
-        let dirty = self
-            .store
-            .dirty_days(Fact::Revenue)
-            .await
-            .map_err(store_err)?
+        let earliest = changes
             .first()
-            .copied();
+            .map_or(today, |c| c.day)
+            .max(today.plus(1 - SPAN_MAX_DAYS));
+        let dirty = dirty_marks.first().map(|d| d.day);
         let snapshots: HashMap<String, Day> = self
             .store
             .mrr_currencies()
@@ -325,7 +325,12 @@ impl Analytics for LocalPortal {
             currencies: ledgers.iter().map(|(_, l)| l.currency.clone()).collect(),
             days: ledgers.iter().map(|(_, l)| l.days.len() as u64).sum(),
             movements: ledgers.iter().map(|(_, l)| l.movements.len() as u64).sum(),
+            usage_from: usage.range.map(|r| r.0),
+            usage_days: usage.growth.len() as u64,
         };
+        if ledgers.is_empty() && usage.range.is_none() && dirty_marks.is_empty() {
+            return Ok(report);
+        }
         let shown = report.clone();
         self.write(actor, |mut tx| async move {
             for (from, l) in &ledgers {
@@ -333,7 +338,16 @@ impl Analytics for LocalPortal {
                     .await
                     .map_err(store_err)?;
             }
-            tx.clear_dirty(Fact::Revenue, today)
+            tx.clear_dirty(Fact::Revenue, &dirty_marks)
+                .await
+                .map_err(store_err)?;
+            if let Some((from, to)) = usage.range {
+                tx.put_growth(from, to, &usage.growth)
+                    .await
+                    .map_err(store_err)?;
+                tx.rebuild_usage(from, to).await.map_err(store_err)?;
+            }
+            tx.clear_dirty(Fact::Events, &usage.dirty)
                 .await
                 .map_err(store_err)?;
             tx.bump_snapshot_version(self.now(), full)
@@ -453,8 +467,24 @@ impl Analytics for LocalPortal {
             total_mrr,
         })
     }
+
+    async fn growth(&self, actor: &Actor, q: UsageQuery) -> Result<GrowthSeries> {
+        self.read_growth(actor, q).await
+    }
+
+    async fn top_features(&self, actor: &Actor, q: UsageQuery) -> Result<TopFeatures> {
+        self.read_top_features(actor, q).await
+    }
+
+    async fn top_clients_by_usage(&self, actor: &Actor, q: UsageQuery) -> Result<TopUsage> {
+        self.read_top_usage(actor, q).await
+    }
+
+    async fn funnel(&self, actor: &Actor, q: FunnelQuery) -> Result<FunnelReport> {
+        self.run_funnel(actor, q).await
+    }
 }
 
 #[cfg(test)]
 #[path = "local_tests.rs"]
-mod tests;
+pub(crate) mod tests;

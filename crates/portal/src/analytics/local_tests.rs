@@ -11,23 +11,23 @@ use rand::{Rng, SeedableRng};
 use std::sync::Arc;
 use store::SqlStore;
 
-fn day(n: i32) -> Day {
+pub(crate) fn day(n: i32) -> Day {
     Day::from_ymd(2026, 10, 1).unwrap().plus(n)
 }
 
-fn clock_at(d: i32) -> Arc<ManualClock> {
+pub(crate) fn clock_at(d: i32) -> Arc<ManualClock> {
     Arc::new(ManualClock::at(Timestamp::from_millis(
         day(d).start().millis() + 3_600_000,
     )))
 }
 
-async fn portal(clock: Arc<ManualClock>) -> LocalPortal {
+pub(crate) async fn portal(clock: Arc<ManualClock>) -> LocalPortal {
     let store = Arc::new(SqlStore::sqlite_in_memory().await.unwrap());
     let keys = MasterKeySet::generate(&mut StdRng::seed_from_u64(1));
     LocalPortal::with_keys(store, keys, clock).await.unwrap()
 }
 
-fn admin() -> Actor {
+pub(crate) fn admin() -> Actor {
     person("user:admin", Role::Provider)
 }
 

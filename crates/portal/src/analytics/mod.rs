@@ -9,10 +9,12 @@
 pub(crate) mod cache;
 pub mod generate;
 pub(crate) mod local;
+pub(crate) mod usage;
 
 use async_trait::async_trait;
 use domain::analytics::{ChurnRates, SubscriptionChange};
 use domain::analytics::{Day, Interval, Movement, MovementKind, MrrDay, ProductEvent};
+use domain::analytics::{FeatureUsage, FunnelSpec, FunnelStep, GrowthDay, OrgUsage};
 use domain::error::Result;
 use domain::Actor;
 use serde::{Deserialize, Serialize};
@@ -48,6 +50,11 @@ pub struct RefreshReport {
     /// Ledger days written (all currencies) and the movements behind them.
     pub days: u64,
     pub movements: u64,
+    /// The usage days recomputed (growth, organisations' and features' use), from this day.
+    #[serde(default)]
+    pub usage_from: Option<Day>,
+    #[serde(default)]
+    pub usage_days: u64,
 }
 
 /// A question about MRR.
@@ -112,6 +119,92 @@ pub struct TopClient {
 /// The most clients a top list shows.
 pub const TOP_MAX: u32 = 100;
 
+/// A question about usage: the whole portal's, or one organisation's (a client's own, always).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsageQuery {
+    pub org_id: Option<Uuid>,
+    /// By default the 90 days up to the last snapshot.
+    pub from: Option<Day>,
+    pub to: Option<Day>,
+    /// Growth: by day, week or month (by default a day).
+    pub interval: Option<Interval>,
+    /// Top lists: 1 to [`TOP_MAX`] rows, by default 10.
+    pub limit: Option<u32>,
+    /// Top features: by uses (the default) or by organisations.
+    pub by: Option<FeatureRank>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FeatureRank {
+    #[default]
+    Uses,
+    Orgs,
+}
+
+/// Sign-ups and actives over a period. Weeks and months carry their sign-ups and the actives of
+/// their last day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrowthSeries {
+    pub org_id: Option<Uuid>,
+    pub from: Day,
+    pub to: Day,
+    pub interval: Interval,
+    pub points: Vec<GrowthDay>,
+    pub as_of: Option<Day>,
+    pub refreshed_at: Option<domain::Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TopFeatures {
+    pub org_id: Option<Uuid>,
+    pub from: Day,
+    pub to: Day,
+    pub by: FeatureRank,
+    pub features: Vec<FeatureUsage>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TopUsage {
+    pub from: Day,
+    pub to: Day,
+    pub clients: Vec<OrgUsage>,
+}
+
+/// Who goes through a funnel.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FunnelSubject {
+    #[default]
+    User,
+    Org,
+}
+
+/// An ad-hoc funnel: subjects entering it (their first step) within `[from, to]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FunnelQuery {
+    #[serde(flatten)]
+    pub spec: FunnelSpec,
+    pub org_id: Option<Uuid>,
+    pub from: Option<Day>,
+    pub to: Option<Day>,
+    pub by: Option<FunnelSubject>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FunnelReport {
+    pub org_id: Option<Uuid>,
+    pub from: Day,
+    pub to: Day,
+    pub by: FunnelSubject,
+    pub steps: Vec<FunnelStep>,
+    /// The events read to compute it (at most [`FUNNEL_EVENTS_MAX`]).
+    pub events_read: u64,
+}
+
+/// The cost bound of an ad-hoc funnel: the most events it reads.
+pub const FUNNEL_EVENTS_MAX: u64 = 2_000_000;
+
 #[async_trait]
 pub trait Analytics: Send + Sync {
     /// Stores product events (at most `domain::analytics::events::BATCH_MAX`); every bad row
@@ -142,4 +235,14 @@ pub trait Analytics: Send + Sync {
         at: Option<Day>,
         limit: Option<u32>,
     ) -> Result<TopClients>;
+    /// Sign-ups and daily, weekly and monthly actives (users and organisations): the
+    /// portal's from the snapshot, one organisation's from its events.
+    async fn growth(&self, actor: &Actor, q: UsageQuery) -> Result<GrowthSeries>;
+    /// The most used features over a period, by uses or by organisations.
+    async fn top_features(&self, actor: &Actor, q: UsageQuery) -> Result<TopFeatures>;
+    /// The organisations using the product the most over a period.
+    async fn top_clients_by_usage(&self, actor: &Actor, q: UsageQuery) -> Result<TopUsage>;
+    /// Runs a funnel over the events at read time; refused, reading nothing more, when it would
+    /// read more than [`FUNNEL_EVENTS_MAX`] events.
+    async fn funnel(&self, actor: &Actor, q: FunnelQuery) -> Result<FunnelReport>;
 }
