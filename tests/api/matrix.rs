@@ -110,10 +110,11 @@ struct Call {
 /// about (the caller's own, for a client-role caller).
 /// Actions that are not reads but change nothing (so leave no audit event).
 /// (A job run here finds nothing due: the fixtures' incidents are minutes old.)
-const CHANGE_NOTHING: [&str; 3] = [
+const CHANGE_NOTHING: [&str; 4] = [
     "/v1/oidc/{id}/test",
     "/v1/audit/verification",
     "/v1/jobs/{name}/runs",
+    "/v1/analytics/funnels/run",
 ];
 
 async fn prepare(p: &LocalPortal, s: &Seeded, method: &Method, route: &str, org: &str) -> Call {
@@ -381,11 +382,49 @@ async fn prepare(p: &LocalPortal, s: &Seeded, method: &Method, route: &str, org:
         ("POST", "/v1/secrets/rotations") => {
             with(route.into(), Some(json!({"dry_run": false, "batch_size": 50})))
         }
+        // Analytics: a new event (or subscription) each time; a refresh with a new fact to
+        // recompute; a funnel (a read sent as a body).
+        ("POST", "/v1/events") => with(route.into(), Some(json!({"events": [event_json(org)]}))),
+        ("POST", "/v1/analytics/subscription-changes") => with(
+            route.into(),
+            Some(json!({"changes": [{
+                "id": uuid::Uuid::new_v4(),
+                "subscription_id": uuid::Uuid::new_v4(),
+                "org_id": org,
+                "day": "2026-11-01",
+                "seq": 0,
+                "event": {"type": "started", "plan_id": "pro", "quantity": 1,
+                    "price": {"amount_minor": 4_900, "currency": "EUR", "interval": "month"}},
+            }]})),
+        ),
+        ("POST", "/v1/analytics/refresh") => {
+            let fact: domain::analytics::ProductEvent =
+                serde_json::from_value(event_json(org)).expect("fixture: event");
+            p.ingest_events(&a, vec![fact])
+                .await
+                .expect("fixture: event");
+            with(route.into(), Some(json!({"full": false})))
+        }
+        ("POST", "/v1/analytics/funnels/run") => with(
+            route.into(),
+            Some(json!({"steps": ["signup", "active"], "window_ms": 86_400_000})),
+        ),
         ("GET", r) if !r.contains('{') => with(route.into(), None),
         _ => panic!(
             "{method} {route} has no valid example request in the auth matrix: teach `prepare` one (and give it a fresh fixture if it changes one)"
         ),
     }
+}
+
+/// A product event of `org`, new each time, a week before the fixtures' time.
+fn event_json(org: &str) -> Value {
+    json!({
+        "id": uuid::Uuid::new_v4(),
+        "org_id": org,
+        "user_id": "user-1",
+        "name": "active",
+        "at": domain::Timestamp::from_millis(1_795_000_000_000),
+    })
 }
 
 fn forged_none(claims: &Value) -> String {

@@ -1,6 +1,7 @@
 //! The conformance suite: the same stories against every Portal — the LocalPortal on SQLite and
 //! on PostgreSQL, and RemotePortal through the API server — one module per capability.
 
+mod analytics;
 mod audit;
 mod audit_roles;
 mod concurrency;

@@ -9,6 +9,7 @@
 //! each; this file holds the request plumbing they share. This crate must not depend on the
 //! server, a store or any UI.
 
+mod analytics;
 mod audit;
 mod clients;
 mod incidents;

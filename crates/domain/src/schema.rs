@@ -609,3 +609,17 @@ pub fn repeat_needs_interval() -> Schema {
         .build()
         .into()
 }
+
+/// A currency filter: an ISO 4217 code (empty: the currency with the most MRR).
+pub fn currency_filter() -> Schema {
+    let d = "An ISO 4217 currency code, e.g. EUR (empty: the currency with the most MRR)";
+    or_empty(
+        string(false)
+            .min_length(Some(3))
+            .max_length(Some(3))
+            .pattern(Some("^[A-Z]{3}$"))
+            .description(Some(d))
+            .build(),
+        d,
+    )
+}

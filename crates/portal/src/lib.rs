@@ -61,6 +61,7 @@ pub trait Portal:
     + Secrets
     + SyncApi
     + Workspace
+    + Analytics
     + Send
     + Sync
     + std::fmt::Debug
@@ -78,6 +79,7 @@ impl<T> Portal for T where
         + Secrets
         + SyncApi
         + Workspace
+        + Analytics
         + Send
         + Sync
         + std::fmt::Debug
@@ -87,7 +89,7 @@ impl<T> Portal for T where
 /// Everything a front end needs in scope to call Portal operations: `use portal::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Audit, Clients, Incidents, Integrations, Jobs, Keys, Oidc, Portal, Secrets, SyncApi,
-        Workspace,
+        Analytics, Audit, Clients, Incidents, Integrations, Jobs, Keys, Oidc, Portal, Secrets,
+        SyncApi, Workspace,
     };
 }

@@ -4,6 +4,7 @@
 //! that carry a secret redact it in `Debug`; the secret crosses the wire only inside TLS and is
 //! wrapped in [`domain::Sensitive`] as soon as it is read.
 
+pub use crate::analytics::wire::*;
 pub use crate::clients::wire::*;
 pub use crate::integrations::wire::*;
 pub use crate::keys::wire::*;

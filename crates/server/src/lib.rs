@@ -186,6 +186,7 @@ Lists are keyset-paginated: pass `next_cursor` back as `cursor`.",
         (name = "incidents", description = "Incidents, their timelines, SLA targets and escalation policies"),
         (name = "jobs", description = "The server's scheduled jobs"),
         (name = "sync", description = "Offline sync: a device pushes its outbox and pulls what changed"),
+        (name = "analytics", description = "Revenue, growth, usage and funnels from daily snapshots"),
         (name = "operations", description = "Health, readiness and this document"),
     )
 )]

@@ -112,6 +112,27 @@ impl<'de> Deserialize<'de> for Day {
     }
 }
 
+impl std::str::FromStr for Day {
+    type Err = Error;
+    fn from_str(text: &str) -> Result<Day> {
+        Day::parse("day", text)
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Day {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
+            .description(Some("A UTC day, YYYY-MM-DD"))
+            .into()
+    }
+}
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Day {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

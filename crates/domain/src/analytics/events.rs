@@ -18,6 +18,7 @@ pub const FEATURE_USED: &str = "feature_used";
 
 /// One product event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProductEvent {
     /// Chosen by the sender: sending the same event again inserts nothing.
     pub id: Uuid,

@@ -21,6 +21,7 @@ pub const MONTH_DAYS: i32 = 30;
 
 /// Active subjects on a day and in the trailing week and month.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Actives {
     pub daily: u32,
     pub weekly: u32,
@@ -29,6 +30,7 @@ pub struct Actives {
 
 /// One day of growth.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GrowthDay {
     pub day: Day,
     pub signups: u32,
@@ -38,6 +40,7 @@ pub struct GrowthDay {
 
 /// A feature's use over a period.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FeatureUsage {
     pub feature: String,
     /// `feature_used` events.
@@ -48,6 +51,7 @@ pub struct FeatureUsage {
 
 /// An organisation's use of the product over a period.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrgUsage {
     pub org_id: uuid::Uuid,
     /// Its product events.

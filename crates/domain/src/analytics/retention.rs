@@ -18,6 +18,7 @@ use uuid::Uuid;
 
 /// Net and gross revenue retention, as fractions (`None` when nothing was paying).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Retention {
     pub nrr: Option<f64>,
     pub grr: Option<f64>,
@@ -59,6 +60,7 @@ pub fn period_retention(movements: &[Movement], from: Day, to: Day) -> Retention
 
 /// One monthly cohort.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Cohort {
     /// The first day of the month the organisations first paid in.
     pub month: Day,

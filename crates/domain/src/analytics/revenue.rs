@@ -31,6 +31,7 @@ pub const SPAN_MAX_DAYS: i32 = 7_305;
 pub const QUANTITY_MAX: u32 = 1_000_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum BillingInterval {
     Month,
@@ -39,6 +40,7 @@ pub enum BillingInterval {
 
 /// A plan's price of one unit per billing interval.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Price {
     /// Minor units (cents), never a float.
     pub amount_minor: i64,
@@ -49,6 +51,7 @@ pub struct Price {
 
 /// A discount on a subscription, until it ends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Discount {
     /// 1 to 100 percent off.
@@ -59,6 +62,7 @@ pub enum Discount {
 
 /// What happened to a subscription on a day.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum SubscriptionEvent {
     Started {
@@ -83,6 +87,7 @@ pub enum SubscriptionEvent {
 
 /// One effective-dated change of a subscription. Changes apply in `(day, seq)` order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SubscriptionChange {
     pub subscription_id: Uuid,
     pub org_id: Uuid,
@@ -234,6 +239,7 @@ pub fn mrr(s: &SubscriptionState) -> i64 {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MovementKind {
     New,
@@ -245,6 +251,7 @@ pub enum MovementKind {
 
 /// One organisation's MRR movement on a day: what the ledger's columns add up.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Movement {
     pub day: Day,
     pub org_id: Uuid,
@@ -263,6 +270,7 @@ impl Movement {
 
 /// A day (or a longer period, [`rollup`]) of the MRR ledger, in minor units.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MrrDay {
     /// The day, or the first day of the period.
     pub day: Day,
@@ -469,11 +477,32 @@ pub fn ledger(
 
 /// How a series is grouped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Interval {
     Day,
     Week,
     Month,
+}
+
+/// A snake_case name of a unit enum, parsed as its JSON string (query parameters).
+fn parse_name<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> crate::error::Result<T> {
+    serde_json::from_value(serde_json::Value::String(text.trim().to_string()))
+        .map_err(|_| crate::error::Error::invalid(what, format!("{text:?} is not a known {what}")))
+}
+
+impl std::str::FromStr for Interval {
+    type Err = crate::error::Error;
+    fn from_str(text: &str) -> crate::error::Result<Interval> {
+        parse_name("interval", text)
+    }
+}
+
+impl std::str::FromStr for MovementKind {
+    type Err = crate::error::Error;
+    fn from_str(text: &str) -> crate::error::Result<MovementKind> {
+        parse_name("kind", text)
+    }
 }
 
 impl Interval {
@@ -518,6 +547,7 @@ pub fn rollup(days: &[MrrDay], interval: Interval) -> Vec<MrrDay> {
 /// Churn and retention rates of a period, as fractions (`None` when nothing was paying at the
 /// start).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChurnRates {
     /// (churn + contraction) ÷ start MRR.
     pub gross_mrr_churn: Option<f64>,

@@ -10,6 +10,7 @@ pub(crate) mod cache;
 pub mod generate;
 pub(crate) mod local;
 pub(crate) mod usage;
+pub mod wire;
 
 use async_trait::async_trait;
 use domain::analytics::{ChurnRates, SubscriptionChange};
@@ -22,6 +23,7 @@ use uuid::Uuid;
 
 /// What a batch of facts did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IngestReport {
     pub received: u64,
     /// Stored now.
@@ -33,6 +35,7 @@ pub struct IngestReport {
 /// A subscription change as a billing system sends it: with its own id (sending it again
 /// stores nothing).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewSubscriptionChange {
     pub id: Uuid,
     #[serde(flatten)]
@@ -41,6 +44,7 @@ pub struct NewSubscriptionChange {
 
 /// What a refresh recomputed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RefreshReport {
     pub full: bool,
     /// The days recomputed (none when nothing changed since the last refresh).
@@ -59,19 +63,27 @@ pub struct RefreshReport {
 
 /// A question about MRR.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams), into_params(parameter_in = Query))]
+#[serde(default)]
 pub struct MrrQuery {
     /// ISO 4217; by default the currency with the most MRR.
+    #[serde(deserialize_with = "domain::model::empty_as_none")]
+    #[cfg_attr(feature = "openapi", param(schema_with = domain::schema::currency_filter), schema(schema_with = domain::schema::currency_filter))]
     pub currency: Option<String>,
     /// By default the 90 days up to the last snapshot.
+    #[serde(deserialize_with = "domain::model::empty_as_none")]
     pub from: Option<Day>,
+    #[serde(deserialize_with = "domain::model::empty_as_none")]
     pub to: Option<Day>,
     /// By default a day.
+    #[serde(deserialize_with = "domain::model::empty_as_none")]
     pub interval: Option<Interval>,
 }
 
 /// MRR over a period: one row per interval, each reconciling
 /// (`start + new + expansion + reactivation − contraction − churn = end`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MrrSeries {
     /// `None` when no snapshot exists yet (nothing billed, or never refreshed).
     pub currency: Option<String>,
@@ -89,15 +101,23 @@ pub struct MrrSeries {
 
 /// The movements behind MRR (the drill-down).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams), into_params(parameter_in = Query))]
+#[serde(default)]
 pub struct MovementQuery {
+    #[serde(deserialize_with = "domain::model::empty_as_none")]
+    #[cfg_attr(feature = "openapi", param(schema_with = domain::schema::currency_filter), schema(schema_with = domain::schema::currency_filter))]
     pub currency: Option<String>,
+    #[serde(deserialize_with = "domain::model::empty_as_none")]
     pub from: Option<Day>,
+    #[serde(deserialize_with = "domain::model::empty_as_none")]
     pub to: Option<Day>,
+    #[serde(deserialize_with = "domain::model::empty_as_none")]
     pub kind: Option<MovementKind>,
 }
 
 /// The organisations paying the most.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TopClients {
     pub currency: Option<String>,
     /// At the end of this day.
@@ -109,6 +129,7 @@ pub struct TopClients {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TopClient {
     pub org_id: Uuid,
     pub mrr: i64,
@@ -121,20 +142,30 @@ pub const TOP_MAX: u32 = 100;
 
 /// A question about usage: the whole portal's, or one organisation's (a client's own, always).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams), into_params(parameter_in = Query))]
+#[serde(default)]
 pub struct UsageQuery {
+    #[serde(deserialize_with = "domain::model::empty_as_none")]
+    #[cfg_attr(feature = "openapi", param(schema_with = domain::schema::org_filter), schema(schema_with = domain::schema::org_filter))]
     pub org_id: Option<Uuid>,
     /// By default the 90 days up to the last snapshot.
+    #[serde(deserialize_with = "domain::model::empty_as_none")]
     pub from: Option<Day>,
+    #[serde(deserialize_with = "domain::model::empty_as_none")]
     pub to: Option<Day>,
     /// Growth: by day, week or month (by default a day).
+    #[serde(deserialize_with = "domain::model::empty_as_none")]
     pub interval: Option<Interval>,
     /// Top lists: 1 to [`TOP_MAX`] rows, by default 10.
+    #[serde(deserialize_with = "domain::model::empty_as_none")]
     pub limit: Option<u32>,
     /// Top features: by uses (the default) or by organisations.
+    #[serde(deserialize_with = "domain::model::empty_as_none")]
     pub by: Option<FeatureRank>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FeatureRank {
     #[default]
@@ -142,9 +173,19 @@ pub enum FeatureRank {
     Orgs,
 }
 
+impl std::str::FromStr for FeatureRank {
+    type Err = domain::error::Error;
+    fn from_str(text: &str) -> Result<FeatureRank> {
+        serde_json::from_value(serde_json::Value::String(text.trim().to_string())).map_err(|_| {
+            domain::error::Error::invalid("by", format!("{text:?} is not uses or orgs"))
+        })
+    }
+}
+
 /// Sign-ups and actives over a period. Weeks and months carry their sign-ups and the actives of
 /// their last day.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GrowthSeries {
     pub org_id: Option<Uuid>,
     pub from: Day,
@@ -156,6 +197,7 @@ pub struct GrowthSeries {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TopFeatures {
     pub org_id: Option<Uuid>,
     pub from: Day,
@@ -165,6 +207,7 @@ pub struct TopFeatures {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TopUsage {
     pub from: Day,
     pub to: Day,
@@ -173,6 +216,7 @@ pub struct TopUsage {
 
 /// Who goes through a funnel.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FunnelSubject {
     #[default]
@@ -182,6 +226,7 @@ pub enum FunnelSubject {
 
 /// An ad-hoc funnel: subjects entering it (their first step) within `[from, to]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FunnelQuery {
     #[serde(flatten)]
     pub spec: FunnelSpec,
@@ -192,6 +237,7 @@ pub struct FunnelQuery {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FunnelReport {
     pub org_id: Option<Uuid>,
     pub from: Day,

@@ -7,6 +7,7 @@
 //! Adding an operation to a capability touches that capability's module only; a new capability
 //! is a new module merged below.
 
+mod analytics;
 mod audit;
 mod clients;
 mod federation;
@@ -36,6 +37,7 @@ pub(crate) fn user_routes() -> OpenApiRouter<AppState> {
         .merge(audit::routes())
         .merge(secrets::routes())
         .merge(sync::routes())
+        .merge(analytics::routes())
 }
 
 /// Routes for partner systems (federation keys).
