@@ -12,8 +12,8 @@ mod session;
 
 use clap::{Parser, Subcommand};
 use cmd::{
-    account, audit, clients, escalation, incidents, info, integrations, jobs, keys, oidc, secrets,
-    seed, sla, sync,
+    account, analytics, audit, clients, escalation, events, incidents, info, integrations, jobs,
+    keys, oidc, secrets, seed, sla, sync,
 };
 use domain::error::{Error, ErrorCode};
 use session::Session;
@@ -97,6 +97,12 @@ enum Command {
     /// Scheduled jobs (escalations, webhook deliveries): last and next run, run one now.
     #[command(subcommand)]
     Jobs(jobs::Cmd),
+    /// Analytics: MRR and its movements, growth, top clients and features, funnels; refresh.
+    #[command(subcommand)]
+    Analytics(analytics::Cmd),
+    /// Product events: import a CSV or NDJSON file.
+    #[command(subcommand)]
+    Events(events::Cmd),
     /// The audit trail.
     #[command(subcommand)]
     Audit(audit::Cmd),
@@ -108,7 +114,7 @@ enum Command {
     // `login`, `logout` and `whoami`, at the top level.
     #[command(flatten)]
     Account(account::Cmd),
-    // `seed --demo`, at the top level.
+    // `seed --demo` and `seed analytics`, at the top level.
     #[command(flatten)]
     Seed(seed::Cmd),
 }
@@ -201,6 +207,8 @@ async fn run(cli: Cli) -> Result<u8, Error> {
         Command::Jobs(c) => jobs::run(&session().await?, c).await,
         Command::Sync(c) => sync::run(&session().await?, c).await,
         Command::Audit(c) => audit::run(&session().await?, c).await,
+        Command::Analytics(c) => analytics::run(&session().await?, c).await,
+        Command::Events(c) => events::run(&session().await?, c).await,
         Command::Secrets(c) => secrets::run(&session().await?, c).await,
         Command::Info => info::run(&session().await?),
         Command::Seed(c) => seed::run(&session().await?, c).await,

@@ -2,10 +2,12 @@
 //! Portal call and renders the result through `output`.
 
 pub mod account;
+pub mod analytics;
 pub mod audit;
 pub mod clients;
 mod common;
 pub mod escalation;
+pub mod events;
 pub mod incidents;
 pub mod info;
 pub mod integrations;

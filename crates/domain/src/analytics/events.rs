@@ -72,7 +72,7 @@ pub fn check_event(e: &ProductEvent, now: Timestamp) -> Vec<FieldError> {
     if matches!(e.name.as_str(), SIGNUP | ACTIVE) && e.user_id.is_none() {
         errors.push(FieldError::new(
             "user_id",
-            format!("a {} event names its user", e.name),
+            format!("an event {:?} names its user", e.name),
         ));
     }
     let day_ms = 86_400_000;

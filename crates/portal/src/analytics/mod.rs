@@ -7,7 +7,9 @@
 //! the portal API's routes, `RemotePortal` and the front ends come next, in this shape.
 
 pub(crate) mod cache;
+pub mod csv;
 pub mod generate;
+pub mod import;
 pub(crate) mod local;
 pub(crate) mod usage;
 pub mod wire;
