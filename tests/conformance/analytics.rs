@@ -238,6 +238,61 @@ async fn an_incremental_refresh_after_late_facts_equals_a_full_rebuild(db: &Test
     assert!(!full.0.is_empty() && !full.1.is_empty());
 }
 
+/// Refreshes racing each other (the scheduler, a CLI, another instance) while facts keep
+/// arriving: whichever writes last, nothing is lost — an incremental refresh at the end equals a
+/// full rebuild.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_refreshes_lose_no_fact() {
+    let db = TestDb::new(stories::Backend::Postgres).await;
+    let (p, _clock) = portal(&db).await;
+    let p = std::sync::Arc::new(p);
+    let a = admin();
+    let spec = spec();
+    let changes = generate::subscription_changes(&spec);
+    let events = generate::events_chunk(&spec, 0);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let refreshers: Vec<_> = (0..4)
+        .map(|_| {
+            let (p, stop) = (p.clone(), stop.clone());
+            tokio::spawn(async move {
+                let (mut done, mut lost) = (0, 0);
+                while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    match p.refresh_analytics(&admin(), false).await {
+                        Ok(_) => done += 1,
+                        Err(Error::Conflict(_)) => lost += 1,
+                        Err(e) => panic!("a refresh failed: {e:?}"),
+                    }
+                }
+                (done, lost)
+            })
+        })
+        .collect();
+    for (c, e) in changes.chunks(4).zip(events.chunks(40)) {
+        p.record_subscription_changes(&a, c.to_vec()).await.unwrap();
+        p.ingest_events(&a, e.to_vec()).await.unwrap();
+        tokio::task::yield_now().await;
+    }
+    p.ingest_events(&a, events.clone()).await.unwrap();
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let mut refreshed = 0;
+    for r in refreshers {
+        refreshed += r.await.unwrap().0;
+    }
+    assert!(refreshed > 0);
+    p.refresh_analytics(&a, false).await.unwrap();
+    let read = || async {
+        (
+            p.mrr(&a, mrr_period()).await.unwrap().points,
+            p.growth(&a, period()).await.unwrap().points,
+            p.top_clients_by_usage(&a, period()).await.unwrap().clients,
+        )
+    };
+    let incremental = read().await;
+    p.refresh_analytics(&a, true).await.unwrap();
+    assert_eq!(incremental, read().await);
+    db.drop_db().await;
+}
+
 on_every_portal!(
     revenue_and_usage_from_facts,
     an_incremental_refresh_after_late_facts_equals_a_full_rebuild

@@ -94,7 +94,7 @@ enum Command {
     /// Offline sync of a portal's incidents (with --portal): status, now, rebuild, keep, dismiss.
     #[command(subcommand)]
     Sync(sync::Cmd),
-    /// Scheduled jobs (escalations, webhook deliveries): last and next run, run one now.
+    /// Scheduled jobs (escalations, webhook deliveries, analytics refresh): last and next run, run one now.
     #[command(subcommand)]
     Jobs(jobs::Cmd),
     /// Analytics: MRR and its movements, growth, top clients and features, funnels; refresh.

@@ -106,7 +106,15 @@ pub trait AnalyticsWrites: Send {
         movements: &[Movement],
     ) -> Result<()>;
     /// Moves the snapshots' version on (every refresh, in its transaction).
-    async fn bump_snapshot_version(&mut self, now: Timestamp, full: bool) -> Result<()>;
+    /// Moves the snapshots' version on from `expected` (every refresh, in its transaction).
+    /// Returns false, changing nothing, when another refresh moved it first: this refresh read
+    /// facts older than what is now written, and must not overwrite it.
+    async fn bump_snapshot_version(
+        &mut self,
+        expected: i64,
+        now: Timestamp,
+        full: bool,
+    ) -> Result<bool>;
     /// Forgets these dirty marks of `fact` (the refresh that read them covered them); a day
     /// marked again since keeps its newer mark.
     async fn clear_dirty(&mut self, fact: Fact, read: &[DirtyDay]) -> Result<()>;
@@ -563,19 +571,26 @@ impl AnalyticsWrites for SqlTx {
         Ok(())
     }
 
-    async fn bump_snapshot_version(&mut self, now: Timestamp, full: bool) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO analytics_state (id, version, refreshed_at, full_at) VALUES (1, 1, $1, $2) \
+    async fn bump_snapshot_version(
+        &mut self,
+        expected: i64,
+        now: Timestamp,
+        full: bool,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO analytics_state (id, version, refreshed_at, full_at) VALUES (1, $1 + 1, $2, $3) \
              ON CONFLICT (id) DO UPDATE SET version = analytics_state.version + 1, \
              refreshed_at = excluded.refreshed_at, \
-             full_at = COALESCE(excluded.full_at, analytics_state.full_at)",
+             full_at = COALESCE(excluded.full_at, analytics_state.full_at) \
+             WHERE analytics_state.version = $1",
         )
+        .bind(expected)
         .bind(now.millis())
         .bind(full.then_some(now.millis()))
         .execute(&mut *self.tx)
         .await
         .map_err(map_err)?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
     }
 
     async fn clear_dirty(&mut self, fact: Fact, read: &[DirtyDay]) -> Result<()> {

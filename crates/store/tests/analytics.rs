@@ -141,7 +141,7 @@ async fn story(store: SqlStore) {
         .await
         .unwrap();
     tx.clear_dirty(Fact::Revenue, &read_marks).await.unwrap();
-    tx.bump_snapshot_version(now, true).await.unwrap();
+    assert!(tx.bump_snapshot_version(0, now, true).await.unwrap());
     tx.commit(audit("refresh")).await.unwrap();
     let state = store.snapshot_state().await.unwrap();
     assert_eq!(
@@ -185,7 +185,11 @@ async fn story(store: SqlStore) {
         .await
         .unwrap();
     let later = Timestamp::from_millis(now.millis() + 1);
-    tx.bump_snapshot_version(later, false).await.unwrap();
+    assert!(
+        !tx.bump_snapshot_version(0, later, false).await.unwrap(),
+        "another refresh moved it"
+    );
+    assert!(tx.bump_snapshot_version(1, later, false).await.unwrap());
     tx.commit(audit("refresh")).await.unwrap();
     let state = store.snapshot_state().await.unwrap();
     assert_eq!(

@@ -11,7 +11,8 @@ use domain::error::Error;
 pub enum Cmd {
     /// Every job, its schedule, its last run and its next.
     List,
-    /// Runs a job now (`escalations` or `webhook-deliveries`) and says what it did.
+    /// Runs a job now (`escalations`, `webhook-deliveries` or `analytics-refresh`) and says what
+    /// it did.
     Run { name: String },
     /// The secret escalation webhooks are signed with (`whsec_…`, Standard Webhooks): give it to
     /// the receivers so they can verify `webhook-signature`.

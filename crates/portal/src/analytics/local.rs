@@ -12,14 +12,14 @@ use async_trait::async_trait;
 use domain::analytics::events::BATCH_MAX;
 use domain::analytics::revenue::SPAN_MAX_DAYS;
 use domain::analytics::{
-    apply, check_currency, check_event, churn_rates, ledger, rollup, Day, Interval, Movement,
-    MrrDay, ProductEvent, SubscriptionChange, SubscriptionEvent, SubscriptionState,
+    apply, check_currency, check_event, churn_rates, rollup, Day, Interval, Movement, MrrDay,
+    ProductEvent, SubscriptionChange, SubscriptionState,
 };
 use domain::audit::AuditDraft;
 use domain::error::{Error, FieldError, Result};
 use domain::{Actor, Permission};
 use std::collections::{BTreeSet, HashMap};
-use store::{AuditBatch, Fact};
+use store::AuditBatch;
 use uuid::Uuid;
 
 /// The most problems one refused batch reports.
@@ -27,7 +27,7 @@ const ERRORS_MAX: usize = 100;
 /// The period a chart shows when none is asked for.
 const DEFAULT_DAYS: i32 = 90;
 
-fn audit(action: &str, after: serde_json::Value) -> AuditBatch {
+pub(super) fn audit(action: &str, after: serde_json::Value) -> AuditBatch {
     AuditBatch::one(AuditDraft {
         entity_type: "analytics".into(),
         entity_id: action.into(),
@@ -46,18 +46,6 @@ fn batch_size(field: &str, n: usize) -> Result<()> {
             format!("a batch has 1 to {BATCH_MAX} rows"),
         ))
     }
-}
-
-/// The currencies a history prices subscriptions in.
-fn currencies_of(changes: &[SubscriptionChange]) -> BTreeSet<String> {
-    changes
-        .iter()
-        .filter_map(|c| match &c.event {
-            SubscriptionEvent::Started { price, .. }
-            | SubscriptionEvent::PlanChanged { price, .. } => Some(price.currency.clone()),
-            _ => None,
-        })
-        .collect()
 }
 
 /// One row for a whole period: the first day's start, the sums, the last day's end.
@@ -263,100 +251,7 @@ impl Analytics for LocalPortal {
 
     async fn refresh_analytics(&self, actor: &Actor, full: bool) -> Result<RefreshReport> {
         self.authorize(actor, Permission::OperateJobs, None)?;
-        let today = Day::of(self.now());
-        // Read before the facts: a fact stored after this read keeps its day dirty.
-        let dirty_marks = self
-            .store
-            .dirty_days(Fact::Revenue)
-            .await
-            .map_err(store_err)?;
-        let usage = self.plan_usage(full, today).await?;
-        let changes = self
-            .store
-            .subscription_changes(today)
-            .await
-            .map_err(store_err)?;
-        let earliest = changes
-            .first()
-            .map_or(today, |c| c.day)
-            .max(today.plus(1 - SPAN_MAX_DAYS));
-        let dirty = dirty_marks.first().map(|d| d.day);
-        let snapshots: HashMap<String, Day> = self
-            .store
-            .mrr_currencies()
-            .await
-            .map_err(store_err)?
-            .into_iter()
-            .map(|(c, d, _)| (c, d))
-            .collect();
-        let mut ledgers = Vec::new();
-        for currency in currencies_of(&changes) {
-            let from = match (full, snapshots.get(&currency)) {
-                (false, Some(last)) => dirty.map_or(last.plus(1), |d| d.min(last.plus(1))),
-                _ => earliest,
-            }
-            .max(earliest);
-            if from > today {
-                continue;
-            }
-            let l = ledger(&changes, &currency, from, today)?;
-            // The job's check: every day reconciles and continues the stored day before.
-            let before = self
-                .store
-                .mrr_days(&currency, from.plus(-1), from.plus(-1))
-                .await
-                .map_err(store_err)?;
-            let mut previous_end = before.first().map(|d| d.end);
-            for d in &l.days {
-                if !d.reconciles() || previous_end.is_some_and(|e| e != d.start) {
-                    return Err(Error::internal(format!(
-                        "the {currency} MRR ledger does not reconcile on {} (start {}, end {}, previous end {previous_end:?}): nothing was written; run a full refresh",
-                        d.day, d.start, d.end
-                    )));
-                }
-                previous_end = Some(d.end);
-            }
-            ledgers.push((from, l));
-        }
-        let report = RefreshReport {
-            full,
-            from: ledgers.iter().map(|(f, _)| *f).min(),
-            to: today,
-            currencies: ledgers.iter().map(|(_, l)| l.currency.clone()).collect(),
-            days: ledgers.iter().map(|(_, l)| l.days.len() as u64).sum(),
-            movements: ledgers.iter().map(|(_, l)| l.movements.len() as u64).sum(),
-            usage_from: usage.range.map(|r| r.0),
-            usage_days: usage.growth.len() as u64,
-        };
-        if ledgers.is_empty() && usage.range.is_none() && dirty_marks.is_empty() {
-            return Ok(report);
-        }
-        let shown = report.clone();
-        self.write(actor, |mut tx| async move {
-            for (from, l) in &ledgers {
-                tx.put_mrr_snapshot(&l.currency, *from, today, &l.days, &l.movements)
-                    .await
-                    .map_err(store_err)?;
-            }
-            tx.clear_dirty(Fact::Revenue, &dirty_marks)
-                .await
-                .map_err(store_err)?;
-            if let Some((from, to)) = usage.range {
-                tx.put_growth(from, to, &usage.growth)
-                    .await
-                    .map_err(store_err)?;
-                tx.rebuild_usage(from, to).await.map_err(store_err)?;
-            }
-            tx.clear_dirty(Fact::Events, &usage.dirty)
-                .await
-                .map_err(store_err)?;
-            tx.bump_snapshot_version(self.now(), full)
-                .await
-                .map_err(store_err)?;
-            let after = serde_json::to_value(&shown).map_err(|e| Error::internal(e.to_string()))?;
-            Ok((tx, report, Some(audit("refresh_analytics", after))))
-        })
-        .await
+        self.refresh(actor, full).await
     }
 
     async fn mrr(&self, actor: &Actor, q: MrrQuery) -> Result<MrrSeries> {

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::sync::test_support::person;
-use domain::analytics::{BillingInterval, MovementKind, Price};
+use domain::analytics::{ledger, BillingInterval, MovementKind, Price, SubscriptionEvent};
 use domain::envelope::MasterKeySet;
 use domain::{ManualClock, Role, Timestamp};
 use rand::rngs::StdRng;

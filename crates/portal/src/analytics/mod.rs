@@ -11,6 +11,7 @@ pub mod csv;
 pub mod generate;
 pub mod import;
 pub(crate) mod local;
+mod refresh;
 pub(crate) mod usage;
 pub mod wire;
 

@@ -22,6 +22,7 @@ impl LocalPortal {
             .map_err(store_err)?;
         let outcome = match def.name {
             super::ESCALATIONS => self.run_escalations().await,
+            super::ANALYTICS_REFRESH => self.run_analytics_refresh().await,
             _ => self.run_deliveries().await,
         };
         let finished_at = self.now();
@@ -39,6 +40,18 @@ impl LocalPortal {
             started_at,
             finished_at,
             summary,
+        })
+    }
+
+    async fn run_analytics_refresh(&self) -> Result<String> {
+        let actor = Actor::system(super::ANALYTICS_REFRESH);
+        let r = self.refresh(&actor, false).await?;
+        Ok(match (r.from, r.usage_from) {
+            (None, None) => "nothing changed".into(),
+            _ => format!(
+                "recomputed {} ledger days ({} movements) and {} usage days",
+                r.days, r.movements, r.usage_days
+            ),
         })
     }
 

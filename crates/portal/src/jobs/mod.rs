@@ -8,6 +8,9 @@
 //!   on the incidents' timelines, and queues the webhook deliveries of each step.
 //! - `webhook-deliveries`: sends the queued deliveries, signed per Standard Webhooks, retrying
 //!   with backoff (`domain::webhook::retry_delay_secs`) under one stable `webhook-id`.
+//! - `analytics-refresh`: recomputes the analytics snapshots of the days whose facts changed
+//!   (`Analytics::refresh_analytics`, incremental); a refresh that loses a race to another one
+//!   reads again, so runs anywhere never leave a snapshot older than the facts.
 
 mod deliver;
 mod escalate;
@@ -28,9 +31,10 @@ pub struct JobDef {
 
 pub const ESCALATIONS: &str = "escalations";
 pub const WEBHOOK_DELIVERIES: &str = "webhook-deliveries";
+pub const ANALYTICS_REFRESH: &str = "analytics-refresh";
 
 /// Every job, in the order `GET /v1/jobs` lists them.
-pub const JOBS: [JobDef; 2] = [
+pub const JOBS: [JobDef; 3] = [
     JobDef {
         name: ESCALATIONS,
         every_secs: 30,
@@ -40,6 +44,11 @@ pub const JOBS: [JobDef; 2] = [
         name: WEBHOOK_DELIVERIES,
         every_secs: 5,
         description: "Sends queued escalation webhooks (Standard Webhooks signatures), retrying with backoff",
+    },
+    JobDef {
+        name: ANALYTICS_REFRESH,
+        every_secs: 300,
+        description: "Recomputes the analytics snapshots of the days whose facts changed (a full rebuild: padmin analytics refresh --full)",
     },
 ];
 
@@ -79,4 +88,5 @@ pub struct SigningSecret {
 pub enum JobName {
     Escalations,
     WebhookDeliveries,
+    AnalyticsRefresh,
 }

@@ -288,6 +288,10 @@ pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
                 )
             } else if is_refusal(db.as_ref()) {
                 StoreError::Refused(db.message().to_string())
+            } else if matches!(db.code().as_deref(), Some("40P01" | "40001")) {
+                // A deadlock or serialization failure: the transaction was rolled back, and
+                // the same work can simply run again.
+                StoreError::Unavailable(format!("{}; try again", db.message()))
             } else {
                 StoreError::Internal(db.message().to_string())
             }
