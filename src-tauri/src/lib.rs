@@ -123,6 +123,17 @@ commands![
     sync::sync_now,
     sync::sync_rebuild,
     sync::sync_settle,
+    analytics::analytics_mrr,
+    analytics::analytics_movements,
+    analytics::analytics_growth,
+    analytics::analytics_top_clients,
+    analytics::analytics_top_usage,
+    analytics::analytics_top_features,
+    analytics::analytics_funnel,
+    analytics::analytics_refresh,
+    analytics::analytics_chart,
+    analytics::analytics_export_choose,
+    analytics::analytics_export_csv,
 ];
 
 pub fn run() {

@@ -141,6 +141,7 @@ const pages = [
   ["Integrations", "Add integration", "04-integrations"],
   ["Clients", "Tenant organisations", "05-clients"],
   ["Audit", "Audit trail", "06-audit"],
+  ["Analytics", "Top features", null],
   // Through every profile kind, but no screenshot here: docs/screenshots/incidents-*.png show it with data.
   ["Incidents", "What is broken for whom", null],
   ["Settings", "Connection profiles", "07-settings"],
@@ -265,6 +266,37 @@ await scenario("audit: CSV export writes the file; verify chain reports intact",
   assert(text.split("\n").length > 100, "the demo trail was exported");
   await click("Verify chain");
   await waitText("Chain intact");
+});
+
+await scenario("analytics: charts, a funnel, and CSV that matches the screen", async () => {
+  await goTo("Analytics");
+  await waitText("Revenue");
+  await waitText("Top clients by MRR");
+  await browser.waitUntil(async () => (await browser.$$(".analytics-page .chart svg")).length >= 2, { timeout: 30000, timeoutMsg: "the MRR and growth charts never rendered" });
+  await noErrorState();
+  const mrrCard = await (await browser.$('.analytics-page [aria-label^="MRR: "]')).getAttribute("aria-label");
+  await shot("21-analytics");
+  // The funnel builder: the default steps, run.
+  await clickText("button", "Run funnel");
+  await waitText("events read", 60000);
+  await browser.waitUntil(async () => (await browser.$$('section[aria-label="Funnel"] .chart svg')).length > 0, { timeout: 20000, timeoutMsg: "the funnel chart never rendered" });
+  const entered = await (await browser.$('table[aria-label="Funnel steps"] tbody tr td:nth-child(2)')).getText();
+  await (await browser.$('section[aria-label="Funnel"]')).scrollIntoView();
+  await shot("22-analytics-funnel");
+  // CSV of the MRR chart: its last row's MRR is the card's.
+  await click("Export mrr as CSV");
+  await waitText("Exported");
+  const mrr = fs.readFileSync(path.join(EXPORT_DIR, "analytics-mrr.csv"), "utf8").trim().split("\n");
+  assert(mrr[0].startsWith("period,currency,mrr_start"), `MRR CSV header: ${mrr[0]}`);
+  const last = mrr[mrr.length - 1].split(",");
+  const endMinor = Number(last[8]);
+  const shown = Number(mrrCard.replace(/^MRR: /, "").replace(/[^0-9,.-]/g, "").replace(/,(?=\d{3}\b)/g, "").replace(",", "."));
+  assert(Math.abs(endMinor / 100 - shown) < 0.01, `the CSV's last MRR (${endMinor}) is the card's (${mrrCard})`);
+  // CSV of the funnel: the first step's count is the table's.
+  await click("Export funnel as CSV");
+  await waitText("Exported");
+  const funnel = fs.readFileSync(path.join(EXPORT_DIR, "analytics-funnel.csv"), "utf8").trim().split("\n");
+  assert(funnel[1].split(",")[2] === entered.replace(/[^0-9]/g, ""), `the funnel CSV's first count (${funnel[1]}) is the table's (${entered})`);
 });
 
 await scenario("command palette runs an action", async () => {

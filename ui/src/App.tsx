@@ -11,17 +11,19 @@ import { IntegrationsPage } from "./pages/Integrations";
 import { ClientsPage } from "./pages/Clients";
 import { IncidentsPage } from "./pages/Incidents";
 import { AuditPage } from "./pages/Audit";
+import { AnalyticsPage } from "./pages/Analytics";
 import { SettingsPage } from "./pages/Settings";
 import { SyncPage } from "./pages/Sync";
 import { SyncIndicator, SyncProvider, useSync } from "./sync";
 
-export type PageId = "overview" | "incidents" | "keys" | "oidc" | "integrations" | "clients" | "audit" | "sync" | "settings";
+export type PageId = "overview" | "incidents" | "analytics" | "keys" | "oidc" | "integrations" | "clients" | "audit" | "sync" | "settings";
 export type Params = Record<string, string | undefined>;
 
 /** The pages, and what a role needs to see one in the navigation (any of `needs`). */
 export const PAGES: { id: PageId; label: string; needs?: Permission[] }[] = [
   { id: "overview", label: "Overview", needs: ["read_keys", "read_incidents"] },
   { id: "incidents", label: "Incidents", needs: ["read_incidents"] },
+  { id: "analytics", label: "Analytics", needs: ["read_revenue", "read_usage"] },
   { id: "keys", label: "Federation keys", needs: ["read_keys"] },
   { id: "oidc", label: "OIDC", needs: ["read_oidc"] },
   { id: "integrations", label: "Integrations", needs: ["read_integrations"] },
@@ -190,6 +192,7 @@ function Shell() {
         {page === "integrations" && <IntegrationsPage />}
         {page === "clients" && <ClientsPage />}
         {page === "audit" && <AuditPage />}
+        {page === "analytics" && <AnalyticsPage />}
         {page === "sync" && <SyncPage />}
         {page === "settings" && <SettingsPage />}
       </main>

@@ -53,8 +53,12 @@ export function Palette({ onClose }: { onClose: () => void }) {
       ] : []),
       { id: "client", label: "Open client…", hint: "choose a client", run: () => { setMode("client"); setQuery(""); } },
       { id: "verify", label: "Verify audit chain", hint: "Audit", run: () => { go("audit"); onClose(); } },
+      ...(can("read_revenue") ? [
+        { id: "mrr-90", label: "Analytics: MRR last 90 days", hint: "Analytics", run: () => { go("analytics", { range: "90", interval: "day" }); onClose(); } },
+        { id: "mrr-12m", label: "Analytics: MRR last 12 months", hint: "by month", run: () => { go("analytics", { range: "365", interval: "month" }); onClose(); } },
+      ] : []),
     ];
-  }, [go, onClose, manageKeys, openIncidents, incident, session, toast]);
+  }, [go, onClose, manageKeys, openIncidents, incident, session, toast, can]);
 
   useEffect(() => {
     if (mode === "root") return;

@@ -284,3 +284,26 @@ export function PageHeader({ title, subtitle, actions }: { title: string; subtit
     </div>
   );
 }
+
+/**
+ * A chart the app draws (plotters SVG in the theme): `draw(dark, width)` asks for it whenever the
+ * theme (`dark`) or `deps` change; the page shows the SVG, a spinner meanwhile, or the error.
+ */
+export function SvgChart({ draw, dark, deps, label }: { draw: (dark: boolean, width: number) => Promise<string>; dark: boolean; deps: unknown[]; label: string }) {
+  const box = useRef<HTMLDivElement>(null);
+  const [svg, setSvg] = useState<string>();
+  const [error, setError] = useState<CommandError>();
+  useEffect(() => {
+    let live = true;
+    const width = Math.max(480, Math.round(box.current?.clientWidth ?? 900));
+    setError(undefined);
+    draw(dark, width).then((s) => live && setSvg(s), (e) => live && setError(asCommandError(e)));
+    return () => { live = false; };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [dark, ...deps]);
+  return (
+    <div ref={box} className="chart" role="img" aria-label={label}>
+      {error ? <ErrorState error={error} /> : svg ? <div dangerouslySetInnerHTML={{ __html: svg }} /> : <Loading label="Drawing…" />}
+    </div>
+  );
+}

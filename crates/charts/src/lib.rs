@@ -4,6 +4,7 @@
 //! the product.
 
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde::{Deserialize, Serialize};
 
 /// How a series is drawn.
@@ -12,6 +13,9 @@ use serde::{Deserialize, Serialize};
 pub enum SeriesKind {
     Line,
     Bar,
+    /// Stacked with the other stacked series of its axis: positive values upwards from zero,
+    /// negative ones downwards (movements: new and expansion up, churn down).
+    Stacked,
 }
 
 /// One named series: one value per category.
@@ -46,7 +50,7 @@ struct Palette {
     background: RGBColor,
     text: RGBColor,
     grid: RGBColor,
-    series: [RGBColor; 4],
+    series: [RGBColor; 6],
 }
 
 impl Theme {
@@ -61,6 +65,8 @@ impl Theme {
                     RGBColor(16, 163, 127),
                     RGBColor(234, 88, 12),
                     RGBColor(147, 51, 234),
+                    RGBColor(220, 38, 38),
+                    RGBColor(13, 148, 136),
                 ],
             },
             Theme::Dark => Palette {
@@ -72,6 +78,8 @@ impl Theme {
                     RGBColor(52, 211, 153),
                     RGBColor(251, 146, 60),
                     RGBColor(192, 132, 252),
+                    RGBColor(248, 113, 113),
+                    RGBColor(45, 212, 191),
                 ],
             },
         }
@@ -113,15 +121,39 @@ pub fn render_svg(
     {
         let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
         root.fill(&p.background).map_err(draw_err)?;
-        let max_of = |secondary: bool| {
-            spec.series
-                .iter()
-                .filter(|s| s.secondary_axis == secondary)
+        // Each axis' extent: its plain values, and its stacks' sums either side of zero.
+        let extent = |secondary: bool| {
+            let on_axis = || {
+                spec.series
+                    .iter()
+                    .filter(move |s| s.secondary_axis == secondary)
+            };
+            let (mut lo, mut hi) = on_axis()
+                .filter(|s| s.kind != SeriesKind::Stacked)
                 .flat_map(|s| s.values.iter().copied())
-                .fold(0.0_f64, f64::max)
+                .fold((0.0_f64, 0.0_f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
+            for i in 0..n {
+                let stack = on_axis().filter(|s| s.kind == SeriesKind::Stacked);
+                let (down, up) = stack.fold((0.0, 0.0), |(d, u), s| {
+                    let v = s.values[i];
+                    if v < 0.0 {
+                        (d + v, u)
+                    } else {
+                        (d, u + v)
+                    }
+                });
+                lo = lo.min(down);
+                hi = hi.max(up);
+            }
+            let bottom = if lo < 0.0 { -nice_ceiling(-lo) } else { 0.0 };
+            (bottom, nice_ceiling(hi))
         };
-        let top = nice_ceiling(max_of(false));
-        let top2 = nice_ceiling(max_of(true));
+        let (bottom, top) = extent(false);
+        let (mut bottom2, top2) = extent(true);
+        if bottom < 0.0 && bottom2 == 0.0 {
+            // The right axis' zero at the height of the left one's.
+            bottom2 = top2 * bottom / top;
+        }
         let has_secondary = spec.series.iter().any(|s| s.secondary_axis);
         let text = |size: u32| ("sans-serif", size).into_font().color(&p.text);
         let mut builder = ChartBuilder::on(&root);
@@ -137,26 +169,16 @@ pub fn render_svg(
         }
         let x_max = n.max(1) as f64;
         let mut chart = builder
-            .build_cartesian_2d(0.0..x_max, 0.0..top)
+            .build_cartesian_2d(0.0..x_max, bottom..top)
             .map_err(draw_err)?
-            .set_secondary_coord(0.0..x_max, 0.0..top2);
-        let labels = spec.categories.clone();
-        let step = (n / 6).max(1);
+            .set_secondary_coord(0.0..x_max, bottom2..top2);
         chart
             .configure_mesh()
             .light_line_style(TRANSPARENT)
             .bold_line_style(p.grid)
             .axis_style(p.grid)
             .disable_x_mesh()
-            .x_labels(n.clamp(2, 8))
-            .x_label_formatter(&|x| {
-                let i = x.floor() as usize;
-                if i < labels.len() && i.is_multiple_of(step) {
-                    labels[i].clone()
-                } else {
-                    String::new()
-                }
-            })
+            .x_labels(0)
             .y_labels(5)
             .y_label_formatter(&|y| format_number(*y))
             .label_style(text(11))
@@ -174,21 +196,61 @@ pub fn render_svg(
                 .draw()
                 .map_err(draw_err)?;
         }
+        // Each category's label under its middle, as many as fit (every `step`th).
+        let longest = spec
+            .categories
+            .iter()
+            .map(|c| c.chars().count())
+            .max()
+            .unwrap_or(1);
+        let fit = (width as usize / (longest * 7 + 16)).max(1);
+        let step = n.div_ceil(fit).max(1);
+        for (i, label) in spec.categories.iter().enumerate().step_by(step) {
+            let (x, y) = chart.backend_coord(&(i as f64 + 0.5, bottom));
+            let style = text(11).pos(Pos::new(HPos::Center, VPos::Top));
+            root.draw(&Text::new(label.clone(), (x, y + 6), style))
+                .map_err(draw_err)?;
+        }
         let bars: Vec<&Series> = spec
             .series
             .iter()
             .filter(|s| s.kind == SeriesKind::Bar)
             .collect();
         let width_each = 0.8 / bars.len().max(1) as f64;
+        // Where each category's stack has reached, above and below zero, per axis.
+        let mut stacked: [(Vec<f64>, Vec<f64>); 2] =
+            [(vec![0.0; n], vec![0.0; n]), (vec![0.0; n], vec![0.0; n])];
         for (k, s) in spec.series.iter().enumerate() {
             let color = p.series[k % p.series.len()];
             match s.kind {
-                SeriesKind::Bar => {
-                    let slot = bars.iter().position(|b| std::ptr::eq(*b, s)).unwrap_or(0) as f64;
-                    let rects = s.values.iter().enumerate().map(|(i, v)| {
-                        let x0 = i as f64 + 0.1 + slot * width_each;
-                        Rectangle::new([(x0, 0.0), (x0 + width_each, *v)], color.filled())
-                    });
+                SeriesKind::Stacked | SeriesKind::Bar => {
+                    let rects: Vec<Rectangle<(f64, f64)>> = if s.kind == SeriesKind::Stacked {
+                        // On top of (or below) what this category's stack has reached.
+                        let (up, down) = &mut stacked[usize::from(s.secondary_axis)];
+                        s.values
+                            .iter()
+                            .enumerate()
+                            .map(|(i, v)| {
+                                let base = if *v < 0.0 { &mut down[i] } else { &mut up[i] };
+                                let from = *base;
+                                *base += v;
+                                let x0 = i as f64 + 0.1;
+                                Rectangle::new([(x0, from), (x0 + 0.8, *base)], color.filled())
+                            })
+                            .collect()
+                    } else {
+                        // Side by side with the other bars.
+                        let slot =
+                            bars.iter().position(|b| std::ptr::eq(*b, s)).unwrap_or(0) as f64;
+                        s.values
+                            .iter()
+                            .enumerate()
+                            .map(|(i, v)| {
+                                let x0 = i as f64 + 0.1 + slot * width_each;
+                                Rectangle::new([(x0, 0.0), (x0 + width_each, *v)], color.filled())
+                            })
+                            .collect()
+                    };
                     let drawn = if s.secondary_axis {
                         chart.draw_secondary_series(rects)
                     } else {
@@ -253,9 +315,9 @@ fn nice_ceiling(v: f64) -> f64 {
 }
 
 fn format_number(v: f64) -> String {
-    if v >= 1_000_000.0 {
+    if v.abs() >= 1_000_000.0 {
         format!("{:.1}M", v / 1_000_000.0)
-    } else if v >= 1000.0 {
+    } else if v.abs() >= 1000.0 {
         format!("{:.1}k", v / 1000.0)
     } else if v.fract() == 0.0 {
         format!("{v:.0}")
@@ -326,6 +388,31 @@ mod tests {
             render_svg(&spec(), Theme::Light, 10, 10),
             Err(ChartError::Size(..))
         ));
+    }
+
+    #[test]
+    fn stacks_go_up_and_down_from_zero() {
+        let stacked = |name: &str, values: Vec<f64>| Series {
+            name: name.into(),
+            kind: SeriesKind::Stacked,
+            values,
+            secondary_axis: false,
+        };
+        let s = ChartSpec {
+            title: None,
+            categories: vec!["a".into(), "b".into()],
+            series: vec![
+                stacked("new", vec![300.0, 100.0]),
+                stacked("expansion", vec![200.0, 0.0]),
+                stacked("churn", vec![-150.0, -40.0]),
+            ],
+            y_label: None,
+        };
+        let svg = render_svg(&s, Theme::Light, 400, 240).unwrap();
+        assert!(svg.contains("churn") && svg.contains("expansion"));
+        // The axis reaches below zero for the churn.
+        assert!(svg.contains("-200"), "the axis is labelled below zero");
+        assert_eq!(format_number(-2500.0), "-2.5k");
     }
 
     #[test]

@@ -7,9 +7,7 @@ use crate::state::AppState;
 use domain::audit::AuditEvent;
 use domain::model::{AuditFilter, ChainReport, Page};
 use macro_rules_attribute::apply;
-use std::path::PathBuf;
 use tauri::{AppHandle, State};
-use tauri_plugin_dialog::DialogExt;
 
 #[apply(command!)]
 pub async fn audit_list(
@@ -31,45 +29,21 @@ pub async fn audit_verify(state: State<'_, AppState>) -> CmdResult<ChainReport> 
 }
 
 /// Asks where to save an export in the native save dialog and grants that one path to
-/// `audit_export_csv`; `None` when the user cancels. With `PADMIN_E2E_EXPORT_DIR` set (the E2E
-/// suite, which cannot drive a native dialog) it grants `audit.csv` in that folder instead.
+/// `audit_export_csv`; `None` when the user cancels (see [`super::choose_save_path`]).
 #[apply(command!)]
 pub async fn audit_export_choose(
     app: AppHandle,
     state: State<'_, AppState>,
 ) -> CmdResult<Option<String>> {
-    let chosen = match std::env::var_os("PADMIN_E2E_EXPORT_DIR") {
-        Some(dir) => Some(PathBuf::from(dir).join("audit.csv")),
-        None => {
-            let (tx, rx) = tokio::sync::oneshot::channel();
-            app.dialog()
-                .file()
-                .set_title("Export the audit trail")
-                .set_file_name("audit.csv")
-                .add_filter("CSV", &["csv"])
-                .save_file(move |path| {
-                    let _ = tx.send(path);
-                });
-            match rx.await.ok().flatten() {
-                None => None,
-                Some(path) => Some(path.into_path().map_err(|e| {
-                    domain::Error::invalid("path", format!("cannot save there: {e}"))
-                })?),
-            }
-        }
-    };
-    let Some(path) = chosen else { return Ok(None) };
-    let shown = path
-        .to_str()
-        .ok_or_else(|| {
-            domain::Error::invalid(
-                "path",
-                "the chosen file name is not valid Unicode; choose another",
-            )
-        })?
-        .to_string();
-    state.save_grants.grant(path);
-    Ok(Some(shown))
+    super::choose_save_path(
+        &app,
+        &state,
+        "Export the audit trail",
+        "audit.csv",
+        "CSV",
+        "csv",
+    )
+    .await
 }
 
 /// Writes the matching events to `path`, which must be what `audit_export_choose` returned in

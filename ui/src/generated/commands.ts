@@ -5,13 +5,18 @@ import type { AppInfo } from "./AppInfo";
 import type { AuditEvent } from "./AuditEvent";
 import type { AuditFilter } from "./AuditFilter";
 import type { ChainReport } from "./ChainReport";
+import type { ChartData } from "./ChartData";
 import type { Client } from "./Client";
 import type { ClientFilter } from "./ClientFilter";
 import type { CommandError } from "./CommandError";
 import type { CreatedKeyView } from "./CreatedKeyView";
+import type { Day } from "./Day";
 import type { DayActivity } from "./DayActivity";
 import type { EscalationPolicy } from "./EscalationPolicy";
 import type { FederationKey } from "./FederationKey";
+import type { FunnelQuery } from "./FunnelQuery";
+import type { FunnelReport } from "./FunnelReport";
+import type { GrowthSeries } from "./GrowthSeries";
 import type { IncidentChange } from "./IncidentChange";
 import type { IncidentCounts } from "./IncidentCounts";
 import type { IncidentDetail } from "./IncidentDetail";
@@ -23,6 +28,10 @@ import type { Integration } from "./Integration";
 import type { IntegrationForm } from "./IntegrationForm";
 import type { KeyFilter } from "./KeyFilter";
 import type { MetricsQuery } from "./MetricsQuery";
+import type { Movement } from "./Movement";
+import type { MovementQuery } from "./MovementQuery";
+import type { MrrQuery } from "./MrrQuery";
+import type { MrrSeries } from "./MrrSeries";
 import type { OidcConfig } from "./OidcConfig";
 import type { OidcForm } from "./OidcForm";
 import type { OidcProbeReport } from "./OidcProbeReport";
@@ -34,10 +43,15 @@ import type { PortalDiscovery } from "./PortalDiscovery";
 import type { PortalForm } from "./PortalForm";
 import type { PostgresForm } from "./PostgresForm";
 import type { ProfileBook } from "./ProfileBook";
+import type { RefreshReport } from "./RefreshReport";
 import type { RotationView } from "./RotationView";
 import type { SessionInfo } from "./SessionInfo";
 import type { SlaTarget } from "./SlaTarget";
 import type { SyncStatus } from "./SyncStatus";
+import type { TopClients } from "./TopClients";
+import type { TopFeatures } from "./TopFeatures";
+import type { TopUsage } from "./TopUsage";
+import type { UsageQuery } from "./UsageQuery";
 
 /** Whatever a command threw, as a `CommandError` (commands always reject with one). */
 export function asCommandError(e: unknown): CommandError {
@@ -228,7 +242,7 @@ export function auditVerify(): Promise<ChainReport> {
   return call<ChainReport>("audit_verify");
 }
 
-/** Asks where to save an export in the native save dialog and grants that one path to `audit_export_csv`; `None` when the user cancels. With `PADMIN_E2E_EXPORT_DIR` set (the E2E suite, which cannot drive a native dialog) it grants `audit.csv` in that folder instead. */
+/** Asks where to save an export in the native save dialog and grants that one path to `audit_export_csv`; `None` when the user cancels (see [`super::choose_save_path`]). */
 export function auditExportChoose(): Promise<string | null> {
   return call<string | null>("audit_export_choose");
 }
@@ -323,4 +337,53 @@ export function syncRebuild(): Promise<SyncStatus> {
 /** The choice on a rejected or conflicting edit: `keep_mine` queues it again ("retry as new", "keep mine"), otherwise it is dropped ("dismiss", "take theirs"). */
 export function syncSettle(mutationId: number, keepMine: boolean): Promise<SyncStatus> {
   return call<SyncStatus>("sync_settle", { mutationId, keepMine });
+}
+
+export function analyticsMrr(query: MrrQuery): Promise<MrrSeries> {
+  return call<MrrSeries>("analytics_mrr", { query });
+}
+
+export function analyticsMovements(query: MovementQuery): Promise<Array<Movement>> {
+  return call<Array<Movement>>("analytics_movements", { query });
+}
+
+export function analyticsGrowth(query: UsageQuery): Promise<GrowthSeries> {
+  return call<GrowthSeries>("analytics_growth", { query });
+}
+
+/** The organisations paying the most at the end of `at` (by default the snapshot's last day). */
+export function analyticsTopClients(currency: string | null, at: Day | null, limit: number | null): Promise<TopClients> {
+  return call<TopClients>("analytics_top_clients", { currency, at, limit });
+}
+
+export function analyticsTopUsage(query: UsageQuery): Promise<TopUsage> {
+  return call<TopUsage>("analytics_top_usage", { query });
+}
+
+export function analyticsTopFeatures(query: UsageQuery): Promise<TopFeatures> {
+  return call<TopFeatures>("analytics_top_features", { query });
+}
+
+export function analyticsFunnel(query: FunnelQuery): Promise<FunnelReport> {
+  return call<FunnelReport>("analytics_funnel", { query });
+}
+
+/** Recomputes the snapshots (the days whose facts changed, or everything with `full`). */
+export function analyticsRefresh(full: boolean): Promise<RefreshReport> {
+  return call<RefreshReport>("analytics_refresh", { full });
+}
+
+/** Draws a chart of the data the page shows, as an SVG document in the theme. */
+export function analyticsChart(data: ChartData, dark: boolean, width: number, height: number): Promise<string> {
+  return call<string>("analytics_chart", { data, dark, width, height });
+}
+
+/** Asks where to save a chart's CSV (the native save dialog) and grants that path to `analytics_export_csv`; `None` when the user cancels. */
+export function analyticsExportChoose(chart: string): Promise<string | null> {
+  return call<string | null>("analytics_export_choose", { chart });
+}
+
+/** Writes the chart's data — what the page shows — as CSV to `path`, which must be what `analytics_export_choose` returned in this run; returns how many rows. */
+export function analyticsExportCsv(data: ChartData, path: string): Promise<number> {
+  return call<number>("analytics_export_csv", { data, path });
 }

@@ -1,7 +1,7 @@
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useState } from "react";
 import { api, asCommandError, type ChainReport, type CommandError, type DayActivity } from "../api";
 import { useNav, useTheme } from "../App";
-import { Badge, ErrorState, Loading, PageHeader, useAsync } from "../ui";
+import { Badge, ErrorState, Loading, PageHeader, SvgChart, useAsync } from "../ui";
 import { useCan } from "../access";
 import { SEVERITIES, fmtSpan } from "./incidents/common";
 
@@ -84,21 +84,7 @@ function ChainCard() {
 /** Draws the activity the page already has: the overview is fetched once, not again for the chart. */
 function Chart({ activity }: { activity: DayActivity[] }) {
   const { dark } = useTheme();
-  const box = useRef<HTMLDivElement>(null);
-  const [svg, setSvg] = useState<string>();
-  const [error, setError] = useState<CommandError>();
-  useEffect(() => {
-    let live = true;
-    const width = Math.max(480, Math.round(box.current?.clientWidth ?? 900));
-    setError(undefined);
-    api.overviewChart(activity, dark, width, 280).then((s) => live && setSvg(s), (e) => live && setError(asCommandError(e)));
-    return () => { live = false; };
-  }, [activity, dark]);
-  return (
-    <div ref={box} className="chart" role="img" aria-label="Keys created and verifications per day over the last 30 days">
-      {error ? <ErrorState error={error} /> : svg ? <div dangerouslySetInnerHTML={{ __html: svg }} /> : <Loading label="Drawing…" />}
-    </div>
-  );
+  return <SvgChart draw={(d, width) => api.overviewChart(activity, d, width, 280)} dark={dark} deps={[activity]} label="Keys created and verifications per day over the last 30 days" />;
 }
 
 /** Monday 00:00 of this week, local time. */

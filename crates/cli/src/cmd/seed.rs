@@ -4,7 +4,6 @@
 use super::common::{done, progress_bar};
 use crate::session::Session;
 use clap::Subcommand;
-use domain::analytics::events::BATCH_MAX;
 use domain::analytics::Day;
 use domain::error::Error;
 use domain::Clock;
@@ -64,28 +63,14 @@ async fn demo(s: &Session) -> Result<u8, Error> {
 
 async fn analytics(s: &Session, spec: GenerateSpec, refresh: bool) -> Result<u8, Error> {
     let (p, a) = (&s.portal, &s.actor);
-    let changes = generate::subscription_changes(&spec);
-    let pb = progress_bar(s.json, "subscriptions");
-    pb.set_length(changes.len() as u64);
-    let mut subscriptions = 0;
-    for batch in changes.chunks(BATCH_MAX) {
-        subscriptions += p
-            .record_subscription_changes(a, batch.to_vec())
-            .await?
-            .inserted;
-        pb.inc(batch.len() as u64);
-    }
+    let pb = progress_bar(s.json, "generating");
+    let progress = |done: u64, total: u64| {
+        pb.set_length(total);
+        pb.set_position(done);
+    };
+    let loaded = generate::load(p.as_ref(), a, &spec, &progress).await?;
     pb.finish_and_clear();
-    let pb = progress_bar(s.json, "events");
-    pb.set_length(spec.events);
-    let mut events = 0;
-    for n in 0..generate::event_chunks(&spec) {
-        let chunk = generate::events_chunk(&spec, n);
-        let len = chunk.len() as u64;
-        events += p.ingest_events(a, chunk).await?.inserted;
-        pb.inc(len);
-    }
-    pb.finish_and_clear();
+    let (subscriptions, events) = (loaded.subscription_changes, loaded.events);
     let refreshed = if refresh {
         Some(p.refresh_analytics(a, false).await?)
     } else {

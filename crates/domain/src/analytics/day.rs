@@ -11,6 +11,7 @@ const MS_PER_DAY: i64 = 86_400_000;
 
 /// A UTC calendar day (the default: 1970-01-01).
 #[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(type = "string"))]
 pub struct Day(i32);
 
 /// The first day this crate accepts (`0001-01-01` is representable but meaningless for revenue).

@@ -19,6 +19,7 @@ pub const FEATURE_USED: &str = "feature_used";
 /// One product event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ProductEvent {
     /// Chosen by the sender: sending the same event again inserts nothing.
     pub id: Uuid,

@@ -33,6 +33,7 @@ pub const EVENT_NAME_MAX: usize = 100;
 /// A step the funnel must not see between two of its steps.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Exclusion {
     pub event: String,
     /// Steps numbered from 1: the exclusion applies between these two steps' events.
@@ -43,6 +44,7 @@ pub struct Exclusion {
 /// What a funnel counts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FunnelSpec {
     /// The event names of the steps, in order (2 to 10).
     pub steps: Vec<String>,
@@ -238,6 +240,7 @@ pub fn progress_entering(
 /// One step of a funnel's result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FunnelStep {
     pub name: String,
     /// Subjects that reached the step.

@@ -22,6 +22,7 @@ pub const MONTH_DAYS: i32 = 30;
 /// Active subjects on a day and in the trailing week and month.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Actives {
     pub daily: u32,
     pub weekly: u32,
@@ -31,6 +32,7 @@ pub struct Actives {
 /// One day of growth.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct GrowthDay {
     pub day: Day,
     pub signups: u32,
@@ -41,6 +43,7 @@ pub struct GrowthDay {
 /// A feature's use over a period.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FeatureUsage {
     pub feature: String,
     /// `feature_used` events.
@@ -52,6 +55,7 @@ pub struct FeatureUsage {
 /// An organisation's use of the product over a period.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct OrgUsage {
     pub org_id: uuid::Uuid,
     /// Its product events.

@@ -19,6 +19,7 @@ use uuid::Uuid;
 /// Net and gross revenue retention, as fractions (`None` when nothing was paying).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Retention {
     pub nrr: Option<f64>,
     pub grr: Option<f64>,
@@ -61,6 +62,7 @@ pub fn period_retention(movements: &[Movement], from: Day, to: Day) -> Retention
 /// One monthly cohort.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Cohort {
     /// The first day of the month the organisations first paid in.
     pub month: Day,

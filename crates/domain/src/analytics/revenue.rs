@@ -32,6 +32,7 @@ pub const QUANTITY_MAX: u32 = 1_000_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum BillingInterval {
     Month,
@@ -41,6 +42,7 @@ pub enum BillingInterval {
 /// A plan's price of one unit per billing interval.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Price {
     /// Minor units (cents), never a float.
     pub amount_minor: i64,
@@ -52,6 +54,7 @@ pub struct Price {
 /// A discount on a subscription, until it ends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Discount {
     /// 1 to 100 percent off.
@@ -63,6 +66,7 @@ pub enum Discount {
 /// What happened to a subscription on a day.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum SubscriptionEvent {
     Started {
@@ -88,6 +92,7 @@ pub enum SubscriptionEvent {
 /// One effective-dated change of a subscription. Changes apply in `(day, seq)` order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SubscriptionChange {
     pub subscription_id: Uuid,
     pub org_id: Uuid,
@@ -240,6 +245,7 @@ pub fn mrr(s: &SubscriptionState) -> i64 {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum MovementKind {
     New,
@@ -252,6 +258,7 @@ pub enum MovementKind {
 /// One organisation's MRR movement on a day: what the ledger's columns add up.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Movement {
     pub day: Day,
     pub org_id: Uuid,
@@ -271,6 +278,7 @@ impl Movement {
 /// A day (or a longer period, [`rollup`]) of the MRR ledger, in minor units.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct MrrDay {
     /// The day, or the first day of the period.
     pub day: Day,
@@ -478,6 +486,7 @@ pub fn ledger(
 /// How a series is grouped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Interval {
     Day,
@@ -548,6 +557,7 @@ pub fn rollup(days: &[MrrDay], interval: Interval) -> Vec<MrrDay> {
 /// start).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ChurnRates {
     /// (churn + contraction) ÷ start MRR.
     pub gross_mrr_churn: Option<f64>,

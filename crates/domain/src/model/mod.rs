@@ -1,6 +1,7 @@
 //! Entities as stored and as shown, and the queries over them: one file per capability,
 //! gathered here so every layer names them `domain::model::…`.
 
+pub mod analytics;
 mod audit;
 mod clients;
 mod incident_queries;

@@ -215,3 +215,16 @@ pub fn funnel<W: Write>(f: &FunnelReport, out: W) -> Result<u64> {
     ];
     write(out, &header, rows)
 }
+
+/// The CSV of any chart's data.
+pub fn chart<W: Write>(data: &domain::model::analytics::ChartData, out: W) -> Result<u64> {
+    use domain::model::analytics::ChartData;
+    match data {
+        ChartData::Mrr(s) => mrr(s, out),
+        ChartData::Growth(g) => growth(g, out),
+        ChartData::TopClients(t) => top_clients(t, out),
+        ChartData::TopUsage(t) => top_usage(t, out),
+        ChartData::TopFeatures(t) => top_features(t, out),
+        ChartData::Funnel(f) => funnel(f, out),
+    }
+}

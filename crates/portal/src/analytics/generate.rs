@@ -241,6 +241,43 @@ pub fn events_chunk(spec: &GenerateSpec, n: u64) -> Vec<ProductEvent> {
     out
 }
 
+/// What [`load`] stored.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Loaded {
+    pub subscription_changes: u64,
+    pub events: u64,
+}
+
+/// Generates the spec's facts and sends them through `portal` in batches (the CLI's
+/// `seed analytics` and the demo data), reporting `(done, total)` facts as it goes. Sending the
+/// same spec again stores nothing new.
+pub async fn load(
+    portal: &dyn super::Analytics,
+    actor: &domain::Actor,
+    spec: &GenerateSpec,
+    progress: &(dyn Fn(u64, u64) + Send + Sync),
+) -> domain::error::Result<Loaded> {
+    let changes = subscription_changes(spec);
+    let total = changes.len() as u64 + spec.events;
+    let mut done = 0;
+    let mut loaded = Loaded::default();
+    for batch in changes.chunks(domain::analytics::events::BATCH_MAX) {
+        let r = portal
+            .record_subscription_changes(actor, batch.to_vec())
+            .await?;
+        loaded.subscription_changes += r.inserted;
+        done += batch.len() as u64;
+        progress(done, total);
+    }
+    for n in 0..event_chunks(spec) {
+        let chunk = events_chunk(spec, n);
+        done += chunk.len() as u64;
+        loaded.events += portal.ingest_events(actor, chunk).await?.inserted;
+        progress(done, total);
+    }
+    Ok(loaded)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,6 +25,9 @@ pub struct SeedReport {
     pub integrations: u32,
     #[serde(default)]
     pub incidents: u32,
+    /// Product events of the analytics history (a year of generated organisations).
+    #[serde(default)]
+    pub analytics_events: u64,
     pub audit_events: u64,
 }
 
@@ -298,6 +301,19 @@ pub async fn demo(
     clock.advance_secs((now.millis() - clock.now().millis()) / 1000);
     report.incidents =
         super::seed_incidents::seed(&portal, &admins[0], &clients, now, &mut rng).await?;
+    // A year of analytics history (generated organisations, their subscriptions and users'
+    // events), refreshed, so the Analytics page is alive.
+    let history = crate::analytics::generate::GenerateSpec {
+        orgs: 80,
+        events: 40_000,
+        seed: 1,
+        until: domain::analytics::Day::of(now).plus(-1),
+        days: 365,
+    };
+    let loaded =
+        crate::analytics::generate::load(&portal, &admins[0], &history, &|_, _| {}).await?;
+    report.analytics_events = loaded.events;
+    crate::analytics::Analytics::refresh_analytics(&portal, &admins[0], true).await?;
     // Leave one integration failing so the overview has something to show.
     let _ = portal
         .record_integration_sync(
