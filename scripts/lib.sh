@@ -50,8 +50,9 @@ ensure_rust() {
 # The system libraries of the desktop app (Tauri on WebKitGTK) and of its end-to-end tests.
 DESKTOP_PACKAGES=(libwebkit2gtk-4.1-dev build-essential libxdo-dev libssl-dev libayatana-appindicator3-dev
   librsvg2-dev pkg-config)
-# The tools the scripts themselves call: python3 (free ports, JSON, benchmark reports) and curl.
-TOOL_PACKAGES=(python3 curl)
+# The tools the scripts and tests call: python3 (free ports, JSON, benchmark reports), curl and
+# pdftotext (the PDF tests read what a report says).
+TOOL_PACKAGES=(python3 curl poppler-utils)
 # The services the tests talk to (started throwaway when none answers: see ensure_services).
 SERVICE_PACKAGES=(postgresql postgresql-client redis-server redis-tools)
 E2E_PACKAGES=(xvfb xauth webkit2gtk-driver imagemagick dbus dbus-x11 gnome-keyring libsecret-tools)

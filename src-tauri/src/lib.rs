@@ -134,6 +134,8 @@ commands![
     analytics::analytics_chart,
     analytics::analytics_export_choose,
     analytics::analytics_export_csv,
+    analytics::analytics_report_choose,
+    analytics::analytics_export_pdf,
 ];
 
 pub fn run() {

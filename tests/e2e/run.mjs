@@ -297,6 +297,14 @@ await scenario("analytics: charts, a funnel, and CSV that matches the screen", a
   await waitText("Exported");
   const funnel = fs.readFileSync(path.join(EXPORT_DIR, "analytics-funnel.csv"), "utf8").trim().split("\n");
   assert(funnel[1].split(",")[2] === entered.replace(/[^0-9]/g, ""), `the funnel CSV's first count (${funnel[1]}) is the table's (${entered})`);
+  // The PDF report: its MRR is the card's.
+  await click("Export analytics PDF");
+  await waitText("Saved the report", 60000);
+  const pdf = path.join(EXPORT_DIR, "analytics-report.pdf");
+  const text = execFileSync("pdftotext", ["-layout", pdf, "-"], { encoding: "utf8" });
+  const line = text.split("\n").find((l) => l.startsWith("MRR at the end:")) ?? "";
+  const inPdf = Number(line.replace(/^MRR at the end: /, "").replace(/[^0-9.]/g, ""));
+  assert(Math.abs(inPdf - shown) < 0.01, `the PDF's MRR (${line}) is the card's (${mrrCard})`);
 });
 
 await scenario("command palette runs an action", async () => {

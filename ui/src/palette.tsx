@@ -56,6 +56,7 @@ export function Palette({ onClose }: { onClose: () => void }) {
       ...(can("read_revenue") ? [
         { id: "mrr-90", label: "Analytics: MRR last 90 days", hint: "Analytics", run: () => { go("analytics", { range: "90", interval: "day" }); onClose(); } },
         { id: "mrr-12m", label: "Analytics: MRR last 12 months", hint: "by month", run: () => { go("analytics", { range: "365", interval: "month" }); onClose(); } },
+        { id: "analytics-pdf", label: "Export analytics PDF", hint: "the last 6 months", run: () => { go("analytics", { action: "pdf" }); onClose(); } },
       ] : []),
     ];
   }, [go, onClose, manageKeys, openIncidents, incident, session, toast, can]);

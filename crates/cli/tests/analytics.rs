@@ -171,6 +171,39 @@ fn story(db: &str, dir: &Path) {
     assert_eq!(bad.code, 3);
     assert!(bad.stderr.contains("YYYY-MM-DD"), "{}", bad.stderr);
 
+    // The PDF report says the MRR the JSON says.
+    let yearly = json(&run(&[
+        "analytics",
+        "mrr",
+        "--interval",
+        "month",
+        "--from",
+        &since,
+        "--json",
+    ]));
+    let pdf = dir.join("report.pdf");
+    let wrote = run(&[
+        "analytics",
+        "report",
+        "--pdf",
+        pdf.to_str().unwrap(),
+        "--from",
+        &since,
+    ]);
+    assert_eq!(wrote.code, 0, "{}", wrote.stderr);
+    let text = std::process::Command::new("pdftotext")
+        .args(["-layout", pdf.to_str().unwrap(), "-"])
+        .output()
+        .expect("pdftotext runs (poppler-utils)");
+    let text = String::from_utf8_lossy(&text.stdout);
+    let end = yearly["total"]["end"].as_i64().unwrap();
+    let currency = yearly["currency"].as_str().unwrap();
+    let expected = format!(
+        "MRR at the end: {}",
+        report::analytics::money(end, currency)
+    );
+    assert!(text.contains(&expected), "{expected:?} in:\n{text}");
+
     // An events file with a bad row imports nothing; fixed, it imports, once.
     let events = dir.join("events.ndjson");
     let good = |id: u32, user: &str| {

@@ -5,8 +5,8 @@ use super::portal;
 use crate::error::CmdResult;
 use crate::ipc::command;
 use crate::state::AppState;
-use charts::{ChartSpec, Series, SeriesKind, Theme};
-use domain::analytics::{Day, Interval, Movement};
+use charts::Theme;
+use domain::analytics::{Day, Movement};
 use domain::model::analytics::{
     ChartData, FunnelQuery, FunnelReport, GrowthSeries, MovementQuery, MrrQuery, MrrSeries,
     RefreshReport, TopClients, TopFeatures, TopUsage, UsageQuery,
@@ -91,101 +91,6 @@ pub async fn analytics_refresh(state: State<'_, AppState>, full: bool) -> CmdRes
         .await?)
 }
 
-/// A period's label on the x axis.
-fn label(day: Day, interval: Interval) -> String {
-    let text = day.to_string();
-    match interval {
-        Interval::Month => text.get(..7).unwrap_or(&text).to_string(),
-        _ => text.get(5..).unwrap_or(&text).to_string(),
-    }
-}
-
-/// Minor units as major units, for an axis.
-fn major(minor: i64) -> f64 {
-    minor as f64 / 100.0
-}
-
-fn series(name: &str, kind: SeriesKind, values: Vec<f64>, secondary_axis: bool) -> Series {
-    Series {
-        name: name.into(),
-        kind,
-        values,
-        secondary_axis,
-    }
-}
-
-/// What a chart draws of its data.
-fn spec_of(data: &ChartData) -> CmdResult<ChartSpec> {
-    Ok(match data {
-        ChartData::Mrr(m) => {
-            let of = |f: fn(&domain::analytics::MrrDay) -> i64| -> Vec<f64> {
-                m.points.iter().map(|d| major(f(d))).collect()
-            };
-            let currency = m.currency.clone().unwrap_or_default();
-            ChartSpec {
-                title: None,
-                categories: m.points.iter().map(|d| label(d.day, m.interval)).collect(),
-                series: vec![
-                    series("MRR (right)", SeriesKind::Line, of(|d| d.end), true),
-                    series("new", SeriesKind::Stacked, of(|d| d.new), false),
-                    series(
-                        "contraction",
-                        SeriesKind::Stacked,
-                        of(|d| -d.contraction),
-                        false,
-                    ),
-                    series(
-                        "reactivation",
-                        SeriesKind::Stacked,
-                        of(|d| d.reactivation),
-                        false,
-                    ),
-                    series("churn", SeriesKind::Stacked, of(|d| -d.churn), false),
-                    series("expansion", SeriesKind::Stacked, of(|d| d.expansion), false),
-                ],
-                y_label: Some(format!("movements, {currency}")),
-            }
-        }
-        ChartData::Growth(g) => {
-            let of = |f: fn(&domain::analytics::GrowthDay) -> u32| -> Vec<f64> {
-                g.points.iter().map(|d| f64::from(f(d))).collect()
-            };
-            ChartSpec {
-                title: None,
-                categories: g.points.iter().map(|d| label(d.day, g.interval)).collect(),
-                series: vec![
-                    series("MAU", SeriesKind::Line, of(|d| d.users.monthly), false),
-                    series("WAU", SeriesKind::Line, of(|d| d.users.weekly), false),
-                    series("DAU", SeriesKind::Line, of(|d| d.users.daily), false),
-                    series("sign-ups (right)", SeriesKind::Bar, of(|d| d.signups), true),
-                ],
-                y_label: Some("active users".into()),
-            }
-        }
-        ChartData::Funnel(f) => ChartSpec {
-            title: None,
-            categories: f.steps.iter().map(|s| s.name.clone()).collect(),
-            series: vec![series(
-                "reached",
-                SeriesKind::Bar,
-                f.steps.iter().map(|s| s.count as f64).collect(),
-                false,
-            )],
-            y_label: Some(match f.by {
-                domain::model::analytics::FunnelSubject::User => "users".into(),
-                domain::model::analytics::FunnelSubject::Org => "organisations".into(),
-            }),
-        },
-        other => {
-            return Err(domain::Error::invalid(
-                "chart",
-                format!("{} is a table, not a chart", other.slug()),
-            )
-            .into())
-        }
-    })
-}
-
 /// Draws a chart of the data the page shows, as an SVG document in the theme.
 #[apply(command!)]
 pub async fn analytics_chart(
@@ -195,8 +100,11 @@ pub async fn analytics_chart(
     height: u32,
 ) -> CmdResult<String> {
     let theme = if dark { Theme::Dark } else { Theme::Light };
+    let spec = report::charts::spec_of(&data).ok_or_else(|| {
+        domain::Error::invalid("chart", format!("{} is a table, not a chart", data.slug()))
+    })?;
     charts::render_svg(
-        &spec_of(&data)?,
+        &spec,
         theme,
         width.clamp(320, 2400),
         height.clamp(160, 1200),
@@ -226,4 +134,42 @@ pub async fn analytics_export_csv(
 ) -> CmdResult<u64> {
     let file = state.save_grants.create(&path)?;
     Ok(::portal::analytics::csv::chart(&data, file)?)
+}
+
+/// Asks where to save the analytics report (the native save dialog) and grants that path to
+/// `analytics_export_pdf`; `None` when the user cancels.
+#[apply(command!)]
+pub async fn analytics_report_choose(
+    app: AppHandle,
+    state: State<'_, AppState>,
+) -> CmdResult<Option<String>> {
+    let name = "analytics-report.pdf";
+    super::choose_save_path(
+        &app,
+        &state,
+        "Export the analytics report",
+        name,
+        "PDF",
+        "pdf",
+    )
+    .await
+}
+
+/// Writes the analytics report of the period (by default the last 12 months) as a PDF to
+/// `path`, which must be what `analytics_report_choose` returned in this run; returns its size.
+#[apply(command!)]
+pub async fn analytics_export_pdf(
+    state: State<'_, AppState>,
+    from: Option<Day>,
+    to: Option<Day>,
+    path: String,
+) -> CmdResult<u64> {
+    let portal = portal(&state).await?;
+    let now = domain::Clock::now(&domain::SystemClock);
+    let contents = report::analytics::gather(portal.as_ref(), &state.actor, from, to, now).await?;
+    let bytes = report::analytics::render(&contents)?;
+    let mut file = state.save_grants.create(&path)?;
+    std::io::Write::write_all(&mut file, &bytes)
+        .map_err(|e| domain::Error::invalid("path", format!("cannot write there: {e}")))?;
+    Ok(bytes.len() as u64)
 }

@@ -387,3 +387,13 @@ export function analyticsExportChoose(chart: string): Promise<string | null> {
 export function analyticsExportCsv(data: ChartData, path: string): Promise<number> {
   return call<number>("analytics_export_csv", { data, path });
 }
+
+/** Asks where to save the analytics report (the native save dialog) and grants that path to `analytics_export_pdf`; `None` when the user cancels. */
+export function analyticsReportChoose(): Promise<string | null> {
+  return call<string | null>("analytics_report_choose");
+}
+
+/** Writes the analytics report of the period (by default the last 12 months) as a PDF to `path`, which must be what `analytics_report_choose` returned in this run; returns its size. */
+export function analyticsExportPdf(from: Day | null, to: Day | null, path: string): Promise<number> {
+  return call<number>("analytics_export_pdf", { from, to, path });
+}

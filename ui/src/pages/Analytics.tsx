@@ -1,6 +1,6 @@
 // Analytics: MRR and ARR with their movements (each period reconciles), growth, the top clients
 // and features, and a funnel builder — all from the portal's daily snapshots, drawn by the app.
-import { useMemo, useState } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
 import { api, asCommandError } from "../api";
 import type { Interval } from "../generated/Interval";
 import type { MrrSeries } from "../generated/MrrSeries";
@@ -43,11 +43,32 @@ export function AnalyticsPage() {
       setRefreshing(false);
     }
   };
+  const exportPdf = async () => {
+    try {
+      const path = await api.analyticsReportChoose();
+      if (!path) return;
+      toast("Writing the report…");
+      const bytes = await api.analyticsExportPdf(from, null, path);
+      toast(`Saved the report (${Math.ceil(bytes / 1024)} KB) to ${path}`);
+    } catch (e) {
+      toast(asCommandError(e).message, "bad");
+    }
+  };
+  // The palette's "Export analytics PDF" arrives as ?action=pdf: once per arrival.
+  const asked = useRef<string | undefined>(undefined);
+  useEffect(() => {
+    if (params.action === "pdf" && asked.current !== params.action && revenue) {
+      asked.current = params.action;
+      exportPdf();
+    }
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [params.action]);
   const fresh = mrr.data?.refreshed_at ?? growth.data?.refreshed_at;
   const asOf = mrr.data?.as_of ?? growth.data?.as_of;
   return (
     <div className="page analytics-page">
       <PageHeader title="Analytics" subtitle={asOf ? `As of ${asOf} · refreshed ${relTime(fresh)}` : "No snapshot yet"} actions={<>
+        {revenue && <button onClick={exportPdf} aria-label="Export analytics PDF">Export PDF</button>}
         {can("operate_jobs") && <button onClick={() => refresh(false)} disabled={refreshing} title="Recompute the days whose facts changed">{refreshing ? "Refreshing…" : "Refresh"}</button>}
       </>} />
       <div className="filters" role="search">

@@ -139,6 +139,17 @@ pub enum Cmd {
         #[arg(long)]
         csv: Option<PathBuf>,
     },
+    /// The analytics report as a PDF: a cover, revenue (figures, chart, the months' ledger),
+    /// growth, the top clients and features. By default the last 12 months.
+    Report {
+        /// Where to write the PDF.
+        #[arg(long, required = true)]
+        pdf: PathBuf,
+        #[arg(long)]
+        from: Option<String>,
+        #[arg(long)]
+        to: Option<String>,
+    },
 }
 
 /// Minor units as an amount (two decimals) with the currency.
@@ -192,6 +203,32 @@ fn exclusion(text: &str, steps: usize) -> Result<Exclusion> {
 pub async fn run(s: &Session, c: Cmd) -> Result<u8> {
     let (p, a) = (&s.portal, &s.actor);
     match c {
+        Cmd::Report { pdf, from, to } => {
+            let period = Period {
+                from,
+                to,
+                interval: None,
+            };
+            let (from, to) = period.days()?;
+            let now = domain::Clock::now(&domain::SystemClock);
+            let contents = report::analytics::gather(p.as_ref(), a, from, to, now).await?;
+            let bytes = report::analytics::render(&contents)?;
+            std::fs::write(&pdf, &bytes).map_err(|e| {
+                Error::invalid("pdf", format!("cannot write {}: {e}", pdf.display()))
+            })?;
+            let shown = serde_json::json!({
+                "file": pdf, "bytes": bytes.len(), "from": contents.mrr.from, "to": contents.mrr.to,
+            });
+            done(s, &shown, |_| {
+                println!(
+                    "wrote the analytics report ({} to {}, {} KB) to {}",
+                    contents.mrr.from,
+                    contents.mrr.to,
+                    bytes.len().div_ceil(1024),
+                    pdf.display()
+                )
+            })
+        }
         Cmd::Refresh { full } => done(s, &p.refresh_analytics(a, full).await?, |r| {
             match r.from {
                 Some(from) => println!(

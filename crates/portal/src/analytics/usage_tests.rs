@@ -7,11 +7,11 @@ use super::super::*;
 use crate::sync::test_support::person;
 use domain::analytics::events::{FEATURE_USED, SIGNUP};
 use domain::analytics::{Exclusion, FunnelSpec, Interval, ProductEvent};
-use uuid::Uuid;
 use domain::error::Error;
 use domain::{Role, Timestamp};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use uuid::Uuid;
 
 const HOUR: i64 = 3_600_000;
 
