@@ -158,11 +158,19 @@ await scenario("every sidebar page loads with no error", async () => {
 await scenario("clients: open the details modal and rename", async () => {
   await goTo("Clients");
   await type("Search clients", "Initech");
-  await waitText("Initech");
+  // Wait for the filtered list (every row an Initech), not the unfiltered one still on screen.
+  await browser.waitUntil(async () => {
+    const rows = await browser.$$('table[aria-label="Clients"] tbody tr');
+    if (rows.length === 0) return false;
+    for (const r of rows) if (!(await r.getText()).includes("Initech")) return false;
+    return true;
+  }, { timeout: 20000, timeoutMsg: "the client list never showed only Initech" });
   const open = await browser.$('table[aria-label="Clients"]').$("button=Details");
   await open.waitForClickable({ timeout: 15000 });
   await open.click();
   await (await byLabel("Client name")).waitForDisplayed();
+  // The field is filled with the client's name once its details arrive: type after that.
+  await browser.waitUntil(async () => (await (await byLabel("Client name")).getValue()).includes("Initech"), { timeout: 15000, timeoutMsg: "the details never showed Initech" });
   await type("Client name", "Initech Renamed By E2E");
   await dialogButton("Rename");
   await waitText("Renamed to Initech Renamed By E2E");
