@@ -11,6 +11,7 @@ use domain::model::parse_duration_secs;
 use portal::analytics::{
     csv, FeatureRank, FunnelQuery, FunnelSubject, MovementQuery, MrrQuery, UsageQuery,
 };
+use report::analytics::money;
 use std::path::{Path, PathBuf};
 use uuid::Uuid;
 
@@ -150,13 +151,6 @@ pub enum Cmd {
         #[arg(long)]
         to: Option<String>,
     },
-}
-
-/// Minor units as an amount (two decimals) with the currency.
-fn money(minor: i64, currency: &str) -> String {
-    let sign = if minor < 0 { "-" } else { "" };
-    let m = minor.unsigned_abs();
-    format!("{sign}{}.{:02} {currency}", m / 100, m % 100)
 }
 
 fn percent(f: Option<f64>) -> String {
