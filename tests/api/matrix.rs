@@ -409,6 +409,24 @@ async fn prepare(p: &LocalPortal, s: &Seeded, method: &Method, route: &str, org:
             route.into(),
             Some(json!({"steps": ["signup", "active"], "window_ms": 86_400_000})),
         ),
+        ("POST", "/v1/analytics/funnels") => with(
+            route.into(),
+            Some(json!({"name": format!("funnel {n}"), "steps": ["signup", "active"], "window_ms": 86_400_000})),
+        ),
+        ("GET" | "DELETE", "/v1/analytics/funnels/{id}") => {
+            let new = portal::analytics::NewFunnel {
+                name: format!("funnel {n}"),
+                spec: domain::analytics::FunnelSpec {
+                    steps: vec!["signup".into(), "active".into()],
+                    window_ms: 86_400_000,
+                    step_windows_ms: Vec::new(),
+                    exclusions: Vec::new(),
+                },
+                by: None,
+            };
+            let f = p.save_funnel(&a, new).await.expect("fixture: funnel");
+            with(format!("/v1/analytics/funnels/{}", f.id), None)
+        }
         ("GET", r) if !r.contains('{') => with(route.into(), None),
         _ => panic!(
             "{method} {route} has no valid example request in the auth matrix: teach `prepare` one (and give it a fresh fixture if it changes one)"
@@ -725,7 +743,12 @@ async fn every_route_is_guarded_and_each_role_gets_what_the_role_table_says() {
                             );
                         }
                     }
-                    if cell == Cell::Own && r.path.contains("{id}") {
+                    // A saved funnel belongs to no organisation: a client reads any of them, over
+                    // its own organisation's subjects (the conformance story checks which).
+                    if cell == Cell::Own
+                        && r.path.contains("{id}")
+                        && !r.path.starts_with("/v1/analytics/funnels/")
+                    {
                         let elsewhere =
                             prepare(f.portal(), &s, &r.method, &r.path, &s.other_org).await;
                         let res = f.send(&r.method, &elsewhere, Some(&f.token(who))).await;

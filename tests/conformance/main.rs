@@ -2,6 +2,7 @@
 //! on PostgreSQL, and RemotePortal through the API server — one module per capability.
 
 mod analytics;
+mod analytics_funnels;
 mod audit;
 mod audit_roles;
 mod concurrency;

@@ -7,7 +7,8 @@ use domain::error::Result;
 use domain::Actor;
 use portal::analytics::{
     FunnelQuery, FunnelReport, GrowthSeries, IngestReport, MovementQuery, MrrQuery, MrrSeries,
-    NewSubscriptionChange, RefreshReport, TopClients, TopFeatures, TopUsage, UsageQuery,
+    NewFunnel, NewSubscriptionChange, RefreshReport, RetentionQuery, RetentionReport, SavedFunnel,
+    SavedFunnelQuery, SavedFunnelReport, TopClients, TopFeatures, TopUsage, UsageQuery,
 };
 use portal::wire::{EventBatch, RefreshRequest, SubscriptionChangeBatch};
 use portal::Analytics;
@@ -89,6 +90,16 @@ impl Analytics for RemotePortal {
         self.read(actor, "v1/analytics/mrr", query).await
     }
 
+    async fn retention(&self, actor: &Actor, r: RetentionQuery) -> Result<RetentionReport> {
+        let query = [
+            q("currency", &r.currency),
+            text("from", &r.from),
+            text("to", &r.to),
+        ];
+        let query = query.into_iter().flatten().collect();
+        self.read(actor, "v1/analytics/retention", query).await
+    }
+
     async fn mrr_movements(&self, actor: &Actor, m: MovementQuery) -> Result<Vec<Movement>> {
         let query = [
             q("currency", &m.currency),
@@ -135,5 +146,38 @@ impl Analytics for RemotePortal {
         let path = "v1/analytics/funnels/run";
         self.call(actor, Method::POST, path, None, Some(&f), &[])
             .await
+    }
+
+    async fn save_funnel(&self, actor: &Actor, f: NewFunnel) -> Result<SavedFunnel> {
+        let path = "v1/analytics/funnels";
+        self.call(actor, Method::POST, path, None, Some(&f), &[])
+            .await
+    }
+
+    async fn saved_funnels(&self, actor: &Actor) -> Result<Vec<SavedFunnel>> {
+        self.read(actor, "v1/analytics/funnels", Vec::new()).await
+    }
+
+    async fn saved_funnel(
+        &self,
+        actor: &Actor,
+        id: &str,
+        f: SavedFunnelQuery,
+    ) -> Result<SavedFunnelReport> {
+        let query = [
+            q("org_id", &f.org_id),
+            text("from", &f.from),
+            text("to", &f.to),
+        ];
+        let query = query.into_iter().flatten().collect();
+        let path = format!("v1/analytics/funnels/{}", crate::seg(id));
+        self.read(actor, &path, query).await
+    }
+
+    async fn delete_funnel(&self, actor: &Actor, id: &str) -> Result<()> {
+        let path = format!("v1/analytics/funnels/{}", crate::seg(id));
+        self.send(actor, Method::DELETE, &path, None, crate::NO_BODY, &[])
+            .await
+            .map(|_| ())
     }
 }

@@ -104,10 +104,12 @@ pub enum Permission {
     /// See product usage: growth, funnels, top features and organisations by usage (a client:
     /// its own organisation's only).
     ReadUsage,
+    /// Save and delete the portal's shared funnel definitions (staff).
+    ManageFunnels,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 23] = [
+    pub const ALL: [Permission; 24] = [
         Permission::ReadKeys,
         Permission::ManageKeys,
         Permission::VerifyKeys,
@@ -131,6 +133,7 @@ impl Permission {
         Permission::ReadRevenue,
         Permission::IngestAnalytics,
         Permission::ReadUsage,
+        Permission::ManageFunnels,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -158,6 +161,7 @@ impl Permission {
             Permission::ReadRevenue => "read_revenue",
             Permission::IngestAnalytics => "ingest_analytics",
             Permission::ReadUsage => "read_usage",
+            Permission::ManageFunnels => "manage_funnels",
         }
     }
 }
@@ -196,6 +200,7 @@ impl Role {
                     | CommentIncidents
                     | ReadEscalation
                     | ReadUsage
+                    | ManageFunnels
             ),
             Role::Support => matches!(
                 p,
@@ -206,6 +211,7 @@ impl Role {
                     | ManageIncidents
                     | ReadEscalation
                     | ReadUsage
+                    | ManageFunnels
             ),
             Role::Client(own) => {
                 matches!(

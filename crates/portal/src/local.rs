@@ -28,8 +28,8 @@ pub struct LocalPortal {
     pub(crate) key_state: KeyState,
     /// The active incidents and their timelines, for the overview's SLA counts.
     pub(crate) active: crate::incidents::ActiveCache,
-    /// Analytics results, kept while the snapshots they were read from are current.
-    pub(crate) mrr_cache: crate::analytics::cache::SnapshotCache<crate::analytics::MrrSeries>,
+    /// Analytics answers, kept while the snapshots they were read from are current.
+    pub(crate) chart_cache: RwLock<Arc<dyn crate::analytics::ChartCache>>,
 }
 
 impl std::fmt::Debug for LocalPortal {
@@ -87,7 +87,7 @@ impl LocalPortal {
             webhooks: None,
             key_state: KeyState::new(),
             active: Default::default(),
-            mrr_cache: Default::default(),
+            chart_cache: RwLock::new(Arc::new(crate::analytics::MemoryChartCache::default())),
         }
     }
 

@@ -28,6 +28,24 @@ fn series(name: &str, kind: SeriesKind, values: Vec<f64>, secondary_axis: bool) 
     }
 }
 
+/// A funnel's steps: how many subjects reached each.
+fn steps_chart(steps: &[domain::analytics::FunnelStep], by: FunnelSubject) -> ChartSpec {
+    ChartSpec {
+        title: None,
+        categories: steps.iter().map(|s| s.name.clone()).collect(),
+        series: vec![series(
+            "reached",
+            SeriesKind::Bar,
+            steps.iter().map(|s| s.count as f64).collect(),
+            false,
+        )],
+        y_label: Some(match by {
+            FunnelSubject::User => "users".into(),
+            FunnelSubject::Org => "organisations".into(),
+        }),
+    }
+}
+
 /// What a chart draws of its data (`None` for a table).
 pub fn spec_of(data: &ChartData) -> Option<ChartSpec> {
     Some(match data {
@@ -76,20 +94,31 @@ pub fn spec_of(data: &ChartData) -> Option<ChartSpec> {
                 y_label: Some("active users".into()),
             }
         }
-        ChartData::Funnel(f) => ChartSpec {
-            title: None,
-            categories: f.steps.iter().map(|s| s.name.clone()).collect(),
-            series: vec![series(
-                "reached",
-                SeriesKind::Bar,
-                f.steps.iter().map(|s| s.count as f64).collect(),
-                false,
-            )],
-            y_label: Some(match f.by {
-                FunnelSubject::User => "users".into(),
-                FunnelSubject::Org => "organisations".into(),
-            }),
-        },
+        ChartData::Funnel(f) => steps_chart(&f.steps, f.by),
+        ChartData::SavedFunnel(f) => steps_chart(&f.steps, f.funnel.by),
+        ChartData::Retention(r) => {
+            // A month no cohort had paying organisations in (no base) draws as 0.
+            let percent = |v: Option<f64>| v.map_or(0.0, |v| v * 100.0);
+            ChartSpec {
+                title: None,
+                categories: (1..=r.by_month.len()).map(|k| format!("M{k}")).collect(),
+                series: vec![
+                    series(
+                        "NRR",
+                        SeriesKind::Line,
+                        r.by_month.iter().map(|m| percent(m.nrr)).collect(),
+                        false,
+                    ),
+                    series(
+                        "GRR",
+                        SeriesKind::Line,
+                        r.by_month.iter().map(|m| percent(m.grr)).collect(),
+                        false,
+                    ),
+                ],
+                y_label: Some("% of the cohorts' first-month MRR".into()),
+            }
+        }
         _ => return None,
     })
 }

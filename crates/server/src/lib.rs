@@ -9,6 +9,7 @@
 //! one Redis.
 
 pub mod auth;
+pub mod chart_cache;
 pub mod config;
 mod context;
 mod doc_rules;
@@ -89,6 +90,11 @@ impl AppState {
                         anyhow::anyhow!("cannot reach Redis at {}: {e}", store::redact_url(url))
                     })?;
                 events::connect(portal.clone(), client, &prefix).await?;
+                // Analytics answers are shared by every instance on this Redis.
+                portal.set_chart_cache(Arc::new(chart_cache::RedisChartCache::new(
+                    manager.clone(),
+                    &prefix,
+                )));
                 Some(manager)
             }
             None => None,

@@ -24,6 +24,7 @@
 //! | `sync.rs`         | [`SyncStore`]        | [`SyncWrites`]        |
 //! | `analytics.rs`    | [`AnalyticsStore`]   | [`AnalyticsWrites`]   |
 //! | `analytics_usage.rs` | [`UsageStore`]    | [`UsageWrites`]       |
+//! | `analytics_funnels.rs` | [`FunnelStore`] | [`FunnelWrites`]      |
 //!
 //! `replica.rs` is a device's side of sync: the replica's own transaction ([`ReplicaTx`]),
 //! unaudited, on a SQLite file (the audit trail that counts is upstream's).
@@ -34,6 +35,7 @@
 //! Callers bring every trait into scope with `use store::prelude::*;`.
 
 mod analytics;
+mod analytics_funnels;
 mod analytics_usage;
 mod audit;
 mod clients;
@@ -55,6 +57,7 @@ mod sync_batch;
 mod tx;
 
 pub use analytics::{AnalyticsStore, AnalyticsWrites, DirtyDay, Fact, SnapshotState};
+pub use analytics_funnels::{FunnelRow, FunnelStore, FunnelWrites};
 pub use analytics_usage::{FeatureOrder, SubjectEvent, UsageStore, UsageWrites};
 pub use audit::{AuditStore, Change};
 pub use clients::{ClientStore, ClientWrites};
@@ -80,10 +83,11 @@ use domain::{Actor, Timestamp};
 /// Every store trait, for `use store::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        AnalyticsStore, AnalyticsWrites, AuditStore, ClientStore, ClientWrites, IdempotencyStore,
-        IdempotencyWrites, IncidentStore, IncidentWrites, IntegrationStore, IntegrationWrites,
-        JobStore, JobWrites, KeyStore, KeyWrites, OidcStore, OidcWrites, SecretStore, SecretWrites,
-        Store, SyncBatchWrites, SyncStore, SyncWrites, UsageStore, UsageWrites, WriteTx,
+        AnalyticsStore, AnalyticsWrites, AuditStore, ClientStore, ClientWrites, FunnelStore,
+        FunnelWrites, IdempotencyStore, IdempotencyWrites, IncidentStore, IncidentWrites,
+        IntegrationStore, IntegrationWrites, JobStore, JobWrites, KeyStore, KeyWrites, OidcStore,
+        OidcWrites, SecretStore, SecretWrites, Store, SyncBatchWrites, SyncStore, SyncWrites,
+        UsageStore, UsageWrites, WriteTx,
     };
 }
 
@@ -131,6 +135,7 @@ pub trait Store:
     + SyncStore
     + AnalyticsStore
     + UsageStore
+    + FunnelStore
     + Send
     + Sync
     + std::fmt::Debug

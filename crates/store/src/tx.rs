@@ -3,6 +3,7 @@
 //! durable.
 
 use crate::analytics::AnalyticsWrites;
+use crate::analytics_funnels::FunnelWrites;
 use crate::analytics_usage::UsageWrites;
 use crate::audit::AUDIT_COLUMNS;
 use crate::clients::ClientWrites;
@@ -40,6 +41,7 @@ pub trait WriteTx:
     + SyncBatchWrites
     + AnalyticsWrites
     + UsageWrites
+    + FunnelWrites
     + Send
 {
     /// Appends the audit events and change-feed entries, then commits everything atomically.

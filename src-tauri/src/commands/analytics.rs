@@ -9,7 +9,8 @@ use charts::Theme;
 use domain::analytics::{Day, Movement};
 use domain::model::analytics::{
     ChartData, FunnelQuery, FunnelReport, GrowthSeries, MovementQuery, MrrQuery, MrrSeries,
-    RefreshReport, TopClients, TopFeatures, TopUsage, UsageQuery,
+    NewFunnel, RefreshReport, RetentionQuery, RetentionReport, SavedFunnel, SavedFunnelQuery,
+    SavedFunnelReport, TopClients, TopFeatures, TopUsage, UsageQuery,
 };
 use macro_rules_attribute::apply;
 use tauri::{AppHandle, State};
@@ -28,6 +29,14 @@ pub async fn analytics_movements(
         .await?
         .mrr_movements(&state.actor, query)
         .await?)
+}
+
+#[apply(command!)]
+pub async fn analytics_retention(
+    state: State<'_, AppState>,
+    query: RetentionQuery,
+) -> CmdResult<RetentionReport> {
+    Ok(portal(&state).await?.retention(&state.actor, query).await?)
 }
 
 #[apply(command!)]
@@ -80,6 +89,42 @@ pub async fn analytics_funnel(
     query: FunnelQuery,
 ) -> CmdResult<FunnelReport> {
     Ok(portal(&state).await?.funnel(&state.actor, query).await?)
+}
+
+#[apply(command!)]
+pub async fn analytics_save_funnel(
+    state: State<'_, AppState>,
+    funnel: NewFunnel,
+) -> CmdResult<SavedFunnel> {
+    Ok(portal(&state)
+        .await?
+        .save_funnel(&state.actor, funnel)
+        .await?)
+}
+
+#[apply(command!)]
+pub async fn analytics_saved_funnels(state: State<'_, AppState>) -> CmdResult<Vec<SavedFunnel>> {
+    Ok(portal(&state).await?.saved_funnels(&state.actor).await?)
+}
+
+#[apply(command!)]
+pub async fn analytics_saved_funnel(
+    state: State<'_, AppState>,
+    id: String,
+    query: SavedFunnelQuery,
+) -> CmdResult<SavedFunnelReport> {
+    Ok(portal(&state)
+        .await?
+        .saved_funnel(&state.actor, &id, query)
+        .await?)
+}
+
+#[apply(command!)]
+pub async fn analytics_delete_funnel(state: State<'_, AppState>, id: String) -> CmdResult<()> {
+    Ok(portal(&state)
+        .await?
+        .delete_funnel(&state.actor, &id)
+        .await?)
 }
 
 /// Recomputes the snapshots (the days whose facts changed, or everything with `full`).

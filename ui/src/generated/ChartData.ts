@@ -2,6 +2,8 @@
 import type { FunnelReport } from "./FunnelReport";
 import type { GrowthSeries } from "./GrowthSeries";
 import type { MrrSeries } from "./MrrSeries";
+import type { RetentionReport } from "./RetentionReport";
+import type { SavedFunnelReport } from "./SavedFunnelReport";
 import type { TopClients } from "./TopClients";
 import type { TopFeatures } from "./TopFeatures";
 import type { TopUsage } from "./TopUsage";
@@ -10,4 +12,4 @@ import type { TopUsage } from "./TopUsage";
  * A chart's data, as the desktop shows it: what its CSV export and its drawing are made from,
  * so both carry exactly the numbers on the screen.
  */
-export type ChartData = { "chart": "mrr", "data": MrrSeries } | { "chart": "growth", "data": GrowthSeries } | { "chart": "top_clients", "data": TopClients } | { "chart": "top_usage", "data": TopUsage } | { "chart": "top_features", "data": TopFeatures } | { "chart": "funnel", "data": FunnelReport };
+export type ChartData = { "chart": "mrr", "data": MrrSeries } | { "chart": "growth", "data": GrowthSeries } | { "chart": "top_clients", "data": TopClients } | { "chart": "top_usage", "data": TopUsage } | { "chart": "top_features", "data": TopFeatures } | { "chart": "funnel", "data": FunnelReport } | { "chart": "retention", "data": RetentionReport } | { "chart": "saved_funnel", "data": SavedFunnelReport };

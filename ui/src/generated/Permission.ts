@@ -3,4 +3,4 @@
 /**
  * What an operation needs. The Portal checks one permission per call.
  */
-export type Permission = "read_keys" | "manage_keys" | "verify_keys" | "read_oidc" | "manage_oidc" | "read_integrations" | "manage_integrations" | "read_clients" | "manage_clients" | "read_audit" | "verify_audit" | "manage_secrets" | "seed" | "read_incidents" | "open_incidents" | "comment_incidents" | "manage_incidents" | "read_escalation" | "manage_sla" | "operate_jobs" | "read_revenue" | "ingest_analytics" | "read_usage";
+export type Permission = "read_keys" | "manage_keys" | "verify_keys" | "read_oidc" | "manage_oidc" | "read_integrations" | "manage_integrations" | "read_clients" | "manage_clients" | "read_audit" | "verify_audit" | "manage_secrets" | "seed" | "read_incidents" | "open_incidents" | "comment_incidents" | "manage_incidents" | "read_escalation" | "manage_sla" | "operate_jobs" | "read_revenue" | "ingest_analytics" | "read_usage" | "manage_funnels";

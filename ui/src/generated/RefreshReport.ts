@@ -16,4 +16,8 @@ days: number, movements: number,
 /**
  * The usage days recomputed (growth, organisations' and features' use), from this day.
  */
-usage_from: Day | null, usage_days: number, };
+usage_from: Day | null, usage_days: number, 
+/**
+ * The saved funnels whose snapshot was brought up to date.
+ */
+funnels: number, };

@@ -32,6 +32,7 @@ import type { Movement } from "./Movement";
 import type { MovementQuery } from "./MovementQuery";
 import type { MrrQuery } from "./MrrQuery";
 import type { MrrSeries } from "./MrrSeries";
+import type { NewFunnel } from "./NewFunnel";
 import type { OidcConfig } from "./OidcConfig";
 import type { OidcForm } from "./OidcForm";
 import type { OidcProbeReport } from "./OidcProbeReport";
@@ -44,7 +45,12 @@ import type { PortalForm } from "./PortalForm";
 import type { PostgresForm } from "./PostgresForm";
 import type { ProfileBook } from "./ProfileBook";
 import type { RefreshReport } from "./RefreshReport";
+import type { RetentionQuery } from "./RetentionQuery";
+import type { RetentionReport } from "./RetentionReport";
 import type { RotationView } from "./RotationView";
+import type { SavedFunnel } from "./SavedFunnel";
+import type { SavedFunnelQuery } from "./SavedFunnelQuery";
+import type { SavedFunnelReport } from "./SavedFunnelReport";
 import type { SessionInfo } from "./SessionInfo";
 import type { SlaTarget } from "./SlaTarget";
 import type { SyncStatus } from "./SyncStatus";
@@ -347,6 +353,10 @@ export function analyticsMovements(query: MovementQuery): Promise<Array<Movement
   return call<Array<Movement>>("analytics_movements", { query });
 }
 
+export function analyticsRetention(query: RetentionQuery): Promise<RetentionReport> {
+  return call<RetentionReport>("analytics_retention", { query });
+}
+
 export function analyticsGrowth(query: UsageQuery): Promise<GrowthSeries> {
   return call<GrowthSeries>("analytics_growth", { query });
 }
@@ -366,6 +376,22 @@ export function analyticsTopFeatures(query: UsageQuery): Promise<TopFeatures> {
 
 export function analyticsFunnel(query: FunnelQuery): Promise<FunnelReport> {
   return call<FunnelReport>("analytics_funnel", { query });
+}
+
+export function analyticsSaveFunnel(funnel: NewFunnel): Promise<SavedFunnel> {
+  return call<SavedFunnel>("analytics_save_funnel", { funnel });
+}
+
+export function analyticsSavedFunnels(): Promise<Array<SavedFunnel>> {
+  return call<Array<SavedFunnel>>("analytics_saved_funnels");
+}
+
+export function analyticsSavedFunnel(id: string, query: SavedFunnelQuery): Promise<SavedFunnelReport> {
+  return call<SavedFunnelReport>("analytics_saved_funnel", { id, query });
+}
+
+export function analyticsDeleteFunnel(id: string): Promise<void> {
+  return call<void>("analytics_delete_funnel", { id });
 }
 
 /** Recomputes the snapshots (the days whose facts changed, or everything with `full`). */

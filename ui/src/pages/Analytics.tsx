@@ -10,6 +10,7 @@ import { useCan } from "../access";
 import { Empty, ErrorState, Field, Loading, PageHeader, relTime, useAsync, useToast } from "../ui";
 import { Chart, ExportCsv, count, money, percent } from "./analytics/common";
 import { FunnelPanel } from "./analytics/Funnel";
+import { RetentionPanel } from "./analytics/Retention";
 
 const RANGES: [string, number][] = [["Last 30 days", 30], ["Last 90 days", 90], ["Last 6 months", 182], ["Last 12 months", 365], ["Last 2 years", 730]];
 
@@ -84,13 +85,14 @@ export function AnalyticsPage() {
         </Field>
       </div>
       {revenue && <Revenue state={mrr} />}
+      {revenue && <RetentionPanel from={from} version={version} />}
       {usage && <Growth state={growth} />}
       <div className="two-columns">
         {revenue && <TopPaying />}
         {usage && <TopUsage from={from} />}
       </div>
       {usage && <TopFeatures from={from} />}
-      {usage && <FunnelPanel from={from} to={null} />}
+      {usage && <FunnelPanel from={from} to={null} version={version} />}
       {!revenue && !usage && <Empty title="Analytics are not for your role" hint="Ask a provider admin for the read_usage or read_revenue permission." />}
     </div>
   );

@@ -2,17 +2,17 @@
 //! endpoint's own shape) or CSV (`--csv FILE`, the same numbers).
 
 use super::common::done;
+use super::funnels::{self, percent, print_steps, to_csv, SpecArgs};
 use crate::output::{table, when};
 use crate::session::Session;
 use clap::{Args, Subcommand};
-use domain::analytics::{Day, Exclusion, FunnelSpec, Interval, MovementKind};
+use domain::analytics::{Day, Interval, MovementKind};
 use domain::error::{Error, Result};
-use domain::model::parse_duration_secs;
 use portal::analytics::{
-    csv, FeatureRank, FunnelQuery, FunnelSubject, MovementQuery, MrrQuery, UsageQuery,
+    csv, FeatureRank, FunnelQuery, MovementQuery, MrrQuery, RetentionQuery, UsageQuery,
 };
 use report::analytics::money;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use uuid::Uuid;
 
 #[derive(Args, Debug, Clone, Default)]
@@ -80,6 +80,20 @@ pub enum Cmd {
         #[arg(long)]
         csv: Option<PathBuf>,
     },
+    /// Net and gross revenue retention over the period (by default the last 12 months) and by
+    /// monthly cohort of the organisations that first paid in it.
+    Retention {
+        /// The first day (YYYY-MM-DD).
+        #[arg(long)]
+        from: Option<String>,
+        /// The last day (YYYY-MM-DD; by default the snapshot's last day).
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long)]
+        currency: Option<String>,
+        #[arg(long)]
+        csv: Option<PathBuf>,
+    },
     /// Sign-ups, and daily, weekly and monthly active users and organisations.
     Growth {
         #[command(flatten)]
@@ -120,25 +134,19 @@ pub enum Cmd {
     },
     /// A funnel over the events of the period: who entered it, how far they went, how fast.
     Funnel {
-        /// The steps' event names, in order (2 to 10), comma-separated.
-        #[arg(long, value_delimiter = ',', required = true)]
-        steps: Vec<String>,
-        /// The conversion window from the first step to the last (30m, 6h, 7d).
-        #[arg(long, default_value = "7d")]
-        window: String,
-        /// An event that must not happen in between: EVENT (anywhere) or EVENT:FROM-TO (between
-        /// those steps, numbered from 1). Repeatable.
-        #[arg(long)]
-        exclude: Vec<String>,
-        /// user or org.
-        #[arg(long, default_value = "user")]
-        by: String,
+        #[command(flatten)]
+        spec: SpecArgs,
         #[arg(long)]
         org: Option<Uuid>,
         #[command(flatten)]
         period: Period,
         #[arg(long)]
         csv: Option<PathBuf>,
+    },
+    /// Saved funnels: snapshotted by every refresh, read in milliseconds.
+    Funnels {
+        #[command(subcommand)]
+        cmd: funnels::Cmd,
     },
     /// The analytics report as a PDF: a cover, revenue (figures, chart, the months' ledger),
     /// growth, the top clients and features. By default the last 12 months.
@@ -151,47 +159,6 @@ pub enum Cmd {
         #[arg(long)]
         to: Option<String>,
     },
-}
-
-fn percent(f: Option<f64>) -> String {
-    f.map_or("—".into(), |f| format!("{:.1}%", f * 100.0))
-}
-
-fn hours(ms: Option<i64>) -> String {
-    ms.map_or("—".into(), |ms| {
-        format!("{:.1} h", ms as f64 / 3_600_000.0)
-    })
-}
-
-/// Writes a chart's CSV to `path` and says so.
-fn to_csv(path: &Path, write: impl FnOnce(std::fs::File) -> Result<u64>) -> Result<u8> {
-    let file = std::fs::File::create(path)
-        .map_err(|e| Error::invalid("csv", format!("cannot create {}: {e}", path.display())))?;
-    let n = write(file)?;
-    eprintln!("wrote {n} rows to {}", path.display());
-    Ok(0)
-}
-
-fn exclusion(text: &str, steps: usize) -> Result<Exclusion> {
-    let bad = || {
-        Error::invalid(
-            "exclude",
-            format!("{text:?} is not EVENT or EVENT:FROM-TO (steps numbered from 1)"),
-        )
-    };
-    let (event, from_step, to_step) = match text.rsplit_once(':') {
-        None => (text.to_string(), 1, steps),
-        Some((event, range)) => {
-            let (a, b) = range.split_once('-').ok_or_else(bad)?;
-            let n = |s: &str| s.trim().parse::<usize>().map_err(|_| bad());
-            (event.to_string(), n(a)?, n(b)?)
-        }
-    };
-    Ok(Exclusion {
-        event,
-        from_step,
-        to_step,
-    })
 }
 
 pub async fn run(s: &Session, c: Cmd) -> Result<u8> {
@@ -330,6 +297,55 @@ pub async fn run(s: &Session, c: Cmd) -> Result<u8> {
                 println!("{t}");
             })
         }
+        Cmd::Retention {
+            from,
+            to,
+            currency,
+            csv: file,
+        } => {
+            let period = Period {
+                from,
+                to,
+                interval: None,
+            };
+            let (from, to) = period.days()?;
+            let q = RetentionQuery { currency, from, to };
+            let r = p.retention(a, q).await?;
+            if let Some(path) = file {
+                return to_csv(&path, |f| csv::retention(&r, f));
+            }
+            done(s, &r, |r| {
+                println!(
+                    "{} to {}: NRR {}, GRR {} (the organisations paying on {})",
+                    r.from,
+                    r.to,
+                    percent(r.period.nrr),
+                    percent(r.period.grr),
+                    r.from.plus(-1)
+                );
+                let months = r.by_month.len();
+                let mut head = vec!["cohort".to_string(), "orgs".into(), "base MRR".into()];
+                head.extend((1..=months).map(|k| format!("M{k}")));
+                let head: Vec<&str> = head.iter().map(String::as_str).collect();
+                let mut t = table(&head);
+                let c = r.currency.clone().unwrap_or_default();
+                for cohort in &r.cohorts {
+                    let mut row = vec![
+                        cohort
+                            .month
+                            .to_string()
+                            .get(..7)
+                            .unwrap_or_default()
+                            .to_string(),
+                        cohort.organisations.to_string(),
+                        money(cohort.base_mrr, &c),
+                    ];
+                    row.extend(cohort.months.iter().map(|m| percent(m.nrr)));
+                    t.add_row(row);
+                }
+                println!("{t}\nNRR by month after the first payment; --json has GRR too");
+            })
+        }
         Cmd::Growth {
             period,
             org,
@@ -442,45 +458,17 @@ pub async fn run(s: &Session, c: Cmd) -> Result<u8> {
                 println!("{t}");
             })
         }
+        Cmd::Funnels { cmd } => funnels::run(s, cmd).await,
         Cmd::Funnel {
-            steps,
-            window,
-            exclude,
-            by,
+            spec,
             org,
             period,
             csv: file,
         } => {
-            let window_ms = parse_duration_secs(&window)
-                .and_then(|s| s.checked_mul(1000))
-                .ok_or_else(|| {
-                    Error::invalid(
-                        "window",
-                        format!("{window:?} is not a duration (7d, 6h, 30m)"),
-                    )
-                })?;
-            let exclusions = exclude
-                .iter()
-                .map(|x| exclusion(x, steps.len()))
-                .collect::<Result<Vec<_>>>()?;
-            let by = match by.as_str() {
-                "user" => FunnelSubject::User,
-                "org" => FunnelSubject::Org,
-                other => {
-                    return Err(Error::invalid(
-                        "by",
-                        format!("{other:?} is not user or org"),
-                    ))
-                }
-            };
+            let (spec, by) = spec.spec()?;
             let (from, to) = period.days()?;
             let q = FunnelQuery {
-                spec: FunnelSpec {
-                    steps,
-                    window_ms,
-                    step_windows_ms: Vec::new(),
-                    exclusions,
-                },
+                spec,
                 org_id: org,
                 from,
                 to,
@@ -491,29 +479,7 @@ pub async fn run(s: &Session, c: Cmd) -> Result<u8> {
                 return to_csv(&path, |out| csv::funnel(&f, out));
             }
             done(s, &f, |f| {
-                let mut t = table(&[
-                    "step",
-                    "event",
-                    "reached",
-                    "from previous",
-                    "from start",
-                    "dropped",
-                    "median time",
-                    "mean time",
-                ]);
-                for (i, st) in f.steps.iter().enumerate() {
-                    t.add_row(vec![
-                        (i + 1).to_string(),
-                        st.name.clone(),
-                        st.count.to_string(),
-                        percent(st.conversion_from_previous),
-                        percent(st.conversion_from_start),
-                        st.drop_off.to_string(),
-                        hours(st.median_ms),
-                        hours(st.mean_ms),
-                    ]);
-                }
-                println!("{t}");
+                print_steps(&f.steps);
                 println!(
                     "entered {} to {}; {} events read",
                     f.from, f.to, f.events_read

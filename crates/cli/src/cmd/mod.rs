@@ -8,6 +8,7 @@ pub mod clients;
 mod common;
 pub mod escalation;
 pub mod events;
+pub mod funnels;
 pub mod incidents;
 pub mod info;
 pub mod integrations;

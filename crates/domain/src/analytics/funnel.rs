@@ -237,6 +237,25 @@ pub fn progress_entering(
     }
 }
 
+/// One subject's progress over entries on several days, from its progress per day of entry
+/// (what a saved funnel's daily snapshot keeps): the paths entering in a period are the union of
+/// those entering on each of its days, so the deepest step is the deepest of any day, and the
+/// time to each step the fastest of the days that reached it. Equal to [`progress_entering`]
+/// over the whole period (`funnel_tests.rs` checks it).
+pub fn merge(days: &[Progress]) -> Progress {
+    let depth = days.iter().map(|p| p.depth).max().unwrap_or(0);
+    let times = (0..depth)
+        .map(|k| {
+            days.iter()
+                .filter_map(|p| p.times.get(k))
+                .copied()
+                .min()
+                .unwrap_or(0)
+        })
+        .collect();
+    Progress { depth, times }
+}
+
 /// One step of a funnel's result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

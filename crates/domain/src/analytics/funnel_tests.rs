@@ -297,4 +297,17 @@ proptest! {
         let events: Vec<FunnelEvent> = raw.iter().map(|&(n, at)| ev(names[n as usize], at)).collect();
         prop_assert_eq!(progress(&spec, &events), brute_force(&spec, &events));
     }
+
+    /// A saved funnel's snapshot keeps each subject's progress per day of entry; merged over a
+    /// period's days, it is the progress of entering anywhere in the period.
+    #[test]
+    fn progress_per_day_merges_into_the_period((spec, raw) in arb_case(), day in 1i64..12, first in 0i64..10, days in 1i64..5) {
+        let names = ["a", "b", "c", "x", "y"];
+        let events: Vec<FunnelEvent> = raw.iter().map(|&(n, at)| ev(names[n as usize], at)).collect();
+        let per_day: Vec<Progress> = (0..days)
+            .map(|d| progress_entering(&spec, &events, first + d * day..first + (d + 1) * day))
+            .collect();
+        let whole = progress_entering(&spec, &events, first..first + days * day);
+        prop_assert_eq!(merge(&per_day), whole);
+    }
 }

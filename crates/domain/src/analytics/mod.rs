@@ -12,11 +12,11 @@ pub mod revenue;
 pub use day::Day;
 pub use events::{check_event, ProductEvent};
 pub use funnel::{
-    progress, progress_entering, summarize, Exclusion, FunnelEvent, FunnelSpec, FunnelStep,
+    merge, progress, progress_entering, summarize, Exclusion, FunnelEvent, FunnelSpec, FunnelStep,
     Progress,
 };
 pub use growth::{rollup_growth, ActiveWindow, Actives, FeatureUsage, GrowthDay, OrgUsage};
-pub use retention::{cohorts, period_retention, Cohort, Retention};
+pub use retention::{across_cohorts, cohorts, period_retention, Cohort, Retention};
 pub use revenue::{
     apply, check_currency, churn_rates, ledger, mrr, rollup, BillingInterval, ChurnRates, Discount,
     Interval, Ledger, Movement, MovementKind, MrrDay, Price, SubscriptionChange, SubscriptionEvent,

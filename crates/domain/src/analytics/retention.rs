@@ -114,6 +114,28 @@ pub fn cohorts(movements: &[Movement], until: Day) -> Vec<Cohort> {
         .collect()
 }
 
+/// Month `k` after the first payment over every cohort that has it (`[k − 1]`): each cohort
+/// weighted by its base MRR (Σ MRR at month `k` ÷ Σ base).
+pub fn across_cohorts(cohorts: &[Cohort]) -> Vec<Retention> {
+    let longest = cohorts.iter().map(|c| c.months.len()).max().unwrap_or(0);
+    (0..longest)
+        .map(|k| {
+            let (mut base, mut net, mut gross) = (0f64, 0f64, 0f64);
+            for c in cohorts.iter().filter(|c| c.base_mrr > 0) {
+                let Some(r) = c.months.get(k) else { continue };
+                let b = c.base_mrr as f64;
+                base += b;
+                net += r.nrr.unwrap_or(0.0) * b;
+                gross += r.grr.unwrap_or(0.0) * b;
+            }
+            Retention {
+                nrr: (base > 0.0).then(|| net / base),
+                grr: (base > 0.0).then(|| gross / base),
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 #[path = "retention_tests.rs"]
 mod tests;

@@ -122,3 +122,39 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn months_across_cohorts_weigh_each_cohort_by_its_base() {
+    let r = |nrr: f64, grr: f64| Retention {
+        nrr: Some(nrr),
+        grr: Some(grr),
+    };
+    let cohorts = vec![
+        Cohort {
+            month: day(2026, 1, 1),
+            organisations: 1,
+            base_mrr: 300,
+            months: vec![r(1.2, 0.9), r(1.0, 0.8)],
+        },
+        Cohort {
+            month: day(2026, 2, 1),
+            organisations: 2,
+            base_mrr: 100,
+            months: vec![r(0.8, 0.8)],
+        },
+        Cohort {
+            month: day(2026, 3, 1),
+            organisations: 1,
+            base_mrr: 0,
+            months: vec![],
+        },
+    ];
+    let by = across_cohorts(&cohorts);
+    assert_eq!(by.len(), 2);
+    // Month 1: (1.2 × 300 + 0.8 × 100) ÷ 400; month 2: the first cohort alone.
+    assert!((by[0].nrr.unwrap() - 1.1).abs() < 1e-12);
+    assert!((by[0].grr.unwrap() - 0.875).abs() < 1e-12);
+    assert!((by[1].nrr.unwrap() - 1.0).abs() < 1e-12);
+    assert!((by[1].grr.unwrap() - 0.8).abs() < 1e-12);
+    assert_eq!(across_cohorts(&[]), Vec::new());
+}

@@ -2,9 +2,11 @@
 //! fractions), one row per point, a header naming each column. Every front end exports through
 //! these, so a CSV never differs from the screen it came from.
 
-use super::{FunnelReport, GrowthSeries, MrrSeries, TopClients, TopFeatures, TopUsage};
+use super::{
+    FunnelReport, GrowthSeries, MrrSeries, RetentionReport, TopClients, TopFeatures, TopUsage,
+};
 use crate::csv_out::CsvWriter;
-use domain::analytics::{Movement, MovementKind};
+use domain::analytics::{FunnelStep, Movement, MovementKind};
 use domain::error::{Error, Result};
 use std::io::Write;
 
@@ -186,8 +188,12 @@ pub fn top_features<W: Write>(t: &TopFeatures, out: W) -> Result<u64> {
 }
 
 pub fn funnel<W: Write>(f: &FunnelReport, out: W) -> Result<u64> {
-    let rows = f
-        .steps
+    steps(&f.steps, out)
+}
+
+/// A funnel's steps (an ad-hoc run's, or a saved funnel's over a period).
+pub fn steps<W: Write>(steps: &[FunnelStep], out: W) -> Result<u64> {
+    let rows = steps
         .iter()
         .enumerate()
         .map(|(i, s)| {
@@ -216,6 +222,44 @@ pub fn funnel<W: Write>(f: &FunnelReport, out: W) -> Result<u64> {
     write(out, &header, rows)
 }
 
+/// Retention in long form: the period's row (`scope` = `period`, `months_after` empty), then
+/// one row per cohort and month after its first payment.
+pub fn retention<W: Write>(r: &RetentionReport, out: W) -> Result<u64> {
+    let currency = r.currency.clone().unwrap_or_default();
+    let mut rows = vec![vec![
+        "period".to_string(),
+        currency.clone(),
+        String::new(),
+        String::new(),
+        String::new(),
+        opt(r.period.nrr),
+        opt(r.period.grr),
+    ]];
+    for c in &r.cohorts {
+        for (k, m) in c.months.iter().enumerate() {
+            rows.push(vec![
+                c.month.to_string(),
+                currency.clone(),
+                c.organisations.to_string(),
+                c.base_mrr.to_string(),
+                (k + 1).to_string(),
+                opt(m.nrr),
+                opt(m.grr),
+            ]);
+        }
+    }
+    let header = [
+        "scope",
+        "currency",
+        "organisations",
+        "base_mrr",
+        "months_after",
+        "nrr",
+        "grr",
+    ];
+    write(out, &header, rows)
+}
+
 /// The CSV of any chart's data.
 pub fn chart<W: Write>(data: &domain::model::analytics::ChartData, out: W) -> Result<u64> {
     use domain::model::analytics::ChartData;
@@ -226,5 +270,7 @@ pub fn chart<W: Write>(data: &domain::model::analytics::ChartData, out: W) -> Re
         ChartData::TopUsage(t) => top_usage(t, out),
         ChartData::TopFeatures(t) => top_features(t, out),
         ChartData::Funnel(f) => funnel(f, out),
+        ChartData::Retention(r) => retention(r, out),
+        ChartData::SavedFunnel(f) => steps(&f.steps, out),
     }
 }

@@ -4,7 +4,8 @@
 
 use super::{
     Analytics, FunnelQuery, FunnelReport, GrowthSeries, IngestReport, MovementQuery, MrrQuery,
-    MrrSeries, NewSubscriptionChange, RefreshReport, TopClient, TopClients, TopFeatures, TopUsage,
+    MrrSeries, NewFunnel, NewSubscriptionChange, RefreshReport, RetentionQuery, RetentionReport,
+    SavedFunnel, SavedFunnelQuery, SavedFunnelReport, TopClient, TopClients, TopFeatures, TopUsage,
     UsageQuery, TOP_MAX,
 };
 use crate::local::{store_err, LocalPortal};
@@ -28,12 +29,21 @@ const ERRORS_MAX: usize = 100;
 const DEFAULT_DAYS: i32 = 90;
 
 pub(super) fn audit(action: &str, after: serde_json::Value) -> AuditBatch {
+    audit_of(action, action, None, Some(after))
+}
+
+pub(super) fn audit_of(
+    action: &str,
+    entity_id: &str,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> AuditBatch {
     AuditBatch::one(AuditDraft {
         entity_type: "analytics".into(),
-        entity_id: action.into(),
+        entity_id: entity_id.into(),
         action: action.into(),
-        before: None,
-        after: Some(after),
+        before,
+        after,
     })
 }
 
@@ -93,7 +103,10 @@ impl LocalPortal {
     }
 
     /// The currency asked for (checked), or the one with the most MRR, with its last day.
-    async fn currency(&self, asked: Option<String>) -> Result<Option<(String, Option<Day>)>> {
+    pub(super) async fn currency(
+        &self,
+        asked: Option<String>,
+    ) -> Result<Option<(String, Option<Day>)>> {
         let known = self.store.mrr_currencies().await.map_err(store_err)?;
         match asked {
             Some(c) => {
@@ -103,6 +116,95 @@ impl LocalPortal {
             }
             None => Ok(known.into_iter().next().map(|(c, d, _)| (c, Some(d)))),
         }
+    }
+
+    /// MRR from the snapshot (authorized, uncached).
+    async fn read_mrr(&self, q: MrrQuery) -> Result<MrrSeries> {
+        let state = self.store.snapshot_state().await.map_err(store_err)?;
+        let interval = q.interval.unwrap_or(Interval::Day);
+        let Some((currency, as_of)) = self.currency(q.currency).await? else {
+            let (from, to) = self.period(q.from, q.to, None)?;
+            return Ok(MrrSeries {
+                currency: None,
+                from,
+                to,
+                interval,
+                points: Vec::new(),
+                total: None,
+                rates: None,
+                as_of: None,
+                refreshed_at: state.refreshed_at,
+            });
+        };
+        let (from, to) = self.period(q.from, q.to, as_of)?;
+        let days = self
+            .store
+            .mrr_days(&currency, from, to)
+            .await
+            .map_err(store_err)?;
+        let total = total_of(&days);
+        Ok(MrrSeries {
+            currency: Some(currency),
+            from,
+            to,
+            interval,
+            points: rollup(&days, interval),
+            rates: total.as_ref().map(churn_rates),
+            total,
+            as_of,
+            refreshed_at: state.refreshed_at,
+        })
+    }
+
+    /// The organisations paying the most, from the snapshot (authorized, uncached).
+    async fn read_top_paying(
+        &self,
+        currency: Option<String>,
+        at: Option<Day>,
+        limit: Option<u32>,
+    ) -> Result<TopClients> {
+        let limit = limit.unwrap_or(10);
+        if !(1..=TOP_MAX).contains(&limit) {
+            return Err(Error::invalid("limit", format!("must be 1 to {TOP_MAX}")));
+        }
+        let Some((currency, last)) = self.currency(currency).await? else {
+            return Ok(TopClients {
+                currency: None,
+                at: at.unwrap_or_else(|| Day::of(self.now())),
+                clients: Vec::new(),
+                total_mrr: 0,
+            });
+        };
+        let at = at.or(last).unwrap_or_else(|| Day::of(self.now()));
+        let top = self
+            .store
+            .top_paying(&currency, at, limit)
+            .await
+            .map_err(store_err)?;
+        let total_mrr = self
+            .store
+            .mrr_days(&currency, at, at)
+            .await
+            .map_err(store_err)?
+            .first()
+            .map_or(0, |d| d.end);
+        Ok(TopClients {
+            currency: Some(currency),
+            at,
+            clients: top
+                .into_iter()
+                .map(|(org_id, mrr)| TopClient {
+                    org_id,
+                    mrr,
+                    share: if total_mrr > 0 {
+                        mrr as f64 / total_mrr as f64
+                    } else {
+                        0.0
+                    },
+                })
+                .collect(),
+            total_mrr,
+        })
     }
 }
 
@@ -256,59 +358,26 @@ impl Analytics for LocalPortal {
 
     async fn mrr(&self, actor: &Actor, q: MrrQuery) -> Result<MrrSeries> {
         self.authorize(actor, Permission::ReadRevenue, None)?;
-        let state = self.store.snapshot_state().await.map_err(store_err)?;
-        let key = serde_json::to_string(&q).map_err(|e| Error::internal(e.to_string()))?;
-        if let Some(hit) = self.mrr_cache.get(&key, state.version) {
-            return Ok(hit);
-        }
-        let interval = q.interval.unwrap_or(Interval::Day);
-        let Some((currency, as_of)) = self.currency(q.currency).await? else {
-            let (from, to) = self.period(q.from, q.to, None)?;
-            return Ok(MrrSeries {
-                currency: None,
-                from,
-                to,
-                interval,
-                points: Vec::new(),
-                total: None,
-                rates: None,
-                as_of: None,
-                refreshed_at: state.refreshed_at,
-            });
-        };
-        let (from, to) = self.period(q.from, q.to, as_of)?;
-        let days = self
-            .store
-            .mrr_days(&currency, from, to)
-            .await
-            .map_err(store_err)?;
-        let total = total_of(&days);
-        let series = MrrSeries {
-            currency: Some(currency),
-            from,
-            to,
-            interval,
-            points: rollup(&days, interval),
-            rates: total.as_ref().map(churn_rates),
-            total,
-            as_of,
-            refreshed_at: state.refreshed_at,
-        };
-        // Everything above came from the snapshot of `state.version` (the default period too).
-        self.mrr_cache.put(key, state.version, series.clone());
-        Ok(series)
+        self.cached("mrr", &q, || self.read_mrr(q.clone())).await
+    }
+
+    async fn retention(&self, actor: &Actor, q: RetentionQuery) -> Result<RetentionReport> {
+        self.read_retention(actor, q).await
     }
 
     async fn mrr_movements(&self, actor: &Actor, q: MovementQuery) -> Result<Vec<Movement>> {
         self.authorize(actor, Permission::ReadRevenue, None)?;
-        let Some((currency, as_of)) = self.currency(q.currency).await? else {
-            return Ok(Vec::new());
-        };
-        let (from, to) = self.period(q.from, q.to, as_of)?;
-        self.store
-            .mrr_movements(&currency, from, to, q.kind)
-            .await
-            .map_err(store_err)
+        self.cached("movements", &q, || async {
+            let Some((currency, as_of)) = self.currency(q.currency.clone()).await? else {
+                return Ok(Vec::new());
+            };
+            let (from, to) = self.period(q.from, q.to, as_of)?;
+            self.store
+                .mrr_movements(&currency, from, to, q.kind)
+                .await
+                .map_err(store_err)
+        })
+        .await
     }
 
     async fn top_clients_by_mrr(
@@ -319,48 +388,11 @@ impl Analytics for LocalPortal {
         limit: Option<u32>,
     ) -> Result<TopClients> {
         self.authorize(actor, Permission::ReadRevenue, None)?;
-        let limit = limit.unwrap_or(10);
-        if !(1..=TOP_MAX).contains(&limit) {
-            return Err(Error::invalid("limit", format!("must be 1 to {TOP_MAX}")));
-        }
-        let Some((currency, last)) = self.currency(currency).await? else {
-            return Ok(TopClients {
-                currency: None,
-                at: at.unwrap_or_else(|| Day::of(self.now())),
-                clients: Vec::new(),
-                total_mrr: 0,
-            });
-        };
-        let at = at.or(last).unwrap_or_else(|| Day::of(self.now()));
-        let top = self
-            .store
-            .top_paying(&currency, at, limit)
-            .await
-            .map_err(store_err)?;
-        let total_mrr = self
-            .store
-            .mrr_days(&currency, at, at)
-            .await
-            .map_err(store_err)?
-            .first()
-            .map_or(0, |d| d.end);
-        Ok(TopClients {
-            currency: Some(currency),
-            at,
-            clients: top
-                .into_iter()
-                .map(|(org_id, mrr)| TopClient {
-                    org_id,
-                    mrr,
-                    share: if total_mrr > 0 {
-                        mrr as f64 / total_mrr as f64
-                    } else {
-                        0.0
-                    },
-                })
-                .collect(),
-            total_mrr,
+        let question = (&currency, at, limit);
+        self.cached("top-clients", &question, || {
+            self.read_top_paying(currency.clone(), at, limit)
         })
+        .await
     }
 
     async fn growth(&self, actor: &Actor, q: UsageQuery) -> Result<GrowthSeries> {
@@ -377,6 +409,27 @@ impl Analytics for LocalPortal {
 
     async fn funnel(&self, actor: &Actor, q: FunnelQuery) -> Result<FunnelReport> {
         self.run_funnel(actor, q).await
+    }
+
+    async fn save_funnel(&self, actor: &Actor, f: NewFunnel) -> Result<SavedFunnel> {
+        self.keep_funnel(actor, f).await
+    }
+
+    async fn saved_funnels(&self, actor: &Actor) -> Result<Vec<SavedFunnel>> {
+        self.list_funnels(actor).await
+    }
+
+    async fn saved_funnel(
+        &self,
+        actor: &Actor,
+        id: &str,
+        q: SavedFunnelQuery,
+    ) -> Result<SavedFunnelReport> {
+        self.read_saved_funnel(actor, id, q).await
+    }
+
+    async fn delete_funnel(&self, actor: &Actor, id: &str) -> Result<()> {
+        self.remove_funnel(actor, id).await
     }
 }
 

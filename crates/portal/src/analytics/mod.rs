@@ -6,15 +6,18 @@
 //! The questions and answers (`MrrQuery`, `MrrSeries`, …) are `domain::model::analytics`,
 //! re-exported here.
 
-pub(crate) mod cache;
+mod cache;
 pub mod csv;
+mod funnels;
 pub mod generate;
 pub mod import;
 pub(crate) mod local;
 mod refresh;
+mod retention;
 pub(crate) mod usage;
 pub mod wire;
 
+pub use cache::{ChartCache, MemoryChartCache, CACHE_SCHEMA};
 pub use domain::model::analytics::*;
 
 use async_trait::async_trait;
@@ -41,6 +44,8 @@ pub trait Analytics: Send + Sync {
     async fn refresh_analytics(&self, actor: &Actor, full: bool) -> Result<RefreshReport>;
     /// MRR and its movements per day, week or month, from the snapshot.
     async fn mrr(&self, actor: &Actor, q: MrrQuery) -> Result<MrrSeries>;
+    /// Net and gross revenue retention over a period and by monthly cohort, from the snapshot.
+    async fn retention(&self, actor: &Actor, q: RetentionQuery) -> Result<RetentionReport>;
     /// The organisations' movements behind MRR, from the snapshot.
     async fn mrr_movements(&self, actor: &Actor, q: MovementQuery) -> Result<Vec<Movement>>;
     /// The organisations paying the most at the end of `at` (by default the snapshot's last
@@ -62,4 +67,19 @@ pub trait Analytics: Send + Sync {
     /// Runs a funnel over the events at read time; refused, reading nothing more, when it would
     /// read more than [`FUNNEL_EVENTS_MAX`] events.
     async fn funnel(&self, actor: &Actor, q: FunnelQuery) -> Result<FunnelReport>;
+    /// Keeps a funnel: every refresh snapshots it (from its first event, up to a year back the
+    /// first time), and it is read in milliseconds. Staff only.
+    async fn save_funnel(&self, actor: &Actor, f: NewFunnel) -> Result<SavedFunnel>;
+    /// The saved funnels, by name.
+    async fn saved_funnels(&self, actor: &Actor) -> Result<Vec<SavedFunnel>>;
+    /// A saved funnel over a period, from its snapshot: the subjects that entered it then (a
+    /// client: of its own organisation), and its conversion day by day.
+    async fn saved_funnel(
+        &self,
+        actor: &Actor,
+        id: &str,
+        q: SavedFunnelQuery,
+    ) -> Result<SavedFunnelReport>;
+    /// Forgets a saved funnel and its snapshot. Staff only.
+    async fn delete_funnel(&self, actor: &Actor, id: &str) -> Result<()>;
 }

@@ -62,6 +62,7 @@ impl LocalPortal {
             .await
             .map_err(store_err)?;
         let usage = self.plan_usage(full, today).await?;
+        let funnels = self.plan_funnels(full, today, &usage.dirty).await?;
         let changes = self
             .store
             .subscription_changes(today)
@@ -129,8 +130,13 @@ impl LocalPortal {
             movements: ledgers.iter().map(|(_, l)| l.movements.len() as u64).sum(),
             usage_from: usage.range.map(|r| r.0),
             usage_days: usage.growth.len() as u64,
+            funnels: funnels.len() as u64,
         };
-        if ledgers.is_empty() && usage.range.is_none() && dirty_marks.is_empty() {
+        if ledgers.is_empty()
+            && usage.range.is_none()
+            && dirty_marks.is_empty()
+            && funnels.is_empty()
+        {
             return Ok(Some(report));
         }
         let shown = report.clone();
@@ -157,6 +163,12 @@ impl LocalPortal {
                     .await
                     .map_err(store_err)?;
                 tx.rebuild_usage(from, to).await.map_err(store_err)?;
+            }
+            for f in &funnels {
+                // A funnel deleted while this refresh read is skipped.
+                tx.put_funnel_days(f.id, f.from, today, &f.rows)
+                    .await
+                    .map_err(store_err)?;
             }
             tx.clear_dirty(Fact::Events, &usage.dirty)
                 .await

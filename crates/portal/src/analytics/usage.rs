@@ -40,7 +40,7 @@ fn limit_of(limit: Option<u32>) -> Result<u32> {
 impl LocalPortal {
     /// Whose usage a read is about: a client's own organisation, always (asking for another's is
     /// refused); for staff, the organisation asked for, or the whole portal.
-    fn usage_scope(&self, actor: &Actor, asked: Option<Uuid>) -> Result<Option<Uuid>> {
+    pub(super) fn usage_scope(&self, actor: &Actor, asked: Option<Uuid>) -> Result<Option<Uuid>> {
         match actor.role {
             Role::Client(own) => {
                 if asked.is_some_and(|a| a != own) {
@@ -155,6 +155,16 @@ impl LocalPortal {
 
     pub(crate) async fn read_growth(&self, actor: &Actor, q: UsageQuery) -> Result<GrowthSeries> {
         let org = self.usage_scope(actor, q.org_id)?;
+        if org.is_none() {
+            // The portal's growth is read from the snapshot; one organisation's from its events.
+            return self
+                .cached("growth", &q, || self.read_growth_of(None, q.clone()))
+                .await;
+        }
+        self.read_growth_of(org, q).await
+    }
+
+    async fn read_growth_of(&self, org: Option<Uuid>, q: UsageQuery) -> Result<GrowthSeries> {
         let (from, to) = self.usage_period(q.from, q.to).await?;
         let interval = q.interval.unwrap_or(Interval::Day);
         let days = match org {
@@ -179,6 +189,13 @@ impl LocalPortal {
         q: UsageQuery,
     ) -> Result<TopFeatures> {
         let org = self.usage_scope(actor, q.org_id)?;
+        let q = UsageQuery { org_id: org, ..q };
+        self.cached("top-features", &q, || self.read_top_features_of(q.clone()))
+            .await
+    }
+
+    async fn read_top_features_of(&self, q: UsageQuery) -> Result<TopFeatures> {
+        let org = q.org_id;
         let limit = limit_of(q.limit)?;
         let (from, to) = self.usage_period(q.from, q.to).await?;
         let by = q.by.unwrap_or_default();
@@ -202,14 +219,18 @@ impl LocalPortal {
 
     pub(crate) async fn read_top_usage(&self, actor: &Actor, q: UsageQuery) -> Result<TopUsage> {
         let org = self.usage_scope(actor, q.org_id)?;
-        let limit = limit_of(q.limit)?;
-        let (from, to) = self.usage_period(q.from, q.to).await?;
-        let clients = self
-            .store
-            .top_orgs_by_usage(org, from, to, limit)
-            .await
-            .map_err(store_err)?;
-        Ok(TopUsage { from, to, clients })
+        let q = UsageQuery { org_id: org, ..q };
+        self.cached("top-usage", &q, || async {
+            let limit = limit_of(q.limit)?;
+            let (from, to) = self.usage_period(q.from, q.to).await?;
+            let clients = self
+                .store
+                .top_orgs_by_usage(org, from, to, limit)
+                .await
+                .map_err(store_err)?;
+            Ok(TopUsage { from, to, clients })
+        })
+        .await
     }
 
     pub(crate) async fn run_funnel(&self, actor: &Actor, q: FunnelQuery) -> Result<FunnelReport> {

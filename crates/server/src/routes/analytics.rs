@@ -2,16 +2,18 @@
 //! route per chart, each with a stable schema (`MrrSeries`, `GrowthSeries`, …; a change to one
 //! is a new route version, never an edit).
 
-use crate::extract::{Body, Query};
+use crate::extract::{Body, Path, Query};
 use crate::problem::ApiResult;
 use crate::AppState;
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::{Extension, Json};
 use domain::analytics::Movement;
 use domain::Actor;
 use portal::analytics::{
     FunnelQuery, FunnelReport, GrowthSeries, IngestReport, MovementQuery, MrrQuery, MrrSeries,
-    RefreshReport, TopClients, TopFeatures, TopUsage, UsageQuery,
+    NewFunnel, RefreshReport, RetentionQuery, RetentionReport, SavedFunnel, SavedFunnelQuery,
+    SavedFunnelReport, TopClients, TopFeatures, TopUsage, UsageQuery,
 };
 use portal::prelude::*;
 use portal::wire::*;
@@ -25,11 +27,14 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(refresh_analytics))
         .routes(routes!(analytics_mrr))
         .routes(routes!(analytics_movements))
+        .routes(routes!(analytics_retention))
         .routes(routes!(top_clients_by_mrr))
         .routes(routes!(top_clients_by_usage))
         .routes(routes!(analytics_growth))
         .routes(routes!(top_features))
         .routes(routes!(run_funnel))
+        .routes(routes!(save_funnel, saved_funnels))
+        .routes(routes!(saved_funnel, delete_funnel))
 }
 
 /// Stores product events (at most 10,000; idempotent per event id). A batch with a bad row is
@@ -87,6 +92,19 @@ async fn analytics_mrr(
     Query(q): Query<MrrQuery>,
 ) -> ApiResult<Json<MrrSeries>> {
     Ok(Json(s.portal.mrr(&actor, q).await?))
+}
+
+/// Net and gross revenue retention over a period (the organisations paying at its start) and by
+/// monthly cohort of the organisations that first paid in it.
+#[utoipa::path(get, path = "/v1/analytics/retention", tag = "analytics", params(RetentionQuery),
+    responses((status = 200, body = RetentionReport), (status = "default", body = Problem, content_type = PROBLEM_JSON)),
+    security(("bearer" = ["read_revenue"])))]
+async fn analytics_retention(
+    State(s): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Query(q): Query<RetentionQuery>,
+) -> ApiResult<Json<RetentionReport>> {
+    Ok(Json(s.portal.retention(&actor, q).await?))
 }
 
 /// The organisations' movements behind MRR (the drill-down), optionally of one kind.
@@ -164,4 +182,62 @@ async fn run_funnel(
     Body(q): Body<FunnelQuery>,
 ) -> ApiResult<Json<FunnelReport>> {
     Ok(Json(s.portal.funnel(&actor, q).await?))
+}
+
+/// Saves a funnel (staff): every refresh snapshots it — each subject's progress per day it
+/// entered, from its first event up to a year back the first time — so it is read in
+/// milliseconds. A name already used is a 409.
+#[utoipa::path(post, path = "/v1/analytics/funnels", tag = "analytics", request_body = NewFunnel,
+    responses((status = 201, body = SavedFunnel), (status = "default", body = Problem, content_type = PROBLEM_JSON)),
+    security(("bearer" = ["manage_funnels"])))]
+async fn save_funnel(
+    State(s): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Body(f): Body<NewFunnel>,
+) -> ApiResult<(StatusCode, Json<SavedFunnel>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.portal.save_funnel(&actor, f).await?),
+    ))
+}
+
+/// The saved funnels, by name.
+#[utoipa::path(get, path = "/v1/analytics/funnels", tag = "analytics",
+    responses((status = 200, body = Vec<SavedFunnel>), (status = "default", body = Problem, content_type = PROBLEM_JSON)),
+    security(("bearer" = ["read_usage"])))]
+async fn saved_funnels(
+    State(s): State<AppState>,
+    Extension(actor): Extension<Actor>,
+) -> ApiResult<Json<Vec<SavedFunnel>>> {
+    Ok(Json(s.portal.saved_funnels(&actor).await?))
+}
+
+/// A saved funnel over a period (by default the 30 days up to its snapshot's last day), from its
+/// daily snapshot: per-step counts, conversion, drop-off and time to convert, and its
+/// conversion day by day (a client: its own organisation's subjects).
+#[utoipa::path(get, path = "/v1/analytics/funnels/{id}", tag = "analytics",
+    params(("id" = uuid::Uuid, Path, description = "The id (a UUID)"), SavedFunnelQuery),
+    responses((status = 200, body = SavedFunnelReport), (status = "default", body = Problem, content_type = PROBLEM_JSON)),
+    security(("bearer" = ["read_usage"])))]
+async fn saved_funnel(
+    State(s): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path(id): Path<String>,
+    Query(q): Query<SavedFunnelQuery>,
+) -> ApiResult<Json<SavedFunnelReport>> {
+    Ok(Json(s.portal.saved_funnel(&actor, &id, q).await?))
+}
+
+/// Forgets a saved funnel and its snapshot (staff).
+#[utoipa::path(delete, path = "/v1/analytics/funnels/{id}", tag = "analytics",
+    params(("id" = uuid::Uuid, Path, description = "The id (a UUID)")),
+    responses((status = 204), (status = "default", body = Problem, content_type = PROBLEM_JSON)),
+    security(("bearer" = ["manage_funnels"])))]
+async fn delete_funnel(
+    State(s): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    s.portal.delete_funnel(&actor, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
